@@ -1,0 +1,2 @@
+// Mocha root hooks: shared test services are started and stopped here.
+export const mochaHooks = {};
