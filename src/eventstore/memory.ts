@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import {
+  assertValidExpectedRevision,
+  assertValidStreamName,
+  EventStoreError,
+  expectationHolds,
+  matchesFilter,
+  prepareEvents,
+  WrongExpectedVersion,
+  type AppendOptions,
+  type AppendResult,
+  type EventData,
+  type EventStore,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
+} from './port.ts';
+import { CatchUpSubscription, Notifier } from './subscription.ts';
+import { checkMaxCount, findIdempotentAppend, sliceStream } from './reading.ts';
+
+/**
+ * In-process event store for unit tests and backtests. Appends are synchronous once
+ * validated, so each append is atomic and positions are dense (1, 2, 3, …).
+ */
+export class MemoryEventStore implements EventStore {
+  readonly kind = 'memory' as const;
+  readonly #all: RecordedEvent[] = [];
+  readonly #streams = new Map<string, RecordedEvent[]>();
+  readonly #notifier = new Notifier();
+  #closed = false;
+
+  append(
+    streamId: string,
+    events: readonly EventData[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
+    return settle(() => this.#appendNow(streamId, events, options));
+  }
+
+  #appendNow(streamId: string, events: readonly EventData[], options: AppendOptions): AppendResult {
+    this.#assertOpen();
+    const expected = options.expectedRevision ?? 'any';
+    assertValidExpectedRevision(expected);
+    const prepared = prepareEvents(streamId, events, randomUUID);
+    const stream = this.#streams.get(streamId) ?? [];
+    const replay = findIdempotentAppend(stream, prepared);
+    if (replay) return replay;
+    const current = stream.length - 1;
+    if (!expectationHolds(expected, current)) {
+      throw new WrongExpectedVersion(streamId, expected, current === -1 ? 'no_stream' : current);
+    }
+    const recordedAt = new Date();
+    for (const event of prepared) {
+      const recorded: RecordedEvent = {
+        id: event.id,
+        streamId,
+        type: event.type,
+        revision: stream.length,
+        position: this.#all.length + 1,
+        // Stored as parsed copies so callers mutating their objects cannot rewrite history.
+        data: JSON.parse(event.dataJson) as unknown,
+        metadata: JSON.parse(event.metadataJson) as RecordedEvent['metadata'],
+        recordedAt,
+      };
+      stream.push(recorded);
+      this.#all.push(recorded);
+    }
+    this.#streams.set(streamId, stream);
+    this.#notifier.notify();
+    return { nextRevision: stream.length - 1, position: this.#all.length };
+  }
+
+  readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    return settle(() => {
+      this.#assertOpen();
+      assertValidStreamName(streamId);
+      return sliceStream(this.#streams.get(streamId) ?? [], options);
+    });
+  }
+
+  readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    return settle(() => {
+      this.#assertOpen();
+      const from = options.fromPosition ?? 0;
+      if (!Number.isSafeInteger(from) || from < 0) {
+        throw new EventStoreError(
+          'invalid_argument',
+          `fromPosition must be a non-negative integer (got ${from})`,
+        );
+      }
+      return this.#readFrom(Math.max(1, from), checkMaxCount(options.maxCount), options);
+    });
+  }
+
+  #readFrom(from: number, max: number, options: ReadAllOptions): RecordedEvent[] {
+    const out: RecordedEvent[] = [];
+    for (let i = from - 1; i < this.#all.length && out.length < max; i++) {
+      const event = this.#all[i];
+      if (event && matchesFilter(options.filter, event.streamId, event.type)) out.push(event);
+    }
+    return out;
+  }
+
+  subscribeToAll(options: SubscribeOptions = {}): Subscription {
+    this.#assertOpen();
+    return new CatchUpSubscription(
+      (after, max) => Promise.resolve(this.#readFrom(after + 1, max, options)),
+      this.#notifier,
+      options,
+    );
+  }
+
+  headPosition(): Promise<number> {
+    return Promise.resolve(this.#all.length);
+  }
+
+  ping(): Promise<void> {
+    return settle(() => {
+      this.#assertOpen();
+    });
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#notifier.notify();
+    return Promise.resolve();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new EventStoreError('closed', 'The event store is closed');
+  }
+}
+
+/** Runs synchronous store work and reports its outcome as a promise, as the port promises. */
+function settle<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}

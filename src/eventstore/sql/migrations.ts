@@ -1,0 +1,145 @@
+import type { SqlPool } from './pool.ts';
+
+/**
+ * Versioned, forward-only migrations of the event-store schema. Each runs once, in a
+ * transaction, under an advisory lock so concurrent starters cannot race each other.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  /** SQL with `{schema}` standing for the quoted schema name. */
+  readonly sql: string;
+}
+
+/**
+ * Ordering design (DESIGN.md section 2, option b). A global position is
+ * `txid * 65536 + index-in-append`, where `txid` is the appending transaction's xid8 and each
+ * append is exactly one transaction. Readers only look below
+ * `pg_snapshot_xmin(pg_current_snapshot()) * 65536`: every transaction under that horizon has
+ * ended, so no event can later appear below a position a reader has already passed. Writers
+ * on different streams never wait for each other; the price is that a reader waits for the
+ * oldest transaction in flight (keep write transactions short).
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events and streams',
+    sql: `
+CREATE TABLE {schema}.streams (
+  stream_id text PRIMARY KEY,
+  revision  bigint NOT NULL
+);
+CREATE TABLE {schema}.events (
+  position    bigint PRIMARY KEY,
+  stream_id   text NOT NULL,
+  revision    bigint NOT NULL,
+  event_id    uuid NOT NULL,
+  type        text NOT NULL,
+  data        json NOT NULL,
+  metadata    json NOT NULL,
+  recorded_at timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT events_stream_revision UNIQUE (stream_id, revision),
+  CONSTRAINT events_stream_event_id UNIQUE (stream_id, event_id)
+);
+CREATE INDEX events_type_position ON {schema}.events (type, position);
+
+-- The visibility horizon: positions below it belong to ended transactions only.
+CREATE FUNCTION {schema}.visible_horizon() RETURNS bigint LANGUAGE sql STABLE AS $$
+  SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint * 65536
+$$;
+
+-- One round trip, one transaction per append. Outcomes: ok, idempotent, wrong_expected_version,
+-- partial_duplicate. p_expected: -2 any, -1 no_stream, -3 stream_exists, >= 0 exact revision.
+CREATE FUNCTION {schema}.append_events(
+  p_stream text, p_expected bigint, p_ids uuid[], p_types text[], p_data json[], p_meta json[]
+) RETURNS TABLE (outcome text, next_revision bigint, last_position bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+  n        int := cardinality(p_ids);
+  v_found  int;
+  v_rev    bigint;
+  v_pos    bigint;
+  v_tx     bigint;
+BEGIN
+  SELECT count(*), max(e.revision), max(e.position) INTO v_found, v_rev, v_pos
+    FROM {schema}.events e WHERE e.stream_id = p_stream AND e.event_id = ANY (p_ids);
+  IF v_found = n THEN
+    RETURN QUERY SELECT 'idempotent'::text, v_rev, v_pos; RETURN;
+  ELSIF v_found > 0 THEN
+    RETURN QUERY SELECT 'partial_duplicate'::text, v_found::bigint, NULL::bigint; RETURN;
+  END IF;
+
+  IF p_expected = -2 THEN
+    INSERT INTO {schema}.streams AS s (stream_id, revision) VALUES (p_stream, n - 1)
+      ON CONFLICT (stream_id) DO UPDATE SET revision = s.revision + n
+      RETURNING s.revision INTO v_rev;
+  ELSIF p_expected = -1 THEN
+    INSERT INTO {schema}.streams (stream_id, revision) VALUES (p_stream, n - 1)
+      ON CONFLICT (stream_id) DO NOTHING
+      RETURNING revision INTO v_rev;
+  ELSIF p_expected = -3 THEN
+    UPDATE {schema}.streams SET revision = revision + n WHERE stream_id = p_stream
+      RETURNING revision INTO v_rev;
+  ELSE
+    UPDATE {schema}.streams SET revision = revision + n
+      WHERE stream_id = p_stream AND revision = p_expected
+      RETURNING revision INTO v_rev;
+  END IF;
+
+  IF v_rev IS NULL THEN
+    -- A concurrent retry of this very batch may have committed while we waited on the stream row.
+    SELECT count(*), max(e.revision), max(e.position) INTO v_found, v_rev, v_pos
+      FROM {schema}.events e WHERE e.stream_id = p_stream AND e.event_id = ANY (p_ids);
+    IF v_found = n THEN
+      RETURN QUERY SELECT 'idempotent'::text, v_rev, v_pos; RETURN;
+    END IF;
+    SELECT s.revision INTO v_rev FROM {schema}.streams s WHERE s.stream_id = p_stream;
+    RETURN QUERY SELECT 'wrong_expected_version'::text, coalesce(v_rev, -1), NULL::bigint; RETURN;
+  END IF;
+
+  v_tx := pg_current_xact_id()::text::bigint;
+  INSERT INTO {schema}.events (position, stream_id, revision, event_id, type, data, metadata)
+    SELECT v_tx * 65536 + t.i - 1, p_stream, v_rev - n + t.i, t.id, t.type, t.data, t.meta
+      FROM unnest(p_ids, p_types, p_data, p_meta) WITH ORDINALITY AS t(id, type, data, meta, i);
+  RETURN QUERY SELECT 'ok'::text, v_rev, v_tx * 65536 + n - 1;
+END
+$$;
+`,
+  },
+];
+
+export function quoteIdent(name: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) {
+    throw new Error(`Invalid schema name "${name}": use lower-case letters, digits and "_"`);
+  }
+  return `"${name}"`;
+}
+
+/** Applies every pending migration; safe to call from several processes at once. */
+export async function migrate(pool: SqlPool, schema: string): Promise<number[]> {
+  const s = quoteIdent(schema);
+  const applied: number[] = [];
+  await pool.transaction(async (tx) => {
+    // A fixed key shared by every process migrating this schema.
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`eventstore-migrate:${schema}`]);
+    await tx.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    await tx.query(
+      `CREATE TABLE IF NOT EXISTS ${s}.eventstore_migrations (
+         version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const done = await tx.query<{ version: number | string }>(
+      `SELECT version FROM ${s}.eventstore_migrations`,
+    );
+    const have = new Set(done.rows.map((r) => Number(r.version)));
+    for (const m of MIGRATIONS) {
+      if (have.has(m.version)) continue;
+      await tx.query(m.sql.replaceAll('{schema}', s));
+      await tx.query(`INSERT INTO ${s}.eventstore_migrations (version, name) VALUES ($1, $2)`, [
+        m.version,
+        m.name,
+      ]);
+      applied.push(m.version);
+    }
+  });
+  return applied;
+}

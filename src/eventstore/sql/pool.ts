@@ -1,0 +1,109 @@
+import pg from 'pg';
+import type { PGlite, Transaction } from '@electric-sql/pglite';
+
+export interface SqlResult<R> {
+  readonly rows: R[];
+}
+
+/** The little SQL surface the event store needs; implemented over `pg` and over PGlite. */
+export interface SqlExecutor {
+  query<R = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<SqlResult<R>>;
+}
+
+export interface SqlPool extends SqlExecutor {
+  /** Runs `fn` in one transaction on one connection; commits on success, rolls back on throw. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** One checked-out node-postgres connection, inside a transaction. */
+class PgExecutor implements SqlExecutor {
+  constructor(private readonly client: pg.PoolClient) {}
+
+  async query<R>(sql: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
+    const result = await this.client.query(sql, params as unknown[] | undefined);
+    return { rows: result.rows as R[] };
+  }
+}
+
+/** A PGlite transaction handle. */
+class PgliteExecutor implements SqlExecutor {
+  constructor(private readonly tx: Transaction) {}
+
+  async query<R>(sql: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
+    if (params === undefined || params.length === 0) {
+      const results = await this.tx.exec(sql);
+      return { rows: (results.at(-1)?.rows ?? []) as R[] };
+    }
+    const result = await this.tx.query<R>(sql, params as unknown[]);
+    return { rows: result.rows };
+  }
+}
+
+/** A `pg.Pool` as an SqlPool. */
+export class PgSqlPool implements SqlPool {
+  constructor(
+    readonly pool: pg.Pool,
+    private readonly owned = true,
+  ) {}
+
+  static fromUrl(url: string, max = 20): PgSqlPool {
+    const pool = new pg.Pool({ connectionString: url, max });
+    // An idle client losing its connection must not crash the process; the next query reconnects.
+    pool.on('error', () => undefined);
+    return new PgSqlPool(pool);
+  }
+
+  async query<R>(sql: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
+    const result = await this.pool.query(sql, params as unknown[] | undefined);
+    return { rows: result.rows as R[] };
+  }
+
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(new PgExecutor(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.owned) await this.pool.end();
+  }
+}
+
+/** A PGlite instance as an SqlPool: one embedded session, so work is serialized by PGlite. */
+export class PgliteSqlPool implements SqlPool {
+  constructor(
+    readonly db: PGlite,
+    private readonly owned = true,
+  ) {}
+
+  async query<R>(sql: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
+    if (params === undefined || params.length === 0) {
+      // exec allows several statements (migrations); use it only when there is nothing to bind.
+      const results = await this.db.exec(sql);
+      return { rows: (results.at(-1)?.rows ?? []) as R[] };
+    }
+    const result = await this.db.query<R>(sql, params as unknown[]);
+    return { rows: result.rows };
+  }
+
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => fn(new PgliteExecutor(tx)));
+  }
+
+  async close(): Promise<void> {
+    if (this.owned) await this.db.close();
+  }
+}

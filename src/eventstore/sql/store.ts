@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import {
+  assertValidExpectedRevision,
+  assertValidStreamName,
+  EventStoreError,
+  prepareEvents,
+  WrongExpectedVersion,
+  type AppendOptions,
+  type AppendResult,
+  type EventData,
+  type EventFilter,
+  type EventMetadata,
+  type EventStore,
+  type ExpectedRevision,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
+} from '../port.ts';
+import { checkMaxCount, checkRevision, partialDuplicate } from '../reading.ts';
+import { CatchUpSubscription, Notifier } from '../subscription.ts';
+import { migrate, quoteIdent } from './migrations.ts';
+import type { SqlPool } from './pool.ts';
+
+interface EventRow {
+  position: string | number;
+  stream_id: string;
+  revision: string | number;
+  event_id: string;
+  type: string;
+  data: unknown;
+  metadata: EventMetadata;
+  recorded_at: Date | string;
+}
+
+interface AppendRow {
+  outcome: 'ok' | 'idempotent' | 'wrong_expected_version' | 'partial_duplicate';
+  next_revision: string | number | null;
+  last_position: string | number | null;
+}
+
+const COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata, recorded_at';
+const UNIQUE_VIOLATION = '23505';
+
+export interface SqlEventStoreOptions {
+  readonly kind: 'postgres' | 'pglite';
+  readonly pool: SqlPool;
+  /** Schema holding the event tables (tests isolate themselves with their own). */
+  readonly schema?: string;
+  /** Longest a subscriber waits before re-reading when no in-process append woke it. */
+  readonly pollMs?: number;
+}
+
+/**
+ * The event store over PostgreSQL SQL, shared by the `postgres` adapter (node-postgres) and
+ * the embedded `pglite` adapter. The ordering design is documented in `migrations.ts`.
+ */
+export class SqlEventStore implements EventStore {
+  readonly kind: 'postgres' | 'pglite';
+  readonly #pool: SqlPool;
+  readonly #s: string;
+  readonly #notifier = new Notifier();
+  readonly #pollMs: number;
+  #closed = false;
+
+  private constructor(options: SqlEventStoreOptions) {
+    this.kind = options.kind;
+    this.#pool = options.pool;
+    this.#s = quoteIdent(options.schema ?? 'eventstore');
+    this.#pollMs = options.pollMs ?? 50;
+  }
+
+  /** Connects, applies pending migrations and returns a ready store. */
+  static async open(options: SqlEventStoreOptions): Promise<SqlEventStore> {
+    await migrate(options.pool, options.schema ?? 'eventstore');
+    return new SqlEventStore(options);
+  }
+
+  get pool(): SqlPool {
+    return this.#pool;
+  }
+
+  async append(
+    streamId: string,
+    events: readonly EventData[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
+    this.#assertOpen();
+    const expected = options.expectedRevision ?? 'any';
+    assertValidExpectedRevision(expected);
+    const prepared = prepareEvents(streamId, events, randomUUID);
+    const params = [
+      streamId,
+      encodeExpected(expected),
+      prepared.map((e) => e.id),
+      prepared.map((e) => e.type),
+      prepared.map((e) => e.dataJson),
+      prepared.map((e) => e.metadataJson),
+    ];
+    let row: AppendRow | undefined;
+    try {
+      row = await this.#callAppend(params);
+    } catch (error) {
+      // Two concurrent copies of one batch under `any`: the loser hits the unique event id and,
+      // asked again, finds the winner's events and answers idempotently.
+      if (!isUniqueViolation(error)) throw error;
+      row = await this.#callAppend(params);
+    }
+    if (!row) throw new Error('append_events returned no row');
+    switch (row.outcome) {
+      case 'ok':
+        this.#notifier.notify();
+        return { nextRevision: Number(row.next_revision), position: Number(row.last_position) };
+      case 'idempotent':
+        return { nextRevision: Number(row.next_revision), position: Number(row.last_position) };
+      case 'partial_duplicate':
+        throw partialDuplicate(Number(row.next_revision), prepared.length);
+      case 'wrong_expected_version': {
+        const actual = Number(row.next_revision);
+        throw new WrongExpectedVersion(streamId, expected, actual < 0 ? 'no_stream' : actual);
+      }
+    }
+  }
+
+  async #callAppend(params: unknown[]): Promise<AppendRow | undefined> {
+    const result = await this.#pool.query<AppendRow>(
+      `SELECT * FROM ${this.#s}.append_events($1, $2, $3::uuid[], $4::text[], $5::json[], $6::json[])`,
+      params,
+    );
+    return result.rows[0];
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    this.#assertOpen();
+    assertValidStreamName(streamId);
+    const max = checkMaxCount(options.maxCount);
+    const forwards = (options.direction ?? 'forwards') === 'forwards';
+    const from = options.fromRevision ?? (forwards ? 'start' : 'end');
+    let bound: number;
+    if (from === 'start') bound = 0;
+    else if (from === 'end') bound = Number.MAX_SAFE_INTEGER;
+    else bound = checkRevision(from);
+    const result = await this.#pool.query<EventRow>(
+      `SELECT ${COLUMNS} FROM ${this.#s}.events WHERE stream_id = $1 AND revision ${forwards ? '>=' : '<='} $2
+       ORDER BY revision ${forwards ? 'ASC' : 'DESC'} LIMIT $3`,
+      [streamId, bound, Math.min(max, 1_000_000_000)],
+    );
+    return result.rows.map(toRecorded);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    this.#assertOpen();
+    const max = checkMaxCount(options.maxCount);
+    const from = options.fromPosition ?? 0;
+    if (!Number.isSafeInteger(from) || from < 0) {
+      throw new EventStoreError(
+        'invalid_argument',
+        `fromPosition must be a non-negative integer (got ${from})`,
+      );
+    }
+    return this.#readAfter(from - 1, Math.min(max, 1_000_000_000), options.filter);
+  }
+
+  async #readAfter(after: number, max: number, filter?: EventFilter): Promise<RecordedEvent[]> {
+    const params: unknown[] = [after, max];
+    let where = '';
+    if (filter?.streamPrefixes) {
+      params.push(filter.streamPrefixes.map((p) => `${escapeLike(p)}%`));
+      where += ` AND stream_id LIKE ANY ($${params.length}::text[])`;
+    }
+    if (filter?.eventTypes) {
+      params.push(filter.eventTypes);
+      where += ` AND type = ANY ($${params.length}::text[])`;
+    }
+    const result = await this.#pool.query<EventRow>(
+      `SELECT ${COLUMNS} FROM ${this.#s}.events
+       WHERE position > $1 AND position < ${this.#s}.visible_horizon()${where}
+       ORDER BY position LIMIT $2`,
+      params,
+    );
+    return result.rows.map(toRecorded);
+  }
+
+  subscribeToAll(options: SubscribeOptions = {}): Subscription {
+    this.#assertOpen();
+    return new CatchUpSubscription(
+      (after, max) =>
+        this.#closed ? Promise.resolve([]) : this.#readAfter(after, max, options.filter),
+      this.#notifier,
+      { ...options, pollMs: this.#pollMs },
+    );
+  }
+
+  async headPosition(): Promise<number> {
+    const result = await this.#pool.query<{ head: string | number | null }>(
+      `SELECT max(position) AS head FROM ${this.#s}.events WHERE position < ${this.#s}.visible_horizon()`,
+    );
+    return Number(result.rows[0]?.head ?? 0);
+  }
+
+  async ping(): Promise<void> {
+    this.#assertOpen();
+    await this.#pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#notifier.notify();
+    await this.#pool.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new EventStoreError('closed', 'The event store is closed');
+  }
+}
+
+function encodeExpected(expected: ExpectedRevision): number {
+  switch (expected) {
+    case 'any':
+      return -2;
+    case 'no_stream':
+      return -1;
+    case 'stream_exists':
+      return -3;
+    default:
+      return expected;
+  }
+}
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    streamId: row.stream_id,
+    type: row.type,
+    revision: Number(row.revision),
+    position: Number(row.position),
+    data: row.data,
+    metadata: row.metadata,
+    recordedAt: row.recorded_at instanceof Date ? row.recorded_at : new Date(row.recorded_at),
+  };
+}
+
+function escapeLike(prefix: string): string {
+  return prefix.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'code' in error &&
+    error.code === UNIQUE_VIOLATION
+  );
+}

@@ -1,0 +1,21 @@
+import { openPgliteEventStore } from '../../src/eventstore/pglite.ts';
+import { sharedPglite, uniqueSchema } from '../support/pglite.ts';
+import { eventStoreContract } from './contract.ts';
+
+describe('event store contract: pglite', function () {
+  this.timeout(60_000);
+  eventStoreContract({
+    async open() {
+      const db = await sharedPglite();
+      const schema = uniqueSchema('es');
+      const store = await openPgliteEventStore({ db, schema });
+      return {
+        store,
+        dispose: async () => {
+          await store.close();
+          await db.exec(`DROP SCHEMA "${schema}" CASCADE`);
+        },
+      };
+    },
+  });
+});
