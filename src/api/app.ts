@@ -1,0 +1,94 @@
+/**
+ * The HTTP application: security headers, request ids, JSON bodies, metrics, `/api/v1` routes
+ * and problem+json errors. Routes arrive through `deps.routes`, so this file stays the same as
+ * features are added.
+ */
+import express, { Router, type Express } from 'express';
+import helmet from 'helmet';
+import { pino, type Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { healthRouter, type HealthCheck } from './health.ts';
+import { httpMetrics } from './metrics.ts';
+import { errorHandler, notFoundHandler } from './problem.ts';
+import { requestId } from './request-id.ts';
+
+export const API_PREFIX = '/api/v1';
+
+/** Adds routes to the `/api/v1` router (e.g. `router.use('/accounts', accountsRouter(deps))`). */
+export type RouteModule = (api: Router) => void;
+
+export interface AppDeps {
+  /** Reported by `/api/v1/health`. */
+  readonly version: string;
+  /** Dependencies `/api/v1/health` probes; a failing one answers 503 `degraded`. */
+  readonly healthChecks?: readonly HealthCheck[];
+  /** Milliseconds a health check may take before it counts as failed (default 2000). */
+  readonly healthTimeoutMs?: number;
+  /** Served at `GET /metrics`; HTTP request metrics are registered on it. */
+  readonly metrics: Registry;
+  /** Feature routes mounted under `/api/v1`, in order. */
+  readonly routes?: readonly RouteModule[];
+  /** Request logger; silent when absent. */
+  readonly logger?: Logger;
+  /** Largest accepted JSON body, in body-parser notation (default `100kb`). */
+  readonly jsonLimit?: string;
+  /** Clock in milliseconds since the epoch (default `Date.now`). */
+  readonly now?: () => number;
+}
+
+/** Builds the express application; it opens no sockets (see `server.ts`). */
+export function createApp(deps: AppDeps): Express {
+  const logger = deps.logger ?? pino({ level: 'silent' });
+  const now = deps.now ?? Date.now;
+  const healthChecks = deps.healthChecks ?? [];
+  const names = healthChecks.map((check) => check.name);
+  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+  if (duplicate !== undefined) throw new Error(`Duplicate health check name "${duplicate}"`);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(helmet());
+  app.use(requestId());
+  app.use(httpMetrics(deps.metrics));
+  app.use((req, res, next) => {
+    const started = now();
+    res.on('finish', () => {
+      logger.info(
+        {
+          requestId: res.locals.requestId as unknown,
+          method: req.method,
+          url: req.originalUrl,
+          status: res.statusCode,
+          ms: now() - started,
+        },
+        'request',
+      );
+    });
+    next();
+  });
+  app.use(express.json({ limit: deps.jsonLimit ?? '100kb' }));
+
+  app.get('/metrics', async (_req, res) => {
+    const body = await deps.metrics.metrics();
+    res.setHeader('Content-Type', deps.metrics.contentType);
+    res.send(body);
+  });
+
+  const api = Router();
+  api.use(
+    healthRouter({
+      version: deps.version,
+      checks: healthChecks,
+      timeoutMs: deps.healthTimeoutMs ?? 2000,
+      now,
+      startedAt: now(),
+    }),
+  );
+  for (const mount of deps.routes ?? []) mount(api);
+  app.use(API_PREFIX, api);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return app;
+}

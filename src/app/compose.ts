@@ -1,0 +1,96 @@
+/**
+ * The composition root: the one place that turns a `Config` into running parts and knows how
+ * to close them again. Layers never build their own dependencies; they receive them from here.
+ *
+ * What is wired today: the HTTP app with `/api/v1/health` and `/metrics`. Each `WIRE:` comment
+ * below marks where a part of DESIGN.md section 1 plugs in when it lands.
+ */
+import type { Express } from 'express';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { createApp, type RouteModule } from '../api/app.ts';
+import type { HealthCheck } from '../api/health.ts';
+import { createMetricsRegistry } from '../api/metrics.ts';
+import type { Config } from '../config.ts';
+
+/** What a `serve` process runs: everything, only the HTTP API, or only the execution engine. */
+export const ROLES = ['all', 'api', 'engine'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface ComposeOptions {
+  readonly role: Role;
+  readonly version: string;
+  readonly logger: Logger;
+}
+
+export interface Composition {
+  /** The HTTP handler; every role serves it (an engine-only process still answers health probes). */
+  readonly app: Express;
+  readonly metrics: Registry;
+  readonly healthChecks: readonly HealthCheck[];
+  /** Closes every resource opened by `compose`, newest first. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Resources to close on shutdown, newest first, so dependents stop before what they use. */
+class Closers {
+  private readonly stack: { name: string; close: () => Promise<void> }[] = [];
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly logger: Logger) {}
+
+  add(name: string, close: () => Promise<void>): void {
+    this.stack.push({ name, close });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const { name, close } of this.stack.reverse()) {
+        try {
+          await close();
+        } catch (error) {
+          this.logger.error({ err: error, resource: name }, 'failed to close resource');
+        }
+      }
+    })();
+    return this.closing;
+  }
+}
+
+export async function compose(config: Config, options: ComposeOptions): Promise<Composition> {
+  const { logger, role } = options;
+  const closers = new Closers(logger);
+  const healthChecks: HealthCheck[] = [];
+  const routes: RouteModule[] = [];
+  const metrics = createMetricsRegistry();
+  const servesApi = role === 'all' || role === 'api';
+  const runsEngine = role === 'all' || role === 'engine';
+
+  try {
+    // WIRE: event store (src/eventstore, DESIGN.md section 2). `createEventStore(config)`
+    // selects the adapter from `config.eventStoreAdapter` (memory | pglite | postgres | esdb):
+    //   const eventStore = await createEventStore(config);
+    //   closers.add('eventstore', () => eventStore.close());
+    //   healthChecks.push({ name: 'eventstore', check: () => eventStore.ping() });
+
+    // WIRE: read-model database and projections (src/projections), market data (src/market,
+    // Redis cache when config.redisUrl is set) — same pattern: open, add a closer, add a check.
+
+    if (servesApi) {
+      // WIRE: feature routes under /api/v1, e.g. `routes.push(accountRoutes({ commands, queries }))`.
+    }
+    if (runsEngine) {
+      // WIRE: the execution engine (src/engine) behind its lease; `closers.add('engine', …)`.
+    }
+
+    logger.debug(
+      { role, eventStore: config.eventStoreAdapter, servesApi, runsEngine },
+      'composed application',
+    );
+    const app = createApp({ version: options.version, healthChecks, metrics, routes, logger });
+    return { app, metrics, healthChecks, close: () => closers.close() };
+  } catch (error) {
+    await closers.close();
+    throw error;
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * The CLI's subcommands. To add one (`accounts`, `orders`, `projections`, `ledger`, `bench`…):
+ * create `src/cli/commands/<name>.ts` exporting `register(program, deps)` (see `CommandModule`
+ * in `../deps.ts`), then add it to this list. Help lists commands in this order.
+ */
+import type { CommandModule } from '../deps.ts';
+import * as serve from './serve.ts';
+
+export const commandModules: readonly CommandModule[] = [serve];
