@@ -1,23 +1,20 @@
-import { PgSqlPool } from './sql/pool.ts';
+import type { SqlDatabase } from './database.ts';
 import { SqlEventStore } from './sql/store.ts';
 
-export interface PostgresEventStoreOptions {
-  readonly url: string;
+/**
+ * The `postgres` adapter: node-postgres against a PostgreSQL server (used when DATABASE_URL
+ * is set). The database is opened by the caller (`openPostgresDatabase`) and shared with the
+ * read models; closing the store leaves it open.
+ */
+export function openPostgresEventStore(options: {
+  readonly database: SqlDatabase;
   readonly schema?: string;
-  readonly poolSize?: number;
   readonly pollMs?: number;
-}
-
-/** The `postgres` adapter: node-postgres against a PostgreSQL server (used when DATABASE_URL is set). */
-export function openPostgresEventStore(options: PostgresEventStoreOptions): Promise<SqlEventStore> {
-  const pool = PgSqlPool.fromUrl(options.url, options.poolSize ?? 20);
+}): Promise<SqlEventStore> {
   return SqlEventStore.open({
     kind: 'postgres',
-    pool,
+    pool: options.database.sql,
     ...(options.schema === undefined ? {} : { schema: options.schema }),
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
-  }).catch(async (error: unknown) => {
-    await pool.close();
-    throw error;
   });
 }

@@ -6,14 +6,14 @@ describe('event store contract: pglite', function () {
   this.timeout(60_000);
   eventStoreContract({
     async open() {
-      const db = await sharedPglite();
+      const database = await sharedPglite();
       const schema = uniqueSchema('es');
-      const store = await openPgliteEventStore({ db, schema });
+      const store = await openPgliteEventStore({ database, schema });
       return {
         store,
         dispose: async () => {
           await store.close();
-          await db.exec(`DROP SCHEMA "${schema}" CASCADE`);
+          await database.pool.query(`DROP SCHEMA "${schema}" CASCADE`);
         },
       };
     },

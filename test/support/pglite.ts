@@ -1,15 +1,14 @@
-import type { PGlite } from '@electric-sql/pglite';
-import { openPglite } from '../../src/eventstore/pglite.ts';
+import { openPgliteDatabase, type SqlDatabase } from '../../src/eventstore/database.ts';
 
-let shared: Promise<PGlite> | undefined;
+let shared: Promise<SqlDatabase> | undefined;
 let counter = 0;
 
 /**
  * One in-memory PGlite for the whole test run: starting one costs seconds and hundreds of MB,
  * so suites share it and isolate themselves in schemas of their own (see `uniqueSchema`).
  */
-export function sharedPglite(): Promise<PGlite> {
-  shared ??= openPglite('memory://');
+export function sharedPglite(): Promise<SqlDatabase> {
+  shared ??= openPgliteDatabase('memory://');
   return shared;
 }
 

@@ -1,5 +1,4 @@
 import pg from 'pg';
-import type { PGlite, Transaction } from '@electric-sql/pglite';
 
 export interface SqlResult<R> {
   readonly rows: R[];
@@ -26,20 +25,6 @@ class PgExecutor implements SqlExecutor {
   async query<R>(sql: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
     const result = await this.client.query(sql, params as unknown[] | undefined);
     return { rows: result.rows as R[] };
-  }
-}
-
-/** A PGlite transaction handle. */
-class PgliteExecutor implements SqlExecutor {
-  constructor(private readonly tx: Transaction) {}
-
-  async query<R>(sql: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
-    if (params === undefined || params.length === 0) {
-      const results = await this.tx.exec(sql);
-      return { rows: (results.at(-1)?.rows ?? []) as R[] };
-    }
-    const result = await this.tx.query<R>(sql, params as unknown[]);
-    return { rows: result.rows };
   }
 }
 
@@ -79,31 +64,5 @@ export class PgSqlPool implements SqlPool {
 
   async close(): Promise<void> {
     if (this.owned) await this.pool.end();
-  }
-}
-
-/** A PGlite instance as an SqlPool: one embedded session, so work is serialized by PGlite. */
-export class PgliteSqlPool implements SqlPool {
-  constructor(
-    readonly db: PGlite,
-    private readonly owned = true,
-  ) {}
-
-  async query<R>(sql: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
-    if (params === undefined || params.length === 0) {
-      // exec allows several statements (migrations); use it only when there is nothing to bind.
-      const results = await this.db.exec(sql);
-      return { rows: (results.at(-1)?.rows ?? []) as R[] };
-    }
-    const result = await this.db.query<R>(sql, params as unknown[]);
-    return { rows: result.rows };
-  }
-
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => fn(new PgliteExecutor(tx)));
-  }
-
-  async close(): Promise<void> {
-    if (this.owned) await this.db.close();
   }
 }
