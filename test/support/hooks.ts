@@ -1,2 +1,11 @@
-// Mocha root hooks: shared test services are started and stopped here.
-export const mochaHooks = {};
+/**
+ * Mocha root hooks (loaded through `.mocharc.json`). Test services are started lazily by the
+ * suites that need them (`services.ts`); this drops and stops them once the run is over.
+ */
+import { stopServices } from './services.ts';
+
+export const mochaHooks = {
+  async afterAll(): Promise<void> {
+    await stopServices();
+  },
+};
