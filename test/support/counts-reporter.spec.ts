@@ -22,6 +22,7 @@ describe('counts reporter', () => {
       const args = [
         'mocha',
         '--no-config',
+        '--no-color',
         '--node-option',
         'import=tsx',
         '--reporter',
