@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { createPgConfig } from '@electric-sql/pglite/node-postgres';
+import { PglitePgConnection } from '@electric-sql/pglite/node-postgres';
 import pg from 'pg';
 import { PgSqlPool } from './sql/pool.ts';
 
@@ -38,7 +38,19 @@ export async function openPostgresDatabase(url: string, poolSize = 20): Promise<
 export async function openPgliteDatabase(dataDir: string): Promise<SqlDatabase> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   const db = await PGlite.create(dataDir);
-  const pool = new pg.Pool(Object.assign(createPgConfig(db), { max: 1 }));
+  // Each client gets a fresh shim connection: node-postgres destroys a client after a failed
+  // `pool.query`, and a shared shim connection would stay dead after that.
+  class PgliteClient extends pg.Client {
+    constructor(config?: pg.ClientConfig) {
+      // `connection` is a node-postgres constructor option its typings do not list.
+      const options: pg.ClientConfig & { connection: PglitePgConnection } = {
+        ...config,
+        connection: new PglitePgConnection({ pglite: db }),
+      };
+      super(options);
+    }
+  }
+  const pool = new pg.Pool({ Client: PgliteClient, max: 1 });
   pool.on('error', () => undefined);
   return {
     kind: 'pglite',

@@ -41,7 +41,6 @@ CREATE TABLE {schema}.events (
   CONSTRAINT events_stream_revision UNIQUE (stream_id, revision),
   CONSTRAINT events_stream_event_id UNIQUE (stream_id, event_id)
 );
-CREATE INDEX events_type_position ON {schema}.events (type, position);
 
 -- The visibility horizon: positions below it belong to ended transactions only.
 CREATE FUNCTION {schema}.visible_horizon() RETURNS bigint LANGUAGE sql STABLE AS $$
@@ -50,8 +49,12 @@ $$;
 
 -- One round trip, one transaction per append. Outcomes: ok, idempotent, wrong_expected_version,
 -- partial_duplicate. p_expected: -2 any, -1 no_stream, -3 stream_exists, >= 0 exact revision.
+-- p_check_first: look for the batch's ids before writing. The first attempt skips it: a retried
+-- batch either fails its expectation (checked below) or hits the unique event id, and the
+-- client then calls again with p_check_first.
 CREATE FUNCTION {schema}.append_events(
-  p_stream text, p_expected bigint, p_ids uuid[], p_types text[], p_data json[], p_meta json[]
+  p_stream text, p_expected bigint, p_ids uuid[], p_types text[], p_data json[], p_meta json[],
+  p_check_first boolean
 ) RETURNS TABLE (outcome text, next_revision bigint, last_position bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -61,12 +64,14 @@ DECLARE
   v_pos    bigint;
   v_tx     bigint;
 BEGIN
-  SELECT count(*), max(e.revision), max(e.position) INTO v_found, v_rev, v_pos
-    FROM {schema}.events e WHERE e.stream_id = p_stream AND e.event_id = ANY (p_ids);
-  IF v_found = n THEN
-    RETURN QUERY SELECT 'idempotent'::text, v_rev, v_pos; RETURN;
-  ELSIF v_found > 0 THEN
-    RETURN QUERY SELECT 'partial_duplicate'::text, v_found::bigint, NULL::bigint; RETURN;
+  IF p_check_first THEN
+    SELECT count(*), max(e.revision), max(e.position) INTO v_found, v_rev, v_pos
+      FROM {schema}.events e WHERE e.stream_id = p_stream AND e.event_id = ANY (p_ids);
+    IF v_found = n THEN
+      RETURN QUERY SELECT 'idempotent'::text, v_rev, v_pos; RETURN;
+    ELSIF v_found > 0 THEN
+      RETURN QUERY SELECT 'partial_duplicate'::text, v_found::bigint, NULL::bigint; RETURN;
+    END IF;
   END IF;
 
   IF p_expected = -2 THEN
@@ -92,6 +97,8 @@ BEGIN
       FROM {schema}.events e WHERE e.stream_id = p_stream AND e.event_id = ANY (p_ids);
     IF v_found = n THEN
       RETURN QUERY SELECT 'idempotent'::text, v_rev, v_pos; RETURN;
+    ELSIF v_found > 0 THEN
+      RETURN QUERY SELECT 'partial_duplicate'::text, v_found::bigint, NULL::bigint; RETURN;
     END IF;
     SELECT s.revision INTO v_rev FROM {schema}.streams s WHERE s.stream_id = p_stream;
     RETURN QUERY SELECT 'wrong_expected_version'::text, coalesce(v_rev, -1), NULL::bigint; RETURN;

@@ -100,12 +100,12 @@ export class SqlEventStore implements EventStore {
     ];
     let row: AppendRow | undefined;
     try {
-      row = await this.#callAppend(params);
+      row = await this.#callAppend([...params, false]);
     } catch (error) {
-      // Two concurrent copies of one batch under `any`: the loser hits the unique event id and,
-      // asked again, finds the winner's events and answers idempotently.
+      // A batch already stored (a retry, or a concurrent copy) hits the unique event id;
+      // asked again with the check first, the function answers idempotently.
       if (!isUniqueViolation(error)) throw error;
-      row = await this.#callAppend(params);
+      row = await this.#callAppend([...params, true]);
     }
     if (!row) throw new Error('append_events returned no row');
     switch (row.outcome) {
@@ -125,7 +125,7 @@ export class SqlEventStore implements EventStore {
 
   async #callAppend(params: unknown[]): Promise<AppendRow | undefined> {
     const result = await this.#pool.query<AppendRow>(
-      `SELECT * FROM ${this.#s}.append_events($1, $2, $3::uuid[], $4::text[], $5::json[], $6::json[])`,
+      `SELECT * FROM ${this.#s}.append_events($1, $2, $3::uuid[], $4::text[], $5::json[], $6::json[], $7)`,
       params,
     );
     return result.rows[0];
