@@ -44,4 +44,45 @@ export interface MarketContext {
   readonly sessionClose?: string;
   /** Latest quote for the order's symbol, when one is known. */
   readonly quote?: Quote;
+  /** The symbol's listing (shortable, fractionable, …), when the symbol is known. */
+  readonly asset?: Asset;
+  /** Today's regular-session open (ISO-8601 UTC) on a session day; `opg` orders expire after it. */
+  readonly sessionOpen?: string;
+  /** End of today's post-market session (ISO-8601 UTC); extended-hours day orders expire then. */
+  readonly extendedClose?: string;
+  /** The opening or closing auction print when the command is priced by one (`opg`, `cls`). */
+  readonly auction?: AuctionPrint;
+}
+
+/** The single-price print of an opening or closing auction. */
+export interface AuctionPrint {
+  readonly kind: 'open' | 'close';
+  /** Auction price, an exact decimal string. */
+  readonly price: string;
+  /** Auction time, ISO-8601 UTC. */
+  readonly time: string;
+}
+
+/** Asset class of a tradable instrument; only US equities (stocks and ETFs) for now. */
+export type AssetClass = 'us_equity';
+
+/**
+ * A tradable instrument as the venue lists it (the fields of Alpaca's asset object). The
+ * domain reads `tradable`, `shortable`, `easyToBorrow` and `fractionable` in pre-trade checks.
+ */
+export interface Asset {
+  /** Ticker symbol, upper case (e.g. "AAPL"). */
+  readonly symbol: string;
+  readonly name: string;
+  /** Primary listing exchange, e.g. "NASDAQ", "NYSE", "ARCA". */
+  readonly exchange: string;
+  /** GICS-style sector, or "ETF" for exchange-traded funds. */
+  readonly sector: string;
+  readonly class: AssetClass;
+  readonly tradable: boolean;
+  readonly shortable: boolean;
+  readonly easyToBorrow: boolean;
+  readonly fractionable: boolean;
+  /** True when the instrument and its prices are simulated (every asset of the simulated feed). */
+  readonly simulated: boolean;
 }
