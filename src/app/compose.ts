@@ -7,7 +7,6 @@
  */
 import type { Express } from 'express';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import { createApp, type RouteModule } from '../api/app.ts';
 import type { HealthCheck } from '../api/health.ts';
 import { createMetricsRegistry } from '../api/metrics.ts';
@@ -26,8 +25,6 @@ export interface ComposeOptions {
 export interface Composition {
   /** The HTTP handler; every role serves it (an engine-only process still answers health probes). */
   readonly app: Express;
-  readonly metrics: Registry;
-  readonly healthChecks: readonly HealthCheck[];
   /** Closes every resource opened by `compose`, newest first. Idempotent. */
   close(): Promise<void>;
 }
@@ -88,7 +85,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       'composed application',
     );
     const app = createApp({ version: options.version, healthChecks, metrics, routes, logger });
-    return { app, metrics, healthChecks, close: () => closers.close() };
+    return { app, close: () => closers.close() };
   } catch (error) {
     await closers.close();
     throw error;
