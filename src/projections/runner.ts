@@ -80,13 +80,17 @@ export class ProjectionRunner<DB> {
 
   /** Creates the checkpoint table when missing. */
   async prepare(): Promise<void> {
-    await this.#db.schema
-      .createTable('projection_checkpoints')
-      .ifNotExists()
-      .addColumn('name', 'text', (c) => c.primaryKey())
-      .addColumn('position', 'bigint', (c) => c.notNull())
-      .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-      .execute();
+    await this.#db.transaction().execute(async (trx) => {
+      // Several processes may start at once; CREATE TABLE IF NOT EXISTS alone races.
+      await sql`SELECT pg_advisory_xact_lock(hashtext('projection_checkpoints'))`.execute(trx);
+      await trx.schema
+        .createTable('projection_checkpoints')
+        .ifNotExists()
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('position', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+    });
     for (const p of this.projections) {
       // The row must exist before any batch: appliers serialize on its row lock.
       await this.#db

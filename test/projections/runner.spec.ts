@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import { MemoryEventStore } from '../../src/eventstore/memory.ts';
-import { openPgliteEventStore } from '../../src/eventstore/pglite.ts';
+import { openPostgresDatabase, type SqlDatabase } from '../../src/eventstore/database.ts';
+import { openPostgresEventStore } from '../../src/eventstore/postgres.ts';
+import { postgresUrl } from '../support/services.ts';
 import type { EventStore, RecordedEvent } from '../../src/eventstore/port.ts';
 import {
   ProjectionRunner,
@@ -46,168 +48,186 @@ function balances(options: { failFirst?: number } = {}): Projection<ToyDb> & { c
   return projection;
 }
 
-describe('projection runner', function () {
-  this.timeout(30_000);
-  let store: EventStore;
-  let db: Kysely<ToyDb>;
-  let schema: string;
-
-  beforeEach(async () => {
-    const database = await sharedPglite();
-    schema = uniqueSchema('proj');
-    store = await openPgliteEventStore({ database, schema: `${schema}_es` });
-    db = new Kysely<ToyDb>({ dialect: new PostgresDialect({ pool: database.pool }) });
-    await sql`CREATE SCHEMA ${sql.id(schema)}`.execute(db);
-    await sql`CREATE TABLE ${sql.id(schema, 'balances')} (
-      stream_id text PRIMARY KEY, balance numeric NOT NULL, events int NOT NULL)`.execute(db);
-  });
-
-  afterEach(async () => {
-    await store.close();
-    await sql`DROP SCHEMA ${sql.id(schema)} CASCADE`.execute(db);
-    await sql`DROP SCHEMA ${sql.id(`${schema}_es`)} CASCADE`.execute(db);
-  });
-
-  const deposit = (stream: string, amount: string) =>
-    store.append(stream, [{ type: 'CashDeposited', data: { amount } }]);
-
-  const rows = () =>
-    db
-      .withSchema(schema)
-      .selectFrom('balances')
-      .select(['stream_id', 'balance', 'events'])
-      .orderBy('stream_id')
-      .execute();
-
-  it('applies live events and lets a reader wait for its own write', async () => {
-    const runner = new ProjectionRunner(store, db, [balances()], { schema });
-    await runner.start();
-    try {
-      await deposit('account-1', '100.10');
-      const { position } = await deposit('account-1', '0.01');
-      await runner.waitForPosition(position, 5000);
-      expect(await rows()).to.deep.equal([
-        { stream_id: 'account-1', balance: '100.11', events: 2 },
-      ]);
-      expect(runner.checkpoint('balances')).to.equal(position);
-    } finally {
-      await runner.stop();
-    }
-  });
-
-  it('skips events outside its filter but still advances its checkpoint past them', async () => {
-    await deposit('account-1', '5');
-    const { position } = await store.append('user-1', [{ type: 'UserRegistered', data: {} }]);
-    const runner = new ProjectionRunner(store, db, [balances()], { schema });
-    await runner.prepare();
-    await runner.catchUp();
-    expect(runner.checkpoint('balances')).to.equal(position);
-    expect(await rows()).to.have.length(1);
-  });
-
-  it('a rebuild from position 0 gives exactly the incremental result', async () => {
-    const runner = new ProjectionRunner(store, db, [balances()], { schema, batchSize: 7 });
-    await runner.start();
-    let last = 0;
-    for (let i = 0; i < 60; i++) {
-      last = (await deposit(`account-${i % 5}`, `${i}.${i % 10}5`)).position;
-    }
-    await runner.waitForPosition(last, 5000);
-    const incremental = await rows();
-    expect(incremental).to.have.length(5);
-    await runner.rebuild('balances');
-    await runner.waitForPosition(last, 5000);
-    expect(await rows()).to.deep.equal(incremental);
-    await runner.stop();
-
-    const offline = new ProjectionRunner(store, db, [balances()], { schema });
-    await offline.prepare();
-    await offline.rebuild('balances');
-    expect(offline.checkpoint('balances')).to.equal(last);
-    expect(await rows()).to.deep.equal(incremental);
-  });
-
-  it('a re-delivered batch changes nothing', async () => {
-    for (let i = 0; i < 10; i++) await deposit('account-1', '1');
-    const stale = new ProjectionRunner(store, db, [balances()], { schema });
-    await stale.prepare(); // remembers checkpoint 0
-    const first = new ProjectionRunner(store, db, [balances()], { schema });
-    await first.prepare();
-    await first.catchUp();
-    const once = await rows();
-    expect(once).to.deep.equal([{ stream_id: 'account-1', balance: '10', events: 10 }]);
-    await stale.catchUp(); // delivers all ten events again
-    expect(await rows()).to.deep.equal(once);
-  });
-
-  it('two runners started by mistake still apply each event once', async () => {
-    const a = new ProjectionRunner(store, db, [balances()], { schema, batchSize: 3 });
-    const b = new ProjectionRunner(store, db, [balances()], { schema, batchSize: 5 });
-    await Promise.all([a.start(), b.start()]);
-    let last = 0;
-    for (let i = 0; i < 40; i++) last = (await deposit('account-1', '2')).position;
-    await Promise.all([a.waitForPosition(last, 5000), b.waitForPosition(last, 5000)]);
-    await Promise.all([a.stop(), b.stop()]);
-    expect(await rows()).to.deep.equal([{ stream_id: 'account-1', balance: '80', events: 40 }]);
-  });
-
-  it('reports lag while behind and none once caught up', async () => {
-    for (let i = 0; i < 12; i++) await deposit('account-1', '1');
-    const runner = new ProjectionRunner(store, db, [balances()], { schema });
-    await runner.prepare();
-    const [before] = await runner.status();
-    expect(before?.eventsBehind).to.equal(12);
-    expect(before?.checkpoint).to.equal(0);
-    expect(before?.running).to.equal(false);
-    expect(before?.lagMs).to.be.at.least(0);
-    await runner.catchUp();
-    const [after] = await runner.status();
-    expect(after?.eventsBehind).to.equal(0);
-    expect(after?.lagMs).to.equal(0);
-    expect(after?.checkpoint).to.equal(after?.headPosition);
-  });
-
-  it('retries a failing batch and records the failure', async () => {
-    const projection = balances({ failFirst: 2 });
-    const runner = new ProjectionRunner(store, db, [projection], { schema, retryDelayMs: 10 });
-    await runner.start();
-    try {
-      const { position } = await deposit('account-1', '3');
-      await runner.waitForPosition(position, 5000);
-      const [status] = await runner.status();
-      expect(status?.failures).to.equal(2);
-      expect(status?.lastError).to.equal(undefined);
-      expect(await rows()).to.deep.equal([{ stream_id: 'account-1', balance: '3', events: 1 }]);
-    } finally {
-      await runner.stop();
-    }
-  });
-
-  it('a wait for a position never reached times out with ProjectionTimeout', async () => {
-    const runner = new ProjectionRunner(store, db, [balances()], { schema });
-    await runner.prepare();
-    try {
-      await runner.waitForPosition(1_000_000, 30);
-      expect.fail('should time out');
-    } catch (error) {
-      expect(error).to.be.instanceOf(ProjectionTimeout);
-    }
-  });
-
-  it('refuses unknown or duplicate projection names', () => {
-    expect(() => new ProjectionRunner(store, db, [balances(), balances()])).to.throw(
-      /Two projections/,
-    );
-    const runner = new ProjectionRunner(store, db, [balances()], { schema });
-    expect(() => runner.checkpoint('nope')).to.throw(/Unknown projection "nope"; known: balances/);
-  });
-
-  it('works over the in-memory store too', async () => {
-    const memory = new MemoryEventStore();
-    const runner = new ProjectionRunner(memory, db, [balances()], { schema });
-    await runner.prepare();
-    await memory.append('account-7', [{ type: 'CashDeposited', data: { amount: '7' } }]);
-    await runner.catchUp();
-    expect(await rows()).to.deep.equal([{ stream_id: 'account-7', balance: '7', events: 1 }]);
-  });
+const targets: [string, (ctx: Mocha.Context) => Promise<SqlDatabase>][] = [
+  ['pglite', () => sharedPglite()],
+  [
+    'postgres',
+    async (ctx) => {
+      postgres ??= openPostgresDatabase(await postgresUrl(ctx));
+      return postgres;
+    },
+  ],
+];
+let postgres: Promise<SqlDatabase> | undefined;
+after(async () => {
+  await (await postgres)?.close();
 });
+
+for (const [target, openDatabase] of targets)
+  describe(`projection runner on ${target}`, function () {
+    this.timeout(30_000);
+    let store: EventStore;
+    let db: Kysely<ToyDb>;
+    let schema: string;
+
+    beforeEach(async function () {
+      const database = await openDatabase(this);
+      schema = uniqueSchema('proj');
+      store = await openPostgresEventStore({ database, schema: `${schema}_es`, pollMs: 10 });
+      db = new Kysely<ToyDb>({ dialect: new PostgresDialect({ pool: database.pool }) });
+      await sql`CREATE SCHEMA ${sql.id(schema)}`.execute(db);
+      await sql`CREATE TABLE ${sql.id(schema, 'balances')} (
+      stream_id text PRIMARY KEY, balance numeric NOT NULL, events int NOT NULL)`.execute(db);
+    });
+
+    afterEach(async () => {
+      await store.close();
+      await sql`DROP SCHEMA ${sql.id(schema)} CASCADE`.execute(db);
+      await sql`DROP SCHEMA ${sql.id(`${schema}_es`)} CASCADE`.execute(db);
+    });
+
+    const deposit = (stream: string, amount: string) =>
+      store.append(stream, [{ type: 'CashDeposited', data: { amount } }]);
+
+    const rows = () =>
+      db
+        .withSchema(schema)
+        .selectFrom('balances')
+        .select(['stream_id', 'balance', 'events'])
+        .orderBy('stream_id')
+        .execute();
+
+    it('applies live events and lets a reader wait for its own write', async () => {
+      const runner = new ProjectionRunner(store, db, [balances()], { schema });
+      await runner.start();
+      try {
+        await deposit('account-1', '100.10');
+        const { position } = await deposit('account-1', '0.01');
+        await runner.waitForPosition(position, 5000);
+        expect(await rows()).to.deep.equal([
+          { stream_id: 'account-1', balance: '100.11', events: 2 },
+        ]);
+        expect(runner.checkpoint('balances')).to.equal(position);
+      } finally {
+        await runner.stop();
+      }
+    });
+
+    it('skips events outside its filter but still advances its checkpoint past them', async () => {
+      await deposit('account-1', '5');
+      const { position } = await store.append('user-1', [{ type: 'UserRegistered', data: {} }]);
+      const runner = new ProjectionRunner(store, db, [balances()], { schema });
+      await runner.prepare();
+      await runner.catchUp();
+      expect(runner.checkpoint('balances')).to.equal(position);
+      expect(await rows()).to.have.length(1);
+    });
+
+    it('a rebuild from position 0 gives exactly the incremental result', async () => {
+      const runner = new ProjectionRunner(store, db, [balances()], { schema, batchSize: 7 });
+      await runner.start();
+      let last = 0;
+      for (let i = 0; i < 60; i++) {
+        last = (await deposit(`account-${i % 5}`, `${i}.${i % 10}5`)).position;
+      }
+      await runner.waitForPosition(last, 5000);
+      const incremental = await rows();
+      expect(incremental).to.have.length(5);
+      await runner.rebuild('balances');
+      await runner.waitForPosition(last, 5000);
+      expect(await rows()).to.deep.equal(incremental);
+      await runner.stop();
+
+      const offline = new ProjectionRunner(store, db, [balances()], { schema });
+      await offline.prepare();
+      await offline.rebuild('balances');
+      expect(offline.checkpoint('balances')).to.equal(last);
+      expect(await rows()).to.deep.equal(incremental);
+    });
+
+    it('a re-delivered batch changes nothing', async () => {
+      for (let i = 0; i < 10; i++) await deposit('account-1', '1');
+      const stale = new ProjectionRunner(store, db, [balances()], { schema });
+      await stale.prepare(); // remembers checkpoint 0
+      const first = new ProjectionRunner(store, db, [balances()], { schema });
+      await first.prepare();
+      await first.catchUp();
+      const once = await rows();
+      expect(once).to.deep.equal([{ stream_id: 'account-1', balance: '10', events: 10 }]);
+      await stale.catchUp(); // delivers all ten events again
+      expect(await rows()).to.deep.equal(once);
+    });
+
+    it('two runners started by mistake still apply each event once', async () => {
+      const a = new ProjectionRunner(store, db, [balances()], { schema, batchSize: 3 });
+      const b = new ProjectionRunner(store, db, [balances()], { schema, batchSize: 5 });
+      await Promise.all([a.start(), b.start()]);
+      let last = 0;
+      for (let i = 0; i < 40; i++) last = (await deposit('account-1', '2')).position;
+      await Promise.all([a.waitForPosition(last, 5000), b.waitForPosition(last, 5000)]);
+      await Promise.all([a.stop(), b.stop()]);
+      expect(await rows()).to.deep.equal([{ stream_id: 'account-1', balance: '80', events: 40 }]);
+    });
+
+    it('reports lag while behind and none once caught up', async () => {
+      for (let i = 0; i < 12; i++) await deposit('account-1', '1');
+      const runner = new ProjectionRunner(store, db, [balances()], { schema });
+      await runner.prepare();
+      const [before] = await runner.status();
+      expect(before?.eventsBehind).to.equal(12);
+      expect(before?.checkpoint).to.equal(0);
+      expect(before?.running).to.equal(false);
+      expect(before?.lagMs).to.be.at.least(0);
+      await runner.catchUp();
+      const [after] = await runner.status();
+      expect(after?.eventsBehind).to.equal(0);
+      expect(after?.lagMs).to.equal(0);
+      expect(after?.checkpoint).to.equal(after?.headPosition);
+    });
+
+    it('retries a failing batch and records the failure', async () => {
+      const projection = balances({ failFirst: 2 });
+      const runner = new ProjectionRunner(store, db, [projection], { schema, retryDelayMs: 10 });
+      await runner.start();
+      try {
+        const { position } = await deposit('account-1', '3');
+        await runner.waitForPosition(position, 5000);
+        const [status] = await runner.status();
+        expect(status?.failures).to.equal(2);
+        expect(status?.lastError).to.equal(undefined);
+        expect(await rows()).to.deep.equal([{ stream_id: 'account-1', balance: '3', events: 1 }]);
+      } finally {
+        await runner.stop();
+      }
+    });
+
+    it('a wait for a position never reached times out with ProjectionTimeout', async () => {
+      const runner = new ProjectionRunner(store, db, [balances()], { schema });
+      await runner.prepare();
+      try {
+        await runner.waitForPosition(1_000_000, 30);
+        expect.fail('should time out');
+      } catch (error) {
+        expect(error).to.be.instanceOf(ProjectionTimeout);
+      }
+    });
+
+    it('refuses unknown or duplicate projection names', () => {
+      expect(() => new ProjectionRunner(store, db, [balances(), balances()])).to.throw(
+        /Two projections/,
+      );
+      const runner = new ProjectionRunner(store, db, [balances()], { schema });
+      expect(() => runner.checkpoint('nope')).to.throw(
+        /Unknown projection "nope"; known: balances/,
+      );
+    });
+
+    it('works over the in-memory store too', async () => {
+      const memory = new MemoryEventStore();
+      const runner = new ProjectionRunner(memory, db, [balances()], { schema });
+      await runner.prepare();
+      await memory.append('account-7', [{ type: 'CashDeposited', data: { amount: '7' } }]);
+      await runner.catchUp();
+      expect(await rows()).to.deep.equal([{ stream_id: 'account-7', balance: '7', events: 1 }]);
+    });
+  });
