@@ -3,6 +3,7 @@ export * from './port.ts';
 export * from './calendar.ts';
 export * from './clock.ts';
 export * from './default.ts';
+export * from './stream.ts';
 export * from './ticks.ts';
 export { SimulatedMarket } from './simulated/feed.ts';
 export type { SimulatedMarketOptions } from './simulated/feed.ts';
