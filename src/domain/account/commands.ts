@@ -1,0 +1,148 @@
+import type { Instrument } from '../instrument.ts';
+import type { MarketContext } from '../market.ts';
+import type { DecimalString } from '../money.ts';
+import type { OrderClass, OrderSide, OrderType, TimeInForce } from './order.ts';
+import type { SettingsPatch } from './settings.ts';
+
+/** Emmett-style command: a `type` tag and data. Everything the decision needs is in `data`. */
+export interface DomainCommand<Type extends string, Data> {
+  readonly type: Type;
+  readonly data: Data;
+}
+
+/** An order as a client asks for it (the REST/MCP layers translate into this). */
+export interface OrderRequest {
+  /** Defaults to the order id. Reusing one makes `PlaceOrder` a no-op (idempotent retry). */
+  readonly clientOrderId?: string;
+  readonly instrument: Instrument;
+  readonly side: OrderSide;
+  readonly type: OrderType;
+  readonly timeInForce: TimeInForce;
+  readonly qty: DecimalString;
+  readonly limitPrice?: DecimalString;
+  readonly stopPrice?: DecimalString;
+  readonly trailPrice?: DecimalString;
+  /** Percent: `"2.5"` trails by 2.5 %. */
+  readonly trailPercent?: DecimalString;
+  readonly extendedHours?: boolean;
+  readonly orderClass?: OrderClass;
+  readonly takeProfit?: { readonly limitPrice: DecimalString };
+  readonly stopLoss?: { readonly stopPrice: DecimalString; readonly limitPrice?: DecimalString };
+}
+
+export type OpenAccount = DomainCommand<
+  'OpenAccount',
+  {
+    readonly accountId: string;
+    readonly name: string;
+    readonly initialCash: DecimalString;
+    readonly settings?: SettingsPatch;
+    readonly at: string;
+  }
+>;
+
+export type Deposit = DomainCommand<
+  'Deposit',
+  { readonly amount: DecimalString; readonly reference?: string; readonly at: string }
+>;
+
+export type Withdraw = DomainCommand<
+  'Withdraw',
+  { readonly amount: DecimalString; readonly reference?: string; readonly at: string }
+>;
+
+export type UpdateSettings = DomainCommand<
+  'UpdateSettings',
+  { readonly settings: SettingsPatch; readonly at: string }
+>;
+
+export type PlaceOrder = DomainCommand<
+  'PlaceOrder',
+  {
+    readonly orderId: string;
+    /** Ids for child legs: bracket needs two (take-profit, stop-loss), oco and oto one. */
+    readonly legOrderIds?: readonly string[];
+    /** Id for a fill in this same decision (marketable orders in session fill at once). */
+    readonly fillId?: string;
+    readonly request: OrderRequest;
+    readonly market: MarketContext;
+    /**
+     * Outside the session a market order is queued for the open (`accepted`) unless this is
+     * false, in which case it is rejected with `market_closed`. Default true.
+     */
+    readonly queueWhenClosed?: boolean;
+  }
+>;
+
+export type CancelOrder = DomainCommand<
+  'CancelOrder',
+  { readonly orderId: string; readonly at: string }
+>;
+
+export type CancelAllOrders = DomainCommand<'CancelAllOrders', { readonly at: string }>;
+
+/** Fields a replacement may change; the rest is copied from the old order. */
+export interface ReplaceChanges {
+  /** The new order's total quantity; defaults to the old order's unfilled quantity. */
+  readonly qty?: DecimalString;
+  readonly limitPrice?: DecimalString;
+  readonly stopPrice?: DecimalString;
+  /** New trail, in the unit the order already trails by (price or percent). */
+  readonly trail?: DecimalString;
+  readonly timeInForce?: TimeInForce;
+  readonly clientOrderId?: string;
+}
+
+export type ReplaceOrder = DomainCommand<
+  'ReplaceOrder',
+  {
+    readonly orderId: string;
+    readonly newOrderId: string;
+    readonly fillId?: string;
+    readonly changes: ReplaceChanges;
+    readonly market: MarketContext;
+  }
+>;
+
+/** Sent by the engine when a stop is hit; fills at once against the same quote when `fillId` is given. */
+export type TriggerOrder = DomainCommand<
+  'TriggerOrder',
+  { readonly orderId: string; readonly fillId?: string; readonly market: MarketContext }
+>;
+
+/** Sent by the engine; the decider prices the fill itself from `market.quote` or `market.auction`. */
+export type FillOrder = DomainCommand<
+  'FillOrder',
+  { readonly orderId: string; readonly fillId: string; readonly market: MarketContext }
+>;
+
+export type ExpireOrder = DomainCommand<
+  'ExpireOrder',
+  { readonly orderId: string; readonly market: MarketContext }
+>;
+
+export type UpdateWaterMark = DomainCommand<
+  'UpdateWaterMark',
+  { readonly orderId: string; readonly market: MarketContext }
+>;
+
+export type ResetAccount = DomainCommand<
+  'ResetAccount',
+  { readonly initialCash: DecimalString; readonly settings?: SettingsPatch; readonly at: string }
+>;
+
+/** Every command the account decider accepts. */
+export type AccountCommand =
+  | OpenAccount
+  | Deposit
+  | Withdraw
+  | UpdateSettings
+  | PlaceOrder
+  | CancelOrder
+  | CancelAllOrders
+  | ReplaceOrder
+  | TriggerOrder
+  | FillOrder
+  | ExpireOrder
+  | UpdateWaterMark
+  | ResetAccount;

@@ -1,0 +1,225 @@
+import { add, dec, fmt, sub } from '../money.ts';
+import type { AccountEvent } from './events.ts';
+import { isTerminal, type Order } from './order.ts';
+import { initialState, type AccountState, type Position } from './state.ts';
+
+/**
+ * Applies one event. Total and pure: it never throws, so any stream folds. Events that would
+ * change a terminal order are ignored, so a terminal order never changes even if a buggy
+ * writer appended such an event.
+ */
+export function evolve(state: AccountState, event: AccountEvent): AccountState {
+  switch (event.type) {
+    case 'AccountOpened': {
+      const d = event.data;
+      return {
+        ...initialState(),
+        status: 'open',
+        accountId: d.accountId,
+        name: d.name,
+        settings: d.settings,
+        openedAt: d.at,
+        updatedAt: d.at,
+      };
+    }
+    case 'CashDeposited': {
+      const d = event.data;
+      return {
+        ...state,
+        cash: add(state.cash, d.amount),
+        totalDeposits: add(state.totalDeposits, d.amount),
+        updatedAt: d.at,
+      };
+    }
+    case 'CashWithdrawn': {
+      const d = event.data;
+      return {
+        ...state,
+        cash: sub(state.cash, d.amount),
+        totalWithdrawals: add(state.totalWithdrawals, d.amount),
+        updatedAt: d.at,
+      };
+    }
+    case 'AccountSettingsUpdated':
+      return { ...state, settings: event.data.settings, updatedAt: event.data.at };
+    case 'OrderPlaced': {
+      const { order, at } = event.data;
+      return {
+        ...state,
+        orders: { ...state.orders, [order.id]: order },
+        clientOrderIds: { ...state.clientOrderIds, [order.clientOrderId]: order.id },
+        updatedAt: at,
+      };
+    }
+    case 'OrderRejected': {
+      const d = event.data;
+      const known = d.clientOrderId in state.clientOrderIds;
+      return {
+        ...state,
+        rejections: {
+          ...state.rejections,
+          [d.orderId]: {
+            orderId: d.orderId,
+            clientOrderId: d.clientOrderId,
+            reason: d.reason,
+            at: d.at,
+          },
+        },
+        clientOrderIds: known
+          ? state.clientOrderIds
+          : { ...state.clientOrderIds, [d.clientOrderId]: d.orderId },
+        updatedAt: d.at,
+      };
+    }
+    case 'OrderTriggered': {
+      const d = event.data;
+      return updateOrder(state, d.orderId, d.at, (o) => ({
+        ...o,
+        triggered: true,
+        triggeredAt: d.at,
+      }));
+    }
+    case 'OrderActivated': {
+      const d = event.data;
+      return updateOrder(state, d.orderId, d.at, (o) => ({ ...o, status: 'new', qty: d.qty }));
+    }
+    case 'OrderWaterMarkUpdated': {
+      const d = event.data;
+      return updateOrder(state, d.orderId, d.at, (o) => ({
+        ...o,
+        hwm: d.hwm,
+        stopPrice: d.stopPrice,
+      }));
+    }
+    case 'OrderCanceled': {
+      const d = event.data;
+      return updateOrder(state, d.orderId, d.at, (o) => ({
+        ...o,
+        status: 'canceled',
+        canceledAt: d.at,
+      }));
+    }
+    case 'OrderExpired': {
+      const d = event.data;
+      return updateOrder(state, d.orderId, d.at, (o) => ({
+        ...o,
+        status: 'expired',
+        expiredAt: d.at,
+      }));
+    }
+    case 'OrderFilled':
+      return applyFill(state, event.data);
+    case 'OrderReplaced':
+      return applyReplace(state, event.data);
+    case 'AccountReset': {
+      const d = event.data;
+      return {
+        ...initialState(),
+        status: 'open',
+        accountId: state.accountId,
+        name: state.name,
+        settings: d.settings,
+        cash: d.initialCash,
+        totalDeposits: d.initialCash,
+        openedAt: state.openedAt,
+        updatedAt: d.at,
+      };
+    }
+  }
+}
+
+/** Folds a whole stream from the initial state. */
+export function fold(
+  events: readonly AccountEvent[],
+  from: AccountState = initialState(),
+): AccountState {
+  return events.reduce(evolve, from);
+}
+
+function updateOrder(
+  state: AccountState,
+  orderId: string,
+  at: string,
+  change: (order: Order) => Order,
+): AccountState {
+  const order = state.orders[orderId];
+  if (order === undefined || isTerminal(order.status)) return state;
+  return {
+    ...state,
+    orders: { ...state.orders, [orderId]: { ...change(order), updatedAt: at } },
+    updatedAt: at,
+  };
+}
+
+function applyFill(
+  state: AccountState,
+  d: Extract<AccountEvent, { type: 'OrderFilled' }>['data'],
+): AccountState {
+  const order = state.orders[d.orderId];
+  if (order === undefined || isTerminal(order.status)) return state;
+  const filledNotional = fmt(dec(order.filledNotional).plus(dec(d.qty).times(dec(d.price))));
+  const updated: Order = {
+    ...order,
+    filledQty: d.cumulativeQty,
+    filledNotional,
+    status: d.orderStatus,
+    filledAt: d.orderStatus === 'filled' ? d.at : order.filledAt,
+    updatedAt: d.at,
+  };
+  const previous = state.positions[d.symbol];
+  const { [d.symbol]: _closed, ...others } = state.positions;
+  const positions: Record<string, Position> = dec(d.position.qty).isZero()
+    ? others
+    : {
+        ...others,
+        [d.symbol]: {
+          symbol: d.symbol,
+          instrument: order.instrument,
+          qty: d.position.qty,
+          costBasis: d.position.costBasis,
+          realizedPnl: add(previous?.realizedPnl ?? '0', d.realizedPnl),
+        },
+      };
+  return {
+    ...state,
+    orders: { ...state.orders, [d.orderId]: updated },
+    positions,
+    cash: add(state.cash, d.cashDelta),
+    feesPaid: add(state.feesPaid, d.commission, d.secFee, d.taf),
+    realizedPnl: add(state.realizedPnl, d.realizedPnl),
+    updatedAt: d.at,
+  };
+}
+
+function applyReplace(
+  state: AccountState,
+  d: Extract<AccountEvent, { type: 'OrderReplaced' }>['data'],
+): AccountState {
+  const old = state.orders[d.orderId];
+  if (old === undefined || isTerminal(old.status)) return state;
+  const orders: Record<string, Order> = { ...state.orders };
+  orders[d.orderId] = {
+    ...old,
+    status: 'replaced',
+    replacedBy: d.replacedBy,
+    replacedAt: d.at,
+    updatedAt: d.at,
+  };
+  orders[d.newOrder.id] = d.newOrder;
+  // Keep the order tree intact: children follow a replaced parent, a parent lists the new leg.
+  for (const o of Object.values(orders)) {
+    if (o.parentId === d.orderId) orders[o.id] = { ...o, parentId: d.newOrder.id };
+    if (o.legIds.includes(d.orderId)) {
+      orders[o.id] = {
+        ...o,
+        legIds: o.legIds.map((id) => (id === d.orderId ? d.newOrder.id : id)),
+      };
+    }
+  }
+  return {
+    ...state,
+    orders,
+    clientOrderIds: { ...state.clientOrderIds, [d.newOrder.clientOrderId]: d.newOrder.id },
+    updatedAt: d.at,
+  };
+}

@@ -1,0 +1,264 @@
+import { Dec } from '../decimal.ts';
+import { DomainError } from '../errors.ts';
+import { estimateCommission, touchPrice } from '../fill-model.ts';
+import { multiplierOf } from '../instrument.ts';
+import type { MarketContext } from '../market.ts';
+import { dec, fmt } from '../money.ts';
+import { isValidTick, parsePrice, parseQuantity } from '../price.ts';
+import type { RejectionReason } from '../rejections.ts';
+import { triggerSourcePrice } from './execution.ts';
+import type { Order, OrderClass, OrderStatus, OrderType, TimeInForce } from './order.ts';
+import type { AccountSettings } from './settings.ts';
+import {
+  availableToSell,
+  buyingPower,
+  grossExposure,
+  positionQty,
+  type AccountState,
+} from './state.ts';
+
+/** Thrown inside a decision to turn into an `OrderRejected` event; never escapes the decider. */
+export class Rejection extends Error {
+  override readonly name = 'Rejection';
+
+  constructor(readonly reason: RejectionReason) {
+    super(reason);
+  }
+}
+
+/** Aborts the current order decision with a business rejection. */
+export function reject(reason: RejectionReason): never {
+  throw new Rejection(reason);
+}
+
+/** Parses a quantity, rejecting (not throwing) malformed input. */
+export function quantityOrReject(input: string): Dec {
+  try {
+    return dec(parseQuantity(input));
+  } catch (error) {
+    if (error instanceof DomainError) reject('invalid_quantity');
+    throw error;
+  }
+}
+
+/** Parses a price, rejecting malformed input and sub-penny (or sub-0.0001) increments. */
+export function priceOrReject(input: string): Dec {
+  let price: Dec;
+  try {
+    price = dec(parsePrice(input));
+  } catch (error) {
+    if (error instanceof DomainError) reject('invalid_price');
+    throw error;
+  }
+  if (!isValidTick(price)) reject('invalid_tick_size');
+  return price;
+}
+
+/** Parses a trailing percentage: strictly between 0 and 100. */
+export function trailPercentOrReject(input: string): Dec {
+  let pct: Dec;
+  try {
+    pct = dec(input);
+  } catch (error) {
+    if (error instanceof DomainError) reject('invalid_trail');
+    throw error;
+  }
+  if (pct.lte(0) || pct.gte(100)) reject('invalid_trail');
+  return pct;
+}
+
+/**
+ * Alpaca's allowed combinations: auction and immediate TIFs only for market and limit
+ * orders; trailing stops and multi-leg classes only day or gtc; extended hours only for
+ * simple limit day orders.
+ */
+export function checkCombination(
+  type: OrderType,
+  tif: TimeInForce,
+  orderClass: OrderClass,
+  extendedHours: boolean,
+): void {
+  const auctionOrImmediate = tif === 'opg' || tif === 'cls' || tif === 'ioc' || tif === 'fok';
+  if (auctionOrImmediate && type !== 'market' && type !== 'limit') reject('invalid_time_in_force');
+  if (auctionOrImmediate && orderClass !== 'simple') reject('invalid_time_in_force');
+  if (type === 'trailing_stop' && tif !== 'day' && tif !== 'gtc') reject('invalid_time_in_force');
+  if (extendedHours && (type !== 'limit' || tif !== 'day' || orderClass !== 'simple')) {
+    reject('invalid_extended_hours');
+  }
+}
+
+/**
+ * Fractional quantities follow Alpaca: market orders, day only, simple, on a fractionable
+ * equity, when the account allows them. Shorts are always whole.
+ */
+export function checkFractional(
+  order: Order,
+  settings: AccountSettings,
+  market: MarketContext,
+): void {
+  if (dec(order.qty).isInteger()) return;
+  const allowed =
+    order.instrument.kind === 'equity' &&
+    settings.fractionalTrading &&
+    market.asset?.fractionable === true &&
+    order.type === 'market' &&
+    order.timeInForce === 'day' &&
+    order.orderClass === 'simple';
+  if (!allowed) reject('fractional_not_allowed');
+}
+
+/**
+ * Where the order may go given the session: `new` (working now) or `accepted` (queued for
+ * the next session), or a rejection. Halts reject everything.
+ */
+export function admission(
+  order: Order,
+  market: MarketContext,
+  queueWhenClosed: boolean,
+): OrderStatus {
+  if (market.halted) reject('symbol_halted');
+  const phase = market.phase;
+  switch (order.timeInForce) {
+    case 'opg':
+      return phase === 'pre' || phase === 'closed' ? 'accepted' : reject('auction_closed');
+    case 'cls':
+      return phase === 'post' ? reject('auction_closed') : 'accepted';
+    case 'ioc':
+    case 'fok':
+      return phase === 'regular' ? 'new' : reject('market_closed');
+    case 'day':
+    case 'gtc':
+      break;
+  }
+  if (phase === 'regular') return 'new';
+  if (order.extendedHours && (phase === 'pre' || phase === 'post')) return 'new';
+  if (order.type === 'market' && !queueWhenClosed) reject('market_closed');
+  return 'accepted';
+}
+
+/**
+ * A per-unit price good enough for limits and short checks: the limit, the stop, or the
+ * touch. Undefined when only a quote could tell and there is none.
+ */
+export function estimateUnitPrice(
+  order: Order,
+  settings: AccountSettings,
+  market: MarketContext,
+): Dec | undefined {
+  if (order.limitPrice !== null) return dec(order.limitPrice);
+  if (order.stopPrice !== null) return dec(order.stopPrice);
+  const quote = market.quote;
+  if (quote === undefined) return undefined;
+  if (order.type === 'trailing_stop') {
+    const source = triggerSourcePrice(order, quote, settings.stopTriggerSource);
+    return source === undefined ? undefined : source;
+  }
+  const touch = touchPrice(order.side, quote);
+  return touch.gt(0) ? touch : undefined;
+}
+
+/**
+ * The per-unit price a buy reserves buying power at: its limit when it has one, otherwise
+ * the price it is expected to pay plus the account's market-order buffer.
+ */
+export function reservePriceFor(
+  order: Order,
+  settings: AccountSettings,
+  market: MarketContext,
+): Dec | undefined {
+  if (order.limitPrice !== null) return dec(order.limitPrice);
+  let base = estimateUnitPrice(order, settings, market);
+  if (base === undefined) return undefined;
+  if (order.type === 'trailing_stop' && order.stopPrice === null) {
+    const trail =
+      order.trailPrice !== null
+        ? dec(order.trailPrice)
+        : base.times(dec(order.trailPercent ?? '0')).dividedBy(100);
+    base = base.plus(trail);
+  }
+  return base.times(new Dec(1).plus(dec(settings.marketOrderBuffer)));
+}
+
+/**
+ * Pre-trade checks that depend on the account: position available to sell, short-sale
+ * rules, buying power, and risk limits. Returns the reserve price to record on the order
+ * (null when the order reserves nothing). `excludeOrderId` leaves out an order being replaced.
+ */
+export function preTradeChecks(
+  order: Order,
+  state: AccountState,
+  market: MarketContext,
+  excludeOrderId?: string,
+): string | null {
+  const settings = state.settings;
+  const m = multiplierOf(order.instrument);
+  const qty = dec(order.qty);
+  const pos = positionQty(state, order.symbol);
+  const estimate = estimateUnitPrice(order, settings, market);
+  const isExit = order.legRole === 'take_profit' || order.legRole === 'stop_loss';
+  let reservePrice: string | null = null;
+  let opens = true;
+
+  if (order.side === 'sell') {
+    const available = availableToSell(state, order.symbol, excludeOrderId);
+    if (qty.lte(available)) {
+      opens = false;
+    } else if (pos.gt(0) || isExit) {
+      reject('insufficient_position');
+    } else {
+      if (settings.accountType === 'cash' || !settings.shortingEnabled) reject('short_not_allowed');
+      if (order.instrument.kind !== 'equity') reject('short_not_allowed');
+      if (market.asset?.shortable !== true) reject('short_not_allowed');
+      if (!market.asset.easyToBorrow) reject('not_easy_to_borrow');
+      if (!qty.isInteger()) reject('fractional_not_allowed');
+      if (estimate === undefined) reject('no_quote');
+      const cost = qty.times(estimate).times(m);
+      if (cost.gt(buyingPower(state, excludeOrderId))) reject('insufficient_buying_power');
+    }
+  } else if (isExit || (pos.lt(0) && qty.lte(pos.abs()))) {
+    // Buying to cover reduces exposure; it needs no buying power and reserves none.
+    if (isExit && !(pos.lt(0) && qty.lte(pos.abs()))) reject('insufficient_position');
+    opens = false;
+  } else {
+    const price = reservePriceFor(order, settings, market);
+    if (price === undefined) reject('no_quote');
+    const cost = qty
+      .times(price)
+      .times(m)
+      .plus(estimateCommission(settings.fillModel.commission, qty));
+    if (cost.gt(buyingPower(state, excludeOrderId))) reject('insufficient_buying_power');
+    reservePrice = fmt(price);
+  }
+
+  const limits = settings.limits;
+  const notional = estimate === undefined ? undefined : qty.times(estimate).times(m);
+  if (
+    limits.maxOrderNotional !== null &&
+    notional !== undefined &&
+    notional.gt(dec(limits.maxOrderNotional))
+  ) {
+    reject('order_notional_limit_exceeded');
+  }
+  if (limits.maxPositionQty !== null) {
+    const after = pos.plus(order.side === 'buy' ? qty : qty.negated());
+    if (after.abs().gt(dec(limits.maxPositionQty)) && after.abs().gt(pos.abs())) {
+      reject('position_limit_exceeded');
+    }
+  }
+  if (limits.maxGrossExposure !== null && opens && notional !== undefined) {
+    if (grossExposure(state).plus(notional).gt(dec(limits.maxGrossExposure)))
+      reject('exposure_limit_exceeded');
+  }
+  return reservePrice;
+}
+
+/** Guards engine/command-layer mistakes that are not the trader's fault. */
+export function assertQuoteFor(symbol: string, market: MarketContext): void {
+  if (market.quote !== undefined && market.quote.symbol !== symbol) {
+    throw new DomainError(
+      'quote_symbol_mismatch',
+      `quote is for ${market.quote.symbol}, order is for ${symbol}`,
+      'market.quote',
+    );
+  }
+}
