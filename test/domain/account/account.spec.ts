@@ -139,14 +139,12 @@ describe('account: opening, cash and settings', () => {
   it('withdraws up to cash less buying power reserved by open buy orders', () => {
     // A resting limit buy of 10 @ 90 reserves 900 of the 1000.
     const history = given(opened('1000')).and(place({ type: 'limit', limitPrice: '90' }));
-    history
-      .when({ type: 'Withdraw', data: { amount: '100', at: AT } })
-      .then([
-        {
-          type: 'CashWithdrawn',
-          data: { amount: '100', cashAfter: '900', reference: null, at: AT },
-        },
-      ]);
+    history.when({ type: 'Withdraw', data: { amount: '100', at: AT } }).then([
+      {
+        type: 'CashWithdrawn',
+        data: { amount: '100', cashAfter: '900', reference: null, at: AT },
+      },
+    ]);
     history
       .when({ type: 'Withdraw', data: { amount: '100.01', at: AT } })
       .thenThrows('insufficient_funds');
