@@ -180,18 +180,16 @@ export function positionQty(state: AccountState, symbol: string): Dec {
 /**
  * Long quantity not yet promised to open sell orders (Alpaca's `qty_available`). Legs of one
  * OCO group sell the same shares, so a group counts once; held legs count when they go live.
+ * `excludeOrderId` leaves out an order (and its OCO group) that is being replaced.
  */
 export function availableToSell(state: AccountState, symbol: string, excludeOrderId?: string): Dec {
   const groups = new Map<string, Dec>();
+  // An order being replaced frees its whole OCO group: its replacement rejoins that group.
+  const excluded = excludeOrderId === undefined ? undefined : state.orders[excludeOrderId];
+  const excludedKey = excluded === undefined ? undefined : (excluded.ocoGroupId ?? excluded.id);
   for (const o of openOrders(state)) {
-    if (
-      o.symbol !== symbol ||
-      o.side !== 'sell' ||
-      o.status === 'held' ||
-      o.id === excludeOrderId
-    ) {
-      continue;
-    }
+    if (o.symbol !== symbol || o.side !== 'sell' || o.status === 'held') continue;
+    if ((o.ocoGroupId ?? o.id) === excludedKey) continue;
     const key = o.ocoGroupId ?? o.id;
     const rem = remainingQty(o);
     const prev = groups.get(key);

@@ -115,6 +115,31 @@ describe('order classes', () => {
         .thenTypes(['OrderTriggered', 'OrderFilled', 'OrderCanceled']);
     });
 
+    it('an active take-profit leg can be replaced; the new leg stays in the OCO group', () => {
+      const outcome = given(opened())
+        .and(bracket())
+        .and({
+          type: 'FillOrder',
+          data: { orderId: 'p', fillId: 'f1', market: at('98.9', '99', '99') },
+        })
+        .when({
+          type: 'ReplaceOrder',
+          data: {
+            orderId: 'tp',
+            newOrderId: 'tp2',
+            changes: { limitPrice: '112' },
+            market: market(),
+          },
+        });
+      outcome.thenMatches([
+        {
+          type: 'OrderReplaced',
+          data: { newOrder: { id: 'tp2', status: 'new', ocoGroupId: 'p', limitPrice: '112' } },
+        },
+      ]);
+      expect(availableToSell(outcome.state, 'AAPL').toString()).to.equal('0');
+    });
+
     it('canceling an unfilled entry cancels the held exits', () => {
       given(opened())
         .and(bracket())
