@@ -6,7 +6,6 @@ import type { MarketContext } from '../market.ts';
 import { dec, fmt } from '../money.ts';
 import { isValidTick, parsePrice, parseQuantity } from '../price.ts';
 import type { RejectionReason } from '../rejections.ts';
-import { triggerSourcePrice } from './execution.ts';
 import type { Order, OrderClass, OrderStatus, OrderType, TimeInForce } from './order.ts';
 import type { AccountSettings } from './settings.ts';
 import {
@@ -140,19 +139,12 @@ export function admission(
  * A per-unit price good enough for limits and short checks: the limit, the stop, or the
  * touch. Undefined when only a quote could tell and there is none.
  */
-export function estimateUnitPrice(
-  order: Order,
-  settings: AccountSettings,
-  market: MarketContext,
-): Dec | undefined {
+export function estimateUnitPrice(order: Order, market: MarketContext): Dec | undefined {
   if (order.limitPrice !== null) return dec(order.limitPrice);
   if (order.stopPrice !== null) return dec(order.stopPrice);
   const quote = market.quote;
-  if (quote === undefined) return undefined;
-  if (order.type === 'trailing_stop') {
-    const source = triggerSourcePrice(order, quote, settings.stopTriggerSource);
-    return source === undefined ? undefined : source;
-  }
+  // A trailing stop without a stop had no usable quote at placement: nothing to estimate from.
+  if (quote === undefined || order.type === 'trailing_stop') return undefined;
   const touch = touchPrice(order.side, quote);
   return touch.gt(0) ? touch : undefined;
 }
@@ -167,15 +159,8 @@ export function reservePriceFor(
   market: MarketContext,
 ): Dec | undefined {
   if (order.limitPrice !== null) return dec(order.limitPrice);
-  let base = estimateUnitPrice(order, settings, market);
+  const base = estimateUnitPrice(order, market);
   if (base === undefined) return undefined;
-  if (order.type === 'trailing_stop' && order.stopPrice === null) {
-    const trail =
-      order.trailPrice !== null
-        ? dec(order.trailPrice)
-        : base.times(dec(order.trailPercent ?? '0')).dividedBy(100);
-    base = base.plus(trail);
-  }
   return base.times(new Dec(1).plus(dec(settings.marketOrderBuffer)));
 }
 
@@ -194,7 +179,7 @@ export function preTradeChecks(
   const m = multiplierOf(order.instrument);
   const qty = dec(order.qty);
   const pos = positionQty(state, order.symbol);
-  const estimate = estimateUnitPrice(order, settings, market);
+  const estimate = estimateUnitPrice(order, market);
   const isExit = order.legRole === 'take_profit' || order.legRole === 'stop_loss';
   let reservePrice: string | null = null;
   let opens = true;

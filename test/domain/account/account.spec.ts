@@ -3,6 +3,7 @@ import {
   buyingPower,
   DEFAULT_SETTINGS,
   findOrderByClientOrderId,
+  resolveSettings,
 } from '../../../src/domain/account/index.ts';
 import { given, market, opened, place, stateOf } from './spec-helper.ts';
 
@@ -148,6 +149,69 @@ describe('account: opening, cash and settings', () => {
     history
       .when({ type: 'Withdraw', data: { amount: '100.01', at: AT } })
       .thenThrows('insufficient_funds');
+  });
+
+  it('a margin account may withdraw only what keeps buying power non-negative', () => {
+    // 2 × 10000 − 9000 reserved = 11000 buying power; each dollar withdrawn costs two of it
+    const h = given(opened('10000', { accountType: 'margin' })).and(
+      place({ type: 'limit', limitPrice: '90', qty: '100' }, { fillId: null }),
+    );
+    h.when({ type: 'Withdraw', data: { amount: '5500.01', at: AT } }).thenThrows(
+      'insufficient_funds',
+    );
+    h.when({ type: 'Withdraw', data: { amount: '5500', at: AT } }).thenTypes(['CashWithdrawn']);
+  });
+
+  it('borrowed cash cannot be withdrawn', () => {
+    given(opened('10000', { accountType: 'margin' }))
+      .and(place({ qty: '150' }))
+      .when({ type: 'Withdraw', data: { amount: '0.01', at: AT } })
+      .thenThrows('insufficient_funds');
+  });
+
+  const badSettings: [string, object][] = [
+    ['a non-decimal buffer', { marketOrderBuffer: 'lots' }],
+    ['zero participation', { fillModel: { maxParticipation: '0' } }],
+    ['negative bps slippage', { fillModel: { slippage: { kind: 'fixed_bps', bps: '-1' } } }],
+    [
+      'a negative spread fraction',
+      { fillModel: { slippage: { kind: 'spread_fraction', fraction: '-0.5' } } },
+    ],
+    [
+      'negative impact',
+      { fillModel: { slippage: { kind: 'volume_participation', impactBps: '-1' } } },
+    ],
+    [
+      'a negative per-order commission',
+      { fillModel: { commission: { kind: 'per_order', amount: '-1' } } },
+    ],
+    [
+      'a negative TAF',
+      {
+        fillModel: { regulatoryFees: { secFeeRate: '0', tafPerShare: '-1', tafMaxPerTrade: '1' } },
+      },
+    ],
+    ['a zero position limit', { limits: { maxPositionQty: '0' } }],
+    ['a zero notional limit', { limits: { maxOrderNotional: '0' } }],
+    ['a negative exposure limit', { limits: { maxGrossExposure: '-5' } }],
+  ];
+  for (const [what, settings] of badSettings) {
+    it(`refuses settings with ${what}`, () => {
+      given(opened())
+        .when({ type: 'UpdateSettings', data: { settings, at: AT } })
+        .thenThrows('invalid_value');
+    });
+  }
+
+  it('resolveSettings previews merged, validated settings', () => {
+    const s = resolveSettings(DEFAULT_SETTINGS, {
+      fillModel: {
+        commission: { kind: 'per_share', perShare: '0.005', minimum: '1', maximum: '5' },
+      },
+    });
+    expect(s.fillModel.commission.kind).to.equal('per_share');
+    expect(s.fillModel.regulatoryFees).to.deep.equal(DEFAULT_SETTINGS.fillModel.regulatoryFees);
+    expect(resolveSettings(DEFAULT_SETTINGS, undefined)).to.equal(DEFAULT_SETTINGS);
   });
 
   it('updates settings and validates them', () => {

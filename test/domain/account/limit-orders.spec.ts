@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { buyingPower, fold } from '../../../src/domain/account/index.ts';
 import { given, market, opened, place, quote } from './spec-helper.ts';
 
 const limitBuy = (
@@ -135,7 +136,17 @@ describe('limit orders', () => {
   });
 
   it('reserves the limit price and releases it when the order fills', () => {
-    const rest = given(opened('1000')).when(limitBuy('90'));
-    expect(rest.state.orders['o1']?.reservePrice).to.equal('90');
+    const rest = given(opened('1000')).and(limitBuy('90', { qty: '10' }));
+    expect(buyingPower(fold(rest.events)).toString()).to.equal('100');
+    const filled = rest.when({
+      type: 'FillOrder',
+      data: {
+        orderId: 'o1',
+        fillId: 'f2',
+        market: market({ quote: quote({ bid: '89', ask: '89.5' }) }),
+      },
+    }).state;
+    expect(filled.cash).to.equal('105');
+    expect(buyingPower(filled).toString()).to.equal('105');
   });
 });

@@ -226,6 +226,14 @@ describe('trailing stop orders', () => {
     }).thenMatches([{ type: 'OrderWaterMarkUpdated', data: { hwm: '99', stopPrice: '96' } }]);
   });
 
+  it('a buy trailing stop needs a quote to reserve buying power', () => {
+    given(opened())
+      .when(
+        place({ type: 'trailing_stop', trailPrice: '1' }, { market: market({ quote: undefined }) }),
+      )
+      .thenRejects('no_quote');
+  });
+
   it('rejects both or neither trail, and percentages outside (0, 100)', () => {
     given(long100).when(trailing({})).thenRejects('invalid_trail');
     given(long100)
