@@ -11,6 +11,10 @@ import { createApp, type RouteModule } from '../api/app.ts';
 import type { HealthCheck } from '../api/health.ts';
 import { createMetricsRegistry } from '../api/metrics.ts';
 import type { Config } from '../config.ts';
+import { openStorage } from '../eventstore/index.ts';
+import { ProjectionRunner, readModelProjections, type ReadModelDb } from '../projections/index.ts';
+import { registerProjectionMetrics } from '../api/metrics.ts';
+import { Kysely, PostgresDialect } from 'kysely';
 
 /** What a `serve` process runs: everything, only the HTTP API, or only the execution engine. */
 export const ROLES = ['all', 'api', 'engine'] as const;
@@ -64,14 +68,28 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
   const runsEngine = role === 'all' || role === 'engine';
 
   try {
-    // WIRE: event store (src/eventstore, DESIGN.md section 2). `createEventStore(config)`
-    // selects the adapter from `config.eventStoreAdapter` (memory | pglite | postgres | esdb):
-    //   const eventStore = await createEventStore(config);
-    //   closers.add('eventstore', () => eventStore.close());
-    //   healthChecks.push({ name: 'eventstore', check: () => eventStore.ping() });
+    const storage = await openStorage(config);
+    closers.add('storage', () => storage.close());
+    healthChecks.push({ name: 'eventstore', check: () => storage.eventStore.ping() });
 
-    // WIRE: read-model database and projections (src/projections), market data (src/market,
-    // Redis cache when config.redisUrl is set) — same pattern: open, add a closer, add a check.
+    const readModels = new Kysely<ReadModelDb>({
+      dialect: new PostgresDialect({ pool: storage.database.pool }),
+    });
+    const projections = new ProjectionRunner(
+      storage.eventStore,
+      readModels,
+      readModelProjections(),
+    );
+    await projections.prepare();
+    registerProjectionMetrics(metrics, projections);
+    if (runsEngine) {
+      // Projection workers run beside the engine; API replicas only read the read models.
+      await projections.start();
+      closers.add('projections', () => projections.stop());
+    }
+
+    // WIRE: market data (src/market, Redis cache when config.redisUrl is set) — same pattern:
+    // open, add a closer, add a check.
 
     if (servesApi) {
       // WIRE: feature routes under /api/v1, e.g. `routes.push(accountRoutes({ commands, queries }))`.
