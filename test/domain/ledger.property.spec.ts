@@ -203,6 +203,7 @@ function run(
         type: 'OpenAccount',
         data: {
           accountId: 'p',
+          ownerId: 'owner-1',
           name: 'P',
           initialCash: '50000',
           settings,

@@ -34,6 +34,8 @@ export type OpenAccount = DomainCommand<
   'OpenAccount',
   {
     readonly accountId: string;
+    /** The user who owns the account (tenancy: only the owner trades it). */
+    readonly ownerId: string;
     readonly name: string;
     readonly initialCash: DecimalString;
     readonly settings?: SettingsPatch;

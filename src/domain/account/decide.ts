@@ -252,6 +252,7 @@ function openAccount(
     );
   }
   assertId(d.accountId, 'accountId');
+  assertId(d.ownerId, 'ownerId');
   if (d.name.trim() === '')
     throw new DomainError('invalid_command', 'name must not be empty', 'name');
   const initialCash = parseNonNegativeCash(d.initialCash, 'initialCash');
@@ -259,7 +260,13 @@ function openAccount(
   const events: AccountEvent[] = [
     {
       type: 'AccountOpened',
-      data: { accountId: d.accountId, name: d.name.trim(), settings, at: d.at },
+      data: {
+        accountId: d.accountId,
+        ownerId: d.ownerId,
+        name: d.name.trim(),
+        settings,
+        at: d.at,
+      },
     },
   ];
   if (dec(initialCash).gt(0)) {

@@ -16,6 +16,7 @@ export type AccountOpened = DomainEvent<
   'AccountOpened',
   {
     readonly accountId: string;
+    readonly ownerId: string;
     readonly name: string;
     readonly settings: AccountSettings;
     readonly at: string;

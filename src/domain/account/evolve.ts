@@ -16,6 +16,7 @@ export function evolve(state: AccountState, event: AccountEvent): AccountState {
         ...initialState(),
         status: 'open',
         accountId: d.accountId,
+        ownerId: d.ownerId,
         name: d.name,
         settings: d.settings,
         openedAt: d.at,

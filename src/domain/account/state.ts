@@ -33,6 +33,8 @@ export interface OrderRejection {
 export interface AccountState {
   readonly status: 'none' | 'open';
   readonly accountId: string | null;
+  /** The owning user (null before the account is opened). */
+  readonly ownerId: string | null;
   readonly name: string;
   readonly settings: AccountSettings;
   readonly cash: DecimalString;
@@ -56,6 +58,7 @@ export function initialState(): AccountState {
   return {
     status: 'none',
     accountId: null,
+    ownerId: null,
     name: '',
     settings: DEFAULT_SETTINGS,
     cash: '0',

@@ -14,12 +14,24 @@ describe('account: opening, cash and settings', () => {
     given()
       .when({
         type: 'OpenAccount',
-        data: { accountId: 'acc-1', name: ' Alice ', initialCash: '25000.50', at: AT },
+        data: {
+          accountId: 'acc-1',
+          ownerId: 'owner-1',
+          name: ' Alice ',
+          initialCash: '25000.50',
+          at: AT,
+        },
       })
       .then([
         {
           type: 'AccountOpened',
-          data: { accountId: 'acc-1', name: 'Alice', settings: DEFAULT_SETTINGS, at: AT },
+          data: {
+            accountId: 'acc-1',
+            ownerId: 'owner-1',
+            name: 'Alice',
+            settings: DEFAULT_SETTINGS,
+            at: AT,
+          },
         },
         {
           type: 'CashDeposited',
@@ -38,7 +50,7 @@ describe('account: opening, cash and settings', () => {
     given()
       .when({
         type: 'OpenAccount',
-        data: { accountId: 'acc-1', name: 'A', initialCash: '0', at: AT },
+        data: { accountId: 'acc-1', ownerId: 'owner-1', name: 'A', initialCash: '0', at: AT },
       })
       .thenTypes(['AccountOpened']);
   });
@@ -47,7 +59,7 @@ describe('account: opening, cash and settings', () => {
     given(opened())
       .when({
         type: 'OpenAccount',
-        data: { accountId: 'acc-1', name: 'A', initialCash: '1', at: AT },
+        data: { accountId: 'acc-1', ownerId: 'owner-1', name: 'A', initialCash: '1', at: AT },
       })
       .thenThrows('account_already_open');
   });
@@ -66,20 +78,27 @@ describe('account: opening, cash and settings', () => {
   for (const [what, accountId, cash, code] of badOpen) {
     it(`refuses to open with ${what}`, () => {
       given()
-        .when({ type: 'OpenAccount', data: { accountId, name: 'A', initialCash: cash, at: AT } })
+        .when({
+          type: 'OpenAccount',
+          data: { accountId, ownerId: 'owner-1', name: 'A', initialCash: cash, at: AT },
+        })
         .thenThrows(code);
     });
   }
 
   it('refuses an empty name and out-of-range settings', () => {
     given()
-      .when({ type: 'OpenAccount', data: { accountId: 'a', name: '  ', initialCash: '1', at: AT } })
+      .when({
+        type: 'OpenAccount',
+        data: { accountId: 'a', ownerId: 'owner-1', name: '  ', initialCash: '1', at: AT },
+      })
       .thenThrows('invalid_command');
     given()
       .when({
         type: 'OpenAccount',
         data: {
           accountId: 'a',
+          ownerId: 'owner-1',
           name: 'A',
           initialCash: '1',
           settings: { marginMultiplier: '10' },
@@ -92,6 +111,7 @@ describe('account: opening, cash and settings', () => {
         type: 'OpenAccount',
         data: {
           accountId: 'a',
+          ownerId: 'owner-1',
           name: 'A',
           initialCash: '1',
           settings: {

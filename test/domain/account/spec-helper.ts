@@ -75,6 +75,7 @@ export function opened(cash = '100000', settings?: SettingsPatch): AccountEvent[
       type: 'OpenAccount',
       data: {
         accountId: 'acc-1',
+        ownerId: 'owner-1',
         name: 'Test',
         initialCash: cash,
         settings,
