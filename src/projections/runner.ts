@@ -224,7 +224,13 @@ export class ProjectionRunner<DB> {
         if (batch.length === 0) return;
         for (;;) {
           try {
-            await this.#applyBatch(p, batch);
+            if ((await this.#applyBatch(p, batch)) === 'rewound') {
+              // Rebuilt elsewhere: follow the stored checkpoint from where it now is.
+              this.#running.delete(p.name);
+              await subscription.close();
+              this.#startLoop(p);
+              return;
+            }
             break;
           } catch (error) {
             this.#failures.set(p.name, (this.#failures.get(p.name) ?? 0) + 1);
@@ -238,10 +244,19 @@ export class ProjectionRunner<DB> {
     this.#running.set(p.name, { subscription, done });
   }
 
-  async #applyBatch(p: Projection<DB>, batch: readonly RecordedEvent[]): Promise<void> {
+  /**
+   * Applies one batch that follows this runner's checkpoint. Answers `rewound` without applying
+   * when the stored checkpoint is behind it: another process rebuilt the projection, and this
+   * batch would leave a gap.
+   */
+  async #applyBatch(
+    p: Projection<DB>,
+    batch: readonly RecordedEvent[],
+  ): Promise<'applied' | 'rewound'> {
     const last = batch.at(-1);
-    if (!last) return;
-    await this.#db.transaction().execute(async (trx) => {
+    if (!last) return 'applied';
+    const before = this.#checkpoints.get(p.name) ?? 0;
+    const outcome = await this.#db.transaction().execute(async (trx) => {
       // Reading the stored checkpoint under a row lock makes a re-delivered batch a no-op,
       // even if two runners were started by mistake.
       const row = await trx
@@ -251,15 +266,22 @@ export class ProjectionRunner<DB> {
         .forUpdate()
         .executeTakeFirst();
       const stored = Number(row?.position ?? 0);
+      if (stored < before) return { rewound: stored };
       const fresh = batch.filter(
         (e) => e.position > stored && matchesFilter(p.filter, e.streamId, e.type),
       );
       if (fresh.length > 0) await p.apply(trx as unknown as Transaction<DB>, fresh);
       await this.#saveCheckpoint(trx, p.name, Math.max(stored, last.position));
+      return undefined;
     });
+    if (outcome) {
+      this.#checkpoints.set(p.name, outcome.rewound);
+      return 'rewound';
+    }
     this.#checkpoints.set(p.name, Math.max(this.#checkpoints.get(p.name) ?? 0, last.position));
     this.#errors.delete(p.name);
     for (const wake of [...this.#waiters]) wake();
+    return 'applied';
   }
 
   async #loadCheckpoint(name: string): Promise<number> {

@@ -145,6 +145,28 @@ for (const [target, openDatabase] of targets)
       expect(await rows()).to.deep.equal(incremental);
     });
 
+    it('a running runner follows a rebuild started by another process, without gaps', async () => {
+      const live = new ProjectionRunner(store, db, [balances()], { schema, batchSize: 4 });
+      await live.start();
+      try {
+        let last = 0;
+        for (let i = 0; i < 20; i++) last = (await deposit(`account-${i % 3}`, '1')).position;
+        await live.waitForPosition(last, 5000);
+        // Another process has just done the first step of a rebuild: rows gone, checkpoint 0.
+        await db.withSchema(schema).deleteFrom('balances').execute();
+        await sql`UPDATE ${sql.id(schema, 'projection_checkpoints')} SET position = 0`.execute(db);
+        for (let i = 0; i < 20; i++) last = (await deposit(`account-${i % 3}`, '1')).position;
+        await live.waitForPosition(last, 5000);
+        expect(await rows()).to.deep.equal([
+          { stream_id: 'account-0', balance: '14', events: 14 },
+          { stream_id: 'account-1', balance: '14', events: 14 },
+          { stream_id: 'account-2', balance: '12', events: 12 },
+        ]);
+      } finally {
+        await live.stop();
+      }
+    });
+
     it('a re-delivered batch changes nothing', async () => {
       for (let i = 0; i < 10; i++) await deposit('account-1', '1');
       const stale = new ProjectionRunner(store, db, [balances()], { schema });
