@@ -12,9 +12,8 @@ import type { HealthCheck } from '../api/health.ts';
 import { createMetricsRegistry } from '../api/metrics.ts';
 import type { Config } from '../config.ts';
 import { openStorage } from '../eventstore/index.ts';
-import { ProjectionRunner, readModelProjections, type ReadModelDb } from '../projections/index.ts';
+import { createReadSide } from '../projections/index.ts';
 import { registerProjectionMetrics } from '../api/metrics.ts';
-import { Kysely, PostgresDialect } from 'kysely';
 
 /** What a `serve` process runs: everything, only the HTTP API, or only the execution engine. */
 export const ROLES = ['all', 'api', 'engine'] as const;
@@ -72,14 +71,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     closers.add('storage', () => storage.close());
     healthChecks.push({ name: 'eventstore', check: () => storage.eventStore.ping() });
 
-    const readModels = new Kysely<ReadModelDb>({
-      dialect: new PostgresDialect({ pool: storage.database.pool }),
-    });
-    const projections = new ProjectionRunner(
-      storage.eventStore,
-      readModels,
-      readModelProjections(),
-    );
+    const { projections } = createReadSide(storage);
     await projections.prepare();
     registerProjectionMetrics(metrics, projections);
     if (runsEngine) {

@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
-import type { Projection } from './runner.ts';
+import { Kysely, PostgresDialect } from 'kysely';
+import type { Storage } from '../eventstore/index.ts';
+import { ProjectionRunner, type Projection } from './runner.ts';
 
 export { ProjectionRunner, ProjectionTimeout } from './runner.ts';
 export type { Projection, ProjectionStatus } from './runner.ts';
@@ -18,3 +19,15 @@ export function readModelProjections(): Projection<ReadModelDb>[] {
 }
 
 export type ReadModels = Kysely<ReadModelDb>;
+
+/** The read models (kysely over the storage's pool) and the runner of every projection. */
+export function createReadSide(storage: Pick<Storage, 'eventStore' | 'database'>): {
+  readModels: ReadModels;
+  projections: ProjectionRunner<ReadModelDb>;
+} {
+  const readModels = new Kysely<ReadModelDb>({
+    dialect: new PostgresDialect({ pool: storage.database.pool }),
+  });
+  const projections = new ProjectionRunner(storage.eventStore, readModels, readModelProjections());
+  return { readModels, projections };
+}

@@ -182,6 +182,11 @@ export class ProjectionRunner<DB> {
     }
   }
 
+  /** Names of the projections this runner runs. */
+  names(): string[] {
+    return this.projections.map((p) => p.name);
+  }
+
   checkpoint(name: string): number {
     this.#byName(name);
     return this.#checkpoints.get(name) ?? 0;
@@ -314,7 +319,7 @@ export class ProjectionRunner<DB> {
     const found = this.projections.find((p) => p.name === name);
     if (!found) {
       throw new Error(
-        `Unknown projection "${name}"; known: ${this.projections.map((p) => p.name).join(', ')}`,
+        `Unknown projection "${name}"; known: ${this.projections.map((p) => p.name).join(', ') || '(none)'}`,
       );
     }
     return found;

@@ -4,6 +4,7 @@
  * in `../deps.ts`), then add it to this list. Help lists commands in this order.
  */
 import type { CommandModule } from '../deps.ts';
+import * as projections from './projections.ts';
 import * as serve from './serve.ts';
 
-export const commandModules: readonly CommandModule[] = [serve];
+export const commandModules: readonly CommandModule[] = [serve, projections];
