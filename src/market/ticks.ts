@@ -3,48 +3,28 @@
  * quotes below $1.00 in hundredths of a cent.
  *
  * The simulator works in integer "units" of $0.0001 so rounding to the grid is exact and
- * cheap; `Decimal` is used at the edges where a price string is checked or converted.
+ * cheap. Decimal tick rules (size, rounding) live in `src/domain/price.ts`.
  */
-import { Decimal } from 'decimal.js';
+import { Dec } from '../domain/decimal.ts';
+import { isValidTick } from '../domain/price.ts';
 
 /** Units per dollar: one unit is $0.0001, the sub-dollar tick. */
 export const UNITS_PER_DOLLAR = 10_000;
 const CENT_UNITS = 100;
 
-/** How to move a price that is off the grid. */
+/** How to move a float price that is off the grid. */
 export type TickRounding = 'floor' | 'ceil' | 'nearest';
 
-/** The tick size that applies at a price: 0.01 at or above $1, 0.0001 below. */
-export function tickSize(price: Decimal.Value): Decimal {
-  return new Decimal(price).gte(1) ? new Decimal('0.01') : new Decimal('0.0001');
-}
-
-/** Decimal places a price is quoted with: 2 at or above $1, 4 below. */
-export function tickDecimals(price: Decimal.Value): number {
-  return new Decimal(price).gte(1) ? 2 : 4;
-}
-
-/** True when a decimal price string is positive, on its tick grid, and written with the right number of decimals. */
+/**
+ * True when a decimal price string is positive, on its tick grid (the domain's rule), and
+ * written with the tick's number of decimals, as the feed publishes it.
+ */
 export function isValidQuotePrice(price: string): boolean {
   if (!/^\d+\.\d+$/.test(price)) return false;
-  const value = new Decimal(price);
-  if (value.lte(0)) return false;
+  const value = new Dec(price);
+  if (value.lte(0) || !isValidTick(value)) return false;
   const decimals = price.length - price.indexOf('.') - 1;
-  return decimals === tickDecimals(value) && value.mod(tickSize(value)).isZero();
-}
-
-/** Rounds a price to its tick grid with decimal arithmetic. */
-export function roundToTick(price: Decimal.Value, rounding: TickRounding = 'nearest'): string {
-  const mode =
-    rounding === 'floor'
-      ? Decimal.ROUND_FLOOR
-      : rounding === 'ceil'
-        ? Decimal.ROUND_CEIL
-        : Decimal.ROUND_HALF_UP;
-  const value = new Decimal(price);
-  const fine = value.toDecimalPlaces(4, mode);
-  if (fine.lt(1)) return fine.toFixed(4);
-  return value.toDecimalPlaces(2, mode).toFixed(2);
+  return decimals === (value.gte(1) ? 2 : 4);
 }
 
 /**

@@ -1,31 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import {
-  formatUnits,
-  isValidQuotePrice,
-  roundToTick,
-  tickDecimals,
-  tickSize,
-  toTickUnits,
-} from '../../src/market/ticks.ts';
+import { formatUnits, isValidQuotePrice, toTickUnits } from '../../src/market/ticks.ts';
 
 describe('market/ticks: the Rule 612 tick grid', () => {
-  it('uses cents at or above $1 and hundredths of a cent below', () => {
-    expect(tickSize('1').toString()).to.equal('0.01');
-    expect(tickSize('0.9999').toString()).to.equal('0.0001');
-    expect(tickDecimals('250.5')).to.equal(2);
-    expect(tickDecimals('0.5')).to.equal(4);
-  });
-
-  it('rounds with decimal arithmetic in the requested direction', () => {
-    expect(roundToTick('189.425')).to.equal('189.43');
-    expect(roundToTick('189.429', 'floor')).to.equal('189.42');
-    expect(roundToTick('189.421', 'ceil')).to.equal('189.43');
-    expect(roundToTick('0.123456')).to.equal('0.1235');
-    expect(roundToTick('0.99996', 'ceil')).to.equal('1.00');
-    expect(roundToTick('0.99996', 'floor')).to.equal('0.9999');
-  });
-
   it('accepts only positive prices on the grid written with the tick’s decimals', () => {
     expect(isValidQuotePrice('189.42')).to.equal(true);
     expect(isValidQuotePrice('0.0537')).to.equal(true);
