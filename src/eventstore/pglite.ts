@@ -11,7 +11,7 @@ export function openPgliteEventStore(options: {
   readonly schema?: string;
 }): Promise<SqlEventStore> {
   return SqlEventStore.open({
-    kind: 'pglite',
+    kind: options.database.kind,
     pool: options.database.sql,
     ...(options.schema === undefined ? {} : { schema: options.schema }),
   });

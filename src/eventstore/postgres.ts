@@ -12,7 +12,7 @@ export function openPostgresEventStore(options: {
   readonly pollMs?: number;
 }): Promise<SqlEventStore> {
   return SqlEventStore.open({
-    kind: 'postgres',
+    kind: options.database.kind,
     pool: options.database.sql,
     ...(options.schema === undefined ? {} : { schema: options.schema }),
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),

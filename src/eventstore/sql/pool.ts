@@ -6,9 +6,11 @@ export interface SqlResult<R> {
 
 /** The little SQL surface the event store needs; implemented over `pg` and over PGlite. */
 export interface SqlExecutor {
+  /** A `name` makes it a prepared statement, parsed and planned once per connection. */
   query<R = Record<string, unknown>>(
     sql: string,
     params?: readonly unknown[],
+    name?: string,
   ): Promise<SqlResult<R>>;
 }
 
@@ -22,8 +24,12 @@ export interface SqlPool extends SqlExecutor {
 class PgExecutor implements SqlExecutor {
   constructor(private readonly client: pg.PoolClient) {}
 
-  async query<R>(sql: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
-    const result = await this.client.query(sql, params as unknown[] | undefined);
+  async query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<SqlResult<R>> {
+    const result = await this.client.query({
+      text: sql,
+      values: params as unknown[] | undefined,
+      ...(name === undefined ? {} : { name }),
+    });
     return { rows: result.rows as R[] };
   }
 }
@@ -42,8 +48,12 @@ export class PgSqlPool implements SqlPool {
     return new PgSqlPool(pool);
   }
 
-  async query<R>(sql: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
-    const result = await this.pool.query(sql, params as unknown[] | undefined);
+  async query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<SqlResult<R>> {
+    const result = await this.pool.query({
+      text: sql,
+      values: params as unknown[] | undefined,
+      ...(name === undefined ? {} : { name }),
+    });
     return { rows: result.rows as R[] };
   }
 

@@ -127,6 +127,9 @@ export class SqlEventStore implements EventStore {
     const result = await this.#pool.query<AppendRow>(
       `SELECT * FROM ${this.#s}.append_events($1, $2, $3::uuid[], $4::text[], $5::json[], $6::json[], $7)`,
       params,
+      // Prepared once per connection on a server. Not on PGlite: its one session outlives the
+      // node-postgres clients that come and go, so a name would already exist.
+      this.kind === 'postgres' ? `append_events:${this.#s}` : undefined,
     );
     return result.rows[0];
   }
