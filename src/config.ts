@@ -50,6 +50,10 @@ export interface Config {
   readonly marketClock: (typeof MARKET_CLOCKS)[number];
   /** `LOG_LEVEL` (default `info`). */
   readonly logLevel: (typeof LOG_LEVELS)[number];
+  /** `CORS_ORIGINS`: comma-separated origins allowed cross-origin access (default none). */
+  readonly corsOrigins: readonly string[];
+  /** `TRUST_PROXY`: reverse-proxy hops in front of the server, for client IPs (default 0). */
+  readonly trustProxy: number;
 }
 
 /** One invalid variable. */
@@ -98,6 +102,16 @@ function urlWithProtocols(protocols: readonly string[], what: string) {
     },
     { error: rule },
   );
+}
+
+/** `scheme://host[:port]` with nothing after it, as browsers send in `Origin`. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
 }
 
 const ISO_INSTANT =
@@ -153,6 +167,23 @@ const envSchema = z
     ).default(42),
     MARKET_CLOCK: oneOf(MARKET_CLOCKS).default('simulated'),
     LOG_LEVEL: oneOf(LOG_LEVELS).default('info'),
+    CORS_ORIGINS: z
+      .string()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter((origin) => origin.length > 0),
+      )
+      .pipe(
+        z.array(
+          z.string().refine(isOrigin, {
+            error: 'must be a comma-separated list of origins such as https://app.example.com',
+          }),
+        ),
+      )
+      .default([]),
+    TRUST_PROXY: integer(0, 10, 'must be an integer between 0 and 10').default(0),
   })
   .superRefine((env, ctx) => {
     if (env.EVENT_STORE === 'esdb' && env.ESDB_CONNECTION_STRING === undefined) {
@@ -242,6 +273,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     marketSeed: e.MARKET_SEED,
     marketClock: e.MARKET_CLOCK,
     logLevel: e.LOG_LEVEL,
+    corsOrigins: e.CORS_ORIGINS,
+    trustProxy: e.TRUST_PROXY,
   };
 }
 

@@ -36,7 +36,27 @@ describe('config', () => {
       marketSeed: 42,
       marketClock: 'simulated',
       logLevel: 'info',
+      corsOrigins: [],
+      trustProxy: 0,
     });
+  });
+
+  it('reads CORS_ORIGINS as a trimmed list of origins', () => {
+    expect(
+      loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173,' }).corsOrigins,
+    ).to.deep.equal(['https://app.example.com', 'http://localhost:5173']);
+  });
+
+  it('refuses a CORS origin with a path or another scheme', () => {
+    expect(errorFor({ CORS_ORIGINS: 'https://app.example.com/path' })).to.include(
+      'CORS_ORIGINS must be a comma-separated list of origins',
+    );
+    expect(errorFor({ CORS_ORIGINS: 'ftp://x.example' })).to.include('CORS_ORIGINS');
+  });
+
+  it('reads TRUST_PROXY as a hop count', () => {
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).to.equal(1);
+    expect(errorFor({ TRUST_PROXY: 'yes' })).to.include('TRUST_PROXY must be an integer');
   });
 
   it('treats empty variables as unset', () => {

@@ -3,10 +3,12 @@
  * and problem+json errors. Routes arrive through `deps.routes`, so this file stays the same as
  * features are added.
  */
-import express, { Router, type Express } from 'express';
+import express, { Router, type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { commandErrors } from './errors.ts';
+import { corsAllowList, REDACTED_LOG_PATHS, requestTimeout } from './hardening.ts';
 import { healthRouter, type HealthCheck } from './health.ts';
 import { httpMetrics } from './metrics.ts';
 import { errorHandler, notFoundHandler } from './problem.ts';
@@ -34,11 +36,21 @@ export interface AppDeps {
   readonly jsonLimit?: string;
   /** Clock in milliseconds since the epoch (default `Date.now`). */
   readonly now?: () => number;
+  /** Origins allowed cross-origin access (`CORS_ORIGINS`); none when empty or absent. */
+  readonly corsOrigins?: readonly string[];
+  /** The per-IP rate limiter applied to every request (see `hardening.ts`). */
+  readonly rateLimit?: RequestHandler;
+  /** Milliseconds a request may take before a 503 `request_timeout` (default 30000). */
+  readonly requestTimeoutMs?: number;
 }
 
 /** Builds the express application; it opens no sockets (see `server.ts`). */
 export function createApp(deps: AppDeps): Express {
-  const logger = deps.logger ?? pino({ level: 'silent' });
+  // Credentials never reach the log, whatever a handler passes to it.
+  const logger = (deps.logger ?? pino({ level: 'silent' })).child(
+    {},
+    { redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } },
+  );
   const now = deps.now ?? Date.now;
   const healthChecks = deps.healthChecks ?? [];
   const names = healthChecks.map((check) => check.name);
@@ -67,6 +79,9 @@ export function createApp(deps: AppDeps): Express {
     });
     next();
   });
+  app.use(corsAllowList(deps.corsOrigins ?? []));
+  app.use(requestTimeout(deps.requestTimeoutMs ?? 30_000));
+  if (deps.rateLimit) app.use(deps.rateLimit);
   app.use(express.json({ limit: deps.jsonLimit ?? '100kb' }));
 
   app.get('/metrics', async (_req, res) => {
@@ -86,6 +101,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   for (const mount of deps.routes ?? []) mount(api);
+  api.use(commandErrors);
   app.use(API_PREFIX, api);
 
   app.use(notFoundHandler);

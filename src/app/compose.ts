@@ -14,6 +14,7 @@ import type { Config } from '../config.ts';
 import { openStorage } from '../eventstore/index.ts';
 import { createReadSide } from '../projections/index.ts';
 import { registerProjectionMetrics } from '../api/metrics.ts';
+import { createSecurity } from '../api/security.ts';
 
 /** What a `serve` process runs: everything, only the HTTP API, or only the execution engine. */
 export const ROLES = ['all', 'api', 'engine'] as const;
@@ -71,7 +72,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     closers.add('storage', () => storage.close());
     healthChecks.push({ name: 'eventstore', check: () => storage.eventStore.ping() });
 
-    const { projections } = createReadSide(storage);
+    const { projections, readModels } = createReadSide(storage);
     await projections.prepare();
     registerProjectionMetrics(metrics, projections);
     if (runsEngine) {
@@ -83,7 +84,18 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     // WIRE: market data (src/market, Redis cache when config.redisUrl is set) — same pattern:
     // open, add a closer, add a check.
 
+    // Users, tokens, audit trail and rate limits; command services append through
+    // `security.eventStore` (the hash-chained store) and mount `security.authenticated`.
+    const security = await createSecurity({
+      config,
+      eventStore: storage.eventStore,
+      readModels,
+      logger,
+    });
+    closers.add('security', () => security.close());
+
     if (servesApi) {
+      routes.push(...security.routes);
       // WIRE: feature routes under /api/v1, e.g. `routes.push(accountRoutes({ commands, queries }))`.
     }
     if (runsEngine) {
@@ -94,7 +106,16 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       { role, eventStore: config.eventStoreAdapter, servesApi, runsEngine },
       'composed application',
     );
-    const app = createApp({ version: options.version, healthChecks, metrics, routes, logger });
+    const app = createApp({
+      version: options.version,
+      healthChecks,
+      metrics,
+      routes,
+      logger,
+      corsOrigins: config.corsOrigins,
+      rateLimit: security.rateLimit,
+    });
+    app.set('trust proxy', config.trustProxy);
     return { app, close: () => closers.close() };
   } catch (error) {
     await closers.close();

@@ -1,6 +1,9 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Storage } from '../eventstore/index.ts';
+import { auditProjection, type AuditTables } from './audit.ts';
 import { ProjectionRunner, type Projection } from './runner.ts';
+import { migrateReadModels } from './schema.ts';
+import { usersProjection, type UsersTables } from './users.ts';
 
 export { ProjectionRunner, ProjectionTimeout } from './runner.ts';
 export type { Projection, ProjectionStatus } from './runner.ts';
@@ -10,12 +13,27 @@ export type { Projection, ProjectionStatus } from './runner.ts';
  * its projection to `readModelProjections`.
  */
 // A type alias: kysely's table maps need an implicit index signature.
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export type ReadModelDb = {};
+export type ReadModelDb = UsersTables & AuditTables;
 
 /** Every projection the service runs, in the order they are started. */
 export function readModelProjections(): Projection<ReadModelDb>[] {
-  return [];
+  return [usersProjection<ReadModelDb>(), auditProjection<ReadModelDb>()];
+}
+
+/**
+ * The runner of the read side: `prepare` (and so `start`) first applies the read-model
+ * migrations (tables, the application role, row-level security), then the checkpoints.
+ */
+class ReadSideRunner extends ProjectionRunner<ReadModelDb> {
+  readonly #migrate: () => Promise<unknown>;
+  constructor(storage: Pick<Storage, 'eventStore'>, readModels: ReadModels) {
+    super(storage.eventStore, readModels, readModelProjections());
+    this.#migrate = () => migrateReadModels(readModels as unknown as Kysely<unknown>);
+  }
+  override async prepare(): Promise<void> {
+    await this.#migrate();
+    await super.prepare();
+  }
 }
 
 export type ReadModels = Kysely<ReadModelDb>;
@@ -28,6 +46,6 @@ export function createReadSide(storage: Pick<Storage, 'eventStore' | 'database'>
   const readModels = new Kysely<ReadModelDb>({
     dialect: new PostgresDialect({ pool: storage.database.pool }),
   });
-  const projections = new ProjectionRunner(storage.eventStore, readModels, readModelProjections());
+  const projections: ProjectionRunner<ReadModelDb> = new ReadSideRunner(storage, readModels);
   return { readModels, projections };
 }
