@@ -6,7 +6,7 @@ import { AccessTokens } from '../auth/access-tokens.ts';
 import { argon2Hasher, type PasswordHasher } from '../auth/passwords.ts';
 import { resolveJwtSecret } from '../auth/secret.ts';
 import { AuditTrail } from '../commands/audit-trail.ts';
-import { withHashChain } from '../commands/hash-chain.ts';
+import { withHashChain } from '../eventstore/hash-chain.ts';
 import { UserService } from '../commands/users.ts';
 import type { Config } from '../config.ts';
 import type { EventStore } from '../eventstore/port.ts';

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { openPgliteDatabase, openPostgresDatabase, type SqlDatabase } from './database.ts';
+import { withHashChain } from './hash-chain.ts';
 import { MemoryEventStore } from './memory.ts';
 import { openPgliteEventStore } from './pglite.ts';
 import type { EventStore } from './port.ts';
@@ -32,7 +33,8 @@ export async function openStorage(config: StorageConfig): Promise<Storage> {
     ? await openPostgresDatabase(config.databaseUrl)
     : await openPgliteDatabase(path.join(config.dataDir, 'pglite'));
   try {
-    const eventStore = await openEventStore(config, database);
+    // Every writer (API, MCP, engine, CLI) appends through the hash chain.
+    const eventStore = withHashChain(await openEventStore(config, database));
     return {
       eventStore,
       database,

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from '../../src/cli/index.ts';
-import { verifyHashChains, withHashChain } from '../../src/commands/hash-chain.ts';
+import { verifyHashChains, withHashChain } from '../../src/eventstore/hash-chain.ts';
 import { MemoryEventStore } from '../../src/eventstore/memory.ts';
 import { openPgliteEventStore } from '../../src/eventstore/pglite.ts';
 import { sharedPglite, uniqueSchema } from '../support/pglite.ts';

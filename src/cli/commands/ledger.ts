@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { verifyHashChains } from '../../commands/hash-chain.ts';
+import { verifyHashChains } from '../../eventstore/hash-chain.ts';
 import { openStorage } from '../../eventstore/index.ts';
 import type { CliDeps } from '../deps.ts';
 

@@ -4,7 +4,7 @@ import { AccessTokens } from '../../auth/access-tokens.ts';
 import { argon2Hasher } from '../../auth/passwords.ts';
 import { resolveJwtSecret } from '../../auth/secret.ts';
 import { AuditTrail } from '../../commands/audit-trail.ts';
-import { withHashChain } from '../../commands/hash-chain.ts';
+import { withHashChain } from '../../eventstore/hash-chain.ts';
 import { SYSTEM_PRINCIPAL } from '../../commands/policy.ts';
 import { UserService, type CallContext } from '../../commands/users.ts';
 import { isRole, ROLES, type Role } from '../../domain/user/roles.ts';

@@ -8,7 +8,7 @@ import {
   type EventStore,
   type ExpectedRevision,
   type RecordedEvent,
-} from '../eventstore/port.ts';
+} from './port.ts';
 
 /** `prevHash` of a stream's first event. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -53,6 +53,9 @@ function lastHash(event: RecordedEvent | undefined): string {
   return typeof hash === 'string' ? hash : GENESIS_HASH;
 }
 
+/** Stores that already chain, so wrapping twice is harmless. */
+const chainedStores = new WeakSet<EventStore>();
+
 /**
  * Decorates an event store so every appended event carries `prevHash` and `hash` in its
  * metadata: a per-stream SHA-256 chain that `paper-trading ledger verify` recomputes. The chain
@@ -63,6 +66,7 @@ export function withHashChain(
   store: EventStore,
   options: { maxAttempts?: number } = {},
 ): EventStore {
+  if (chainedStores.has(store)) return store;
   const maxAttempts = options.maxAttempts ?? 20;
   async function append(
     streamId: string,
@@ -104,7 +108,7 @@ export function withHashChain(
       }
     }
   }
-  return {
+  const chained: EventStore = {
     get kind() {
       return store.kind;
     },
@@ -116,6 +120,8 @@ export function withHashChain(
     ping: () => store.ping(),
     close: () => store.close(),
   };
+  chainedStores.add(chained);
+  return chained;
 }
 
 /** One problem `verifyHashChains` found. */
