@@ -84,8 +84,8 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     // WIRE: market data (src/market, Redis cache when config.redisUrl is set) — same pattern:
     // open, add a closer, add a check.
 
-    // Users, tokens, audit trail and rate limits; command services append through
-    // `security.eventStore` (the hash-chained store) and mount `security.authenticated`.
+    // Users, tokens, audit trail and rate limits; routes mount `security.authenticated`.
+    // (`storage.eventStore` is already hash-chained by `openStorage`.)
     const security = await createSecurity({
       config,
       eventStore: storage.eventStore,
