@@ -433,7 +433,7 @@ export class AccountService {
         if (order === undefined) {
           throw new DomainError('order_not_found', `order ${orderId} not found`, 'orderId');
         }
-        if (expected !== undefined && !sameVersion(orderVersion(order), expected)) {
+        if (expected !== undefined && !sameOrderVersion(orderVersion(order), expected)) {
           throw new StaleOrderVersion(orderId);
         }
         return build(order);
@@ -444,7 +444,8 @@ export class AccountService {
   }
 }
 
-function sameVersion(a: OrderVersion, b: OrderVersion): boolean {
+/** True when two versions of an order are the same. */
+export function sameOrderVersion(a: OrderVersion, b: OrderVersion): boolean {
   return (
     a.status === b.status &&
     a.filledQty === b.filledQty &&

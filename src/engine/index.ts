@@ -1,0 +1,6 @@
+/** The execution engine (DESIGN.md section 1): see docs/engine.md. */
+export * from './engine.ts';
+export * from './engine-store.ts';
+export * from './metrics.ts';
+export { OpenOrderIndex, mayAct, type IndexedOrder } from './order-index.ts';
+export { lastBoundaries, nextBoundary, type BoundaryKind } from './sessions.ts';
