@@ -15,6 +15,16 @@ import { openStorage } from '../eventstore/index.ts';
 import { createReadSide } from '../projections/index.ts';
 import { registerProjectionMetrics } from '../api/metrics.ts';
 import { createSecurity } from '../api/security.ts';
+import { AccountService } from '../commands/accounts.ts';
+import {
+  createEngineMetrics,
+  ExecutionEngine,
+  MemoryEngineStore,
+  SqlEngineStore,
+  type EngineStore,
+} from '../engine/index.ts';
+import type { Storage } from '../eventstore/index.ts';
+import { createDefaultMarket } from '../market/index.ts';
 
 /** What a `serve` process runs: everything, only the HTTP API, or only the execution engine. */
 export const ROLES = ['all', 'api', 'engine'] as const;
@@ -81,8 +91,22 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       closers.add('projections', () => projections.stop());
     }
 
-    // WIRE: market data (src/market, Redis cache when config.redisUrl is set) — same pattern:
-    // open, add a closer, add a check.
+    // Market data: the seeded simulated feed (MARKET_SEED) on a simulated clock that starts in
+    // a regular session, or the wall clock (MARKET_CLOCK=real). Redis caching is still to come.
+    const market = createDefaultMarket({ seed: config.marketSeed, clock: config.marketClock });
+    closers.add('market', () => {
+      market.close();
+      return Promise.resolve();
+    });
+    healthChecks.push({
+      name: 'market',
+      check: () =>
+        market.latestQuote('SPY') === undefined
+          ? Promise.reject(new Error('no quote for SPY'))
+          : Promise.resolve(),
+    });
+    // Trading commands for every interface and for the engine.
+    const accounts = new AccountService({ store: storage.eventStore, market });
 
     // Users, tokens, audit trail and rate limits; routes mount `security.authenticated`.
     // (`storage.eventStore` is already hash-chained by `openStorage`.)
@@ -99,7 +123,23 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       // WIRE: feature routes under /api/v1, e.g. `routes.push(accountRoutes({ commands, queries }))`.
     }
     if (runsEngine) {
-      // WIRE: the execution engine (src/engine) behind its lease; `closers.add('engine', …)`.
+      // The execution engine behind its lease: a second engine process waits as a standby.
+      const engine: ExecutionEngine = new ExecutionEngine({
+        service: accounts,
+        events: storage.eventStore,
+        state: engineStoreFor(config, storage),
+        metrics: createEngineMetrics(metrics, (): ExecutionEngine => engine),
+        logger,
+      });
+      await engine.start();
+      closers.add('engine', () => engine.stop());
+      healthChecks.push({
+        name: 'engine',
+        check: () =>
+          engine.leadership === 'stopped'
+            ? Promise.reject(new Error('the execution engine is stopped'))
+            : Promise.resolve(),
+      });
     }
 
     logger.debug(
@@ -121,4 +161,11 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     await closers.close();
     throw error;
   }
+}
+
+/** Where the engine keeps its lease and checkpoint: beside the events it follows. */
+function engineStoreFor(config: Config, storage: Storage): EngineStore {
+  return config.eventStoreAdapter === 'memory'
+    ? new MemoryEngineStore()
+    : new SqlEngineStore(storage.database);
 }

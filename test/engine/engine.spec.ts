@@ -45,11 +45,11 @@ function rig(start = MONDAY_10, store: EventStore = new MemoryEventStore()): Rig
   const service = new AccountService({ store, market });
   const engineStore = new MemoryEngineStore();
   const registry = new Registry();
-  const engine = new ExecutionEngine({
+  const engine: ExecutionEngine = new ExecutionEngine({
     service,
     events: store,
     state: engineStore,
-    metrics: createEngineMetrics(registry, () => engine),
+    metrics: createEngineMetrics(registry, (): ExecutionEngine => engine),
     retry: { attempts: 3, baseDelayMs: 1 },
     leasePollMs: 5,
   });

@@ -4,9 +4,18 @@
  * in `../deps.ts`), then add it to this list. Help lists commands in this order.
  */
 import type { CommandModule } from '../deps.ts';
+import * as accounts from './accounts.ts';
 import * as ledger from './ledger.ts';
+import * as orders from './orders.ts';
 import * as projections from './projections.ts';
 import * as serve from './serve.ts';
 import * as users from './users.ts';
 
-export const commandModules: readonly CommandModule[] = [serve, projections, users, ledger];
+export const commandModules: readonly CommandModule[] = [
+  serve,
+  projections,
+  users,
+  ledger,
+  accounts,
+  orders,
+];
