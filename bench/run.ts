@@ -4,6 +4,7 @@
  */
 const benches: Record<string, () => Promise<{ run(quick: boolean): Promise<void> }>> = {
   eventstore: () => import('./eventstore.ts'),
+  orders: () => import('./orders.ts'),
 };
 
 const args = process.argv.slice(2);
