@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { openPgliteDatabase, openPostgresDatabase, type SqlDatabase } from './database.ts';
+import { openEsdbEventStore } from './esdb.ts';
 import { withHashChain } from './hash-chain.ts';
 import { MemoryEventStore } from './memory.ts';
 import { openPgliteEventStore } from './pglite.ts';
@@ -14,6 +15,8 @@ export interface StorageConfig {
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
   readonly eventStoreAdapter: 'postgres' | 'pglite' | 'esdb' | 'memory';
+  /** Required when `eventStoreAdapter` is `esdb`. */
+  readonly esdbConnectionString?: string | undefined;
 }
 
 /** The event store and the SQL database the read models live in. */
@@ -58,10 +61,10 @@ function openEventStore(config: StorageConfig, database: SqlDatabase): Promise<E
     case 'pglite':
       return openPgliteEventStore({ database });
     case 'esdb':
-      return Promise.reject(
-        new Error(
-          'EVENT_STORE=esdb: the EventStoreDB adapter is not built yet; use EVENT_STORE=postgres (the default)',
-        ),
-      );
+      // Events live in EventStoreDB; the SQL database still holds the read models.
+      if (!config.esdbConnectionString) {
+        return Promise.reject(new Error('EVENT_STORE=esdb needs ESDB_CONNECTION_STRING'));
+      }
+      return openEsdbEventStore({ connectionString: config.esdbConnectionString });
   }
 }
