@@ -68,6 +68,30 @@ export function withHashChain(
 ): EventStore {
   if (chainedStores.has(store)) return store;
   const maxAttempts = options.maxAttempts ?? 20;
+  // Stream tails this decorator wrote itself. An append that expects exactly that revision (the
+  // command handler's case) needs no read; if the stream moved meanwhile, the store refuses the
+  // expectation and nothing is written. Events never change, so an entry is never wrong.
+  const tails = new Map<string, { revision: number; hash: string }>();
+  const remember = (streamId: string, revision: number, hash: string): void => {
+    tails.delete(streamId);
+    tails.set(streamId, { revision, hash });
+    if (tails.size > 50_000) {
+      const oldest = tails.keys().next();
+      if (!oldest.done) tails.delete(oldest.value);
+    }
+  };
+  async function tail(
+    streamId: string,
+    expected: ExpectedRevision,
+  ): Promise<{ current: number; prevHash: string }> {
+    const known = tails.get(streamId);
+    if (typeof expected === 'number' && known?.revision === expected) {
+      return { current: known.revision, prevHash: known.hash };
+    }
+    if (expected === 'no_stream') return { current: -1, prevHash: GENESIS_HASH };
+    const [last] = await store.readStream(streamId, { direction: 'backwards', maxCount: 1 });
+    return { current: last?.revision ?? -1, prevHash: lastHash(last) };
+  }
   async function append(
     streamId: string,
     events: readonly EventData[],
@@ -76,9 +100,8 @@ export function withHashChain(
     const expected: ExpectedRevision = appendOptions?.expectedRevision ?? 'any';
     const withIds = events.map((e) => ({ ...e, id: e.id ?? randomUUID() }));
     for (let attempt = 1; ; attempt++) {
-      const [last] = await store.readStream(streamId, { direction: 'backwards', maxCount: 1 });
-      const current = last?.revision ?? -1;
-      let prevHash = lastHash(last);
+      const { current, prevHash: tailHash } = await tail(streamId, expected);
+      let prevHash = tailHash;
       const chained = withIds.map((event, i) => {
         const metadata: EventMetadata = { ...event.metadata, prevHash };
         const hash = eventHash(prevHash, {
@@ -98,8 +121,14 @@ export function withHashChain(
         expected === 'any' || (expected === 'stream_exists' && current >= 0) ? current : expected;
       const effective: ExpectedRevision = pinned === -1 ? 'no_stream' : pinned;
       try {
-        return await store.append(streamId, chained, { expectedRevision: effective });
+        const result = await store.append(streamId, chained, { expectedRevision: effective });
+        // Only a fresh write lands exactly here (an idempotent replay answers an older revision).
+        if (result.nextRevision === current + chained.length) {
+          remember(streamId, result.nextRevision, prevHash);
+        }
+        return result;
       } catch (error) {
+        tails.delete(streamId);
         const retry =
           error instanceof WrongExpectedVersion &&
           (expected === 'any' || expected === 'stream_exists') &&
