@@ -293,11 +293,21 @@ function advisoryLease(client: pg.PoolClient, key: string): Lease {
   };
   client.on('error', onError);
   client.on('end', onError);
+  // A dead connection does not always announce itself (a half-open socket, a missed FATAL
+  // message): probe it, so the holder learns it lost the lock within a second or so.
+  const probe = setInterval(() => {
+    client.query('SELECT 1').catch(onError);
+  }, 1000);
+  probe.unref();
+  void lost.then(() => {
+    clearInterval(probe);
+  });
   return {
     lost,
     release: async () => {
       if (released) return;
       released = true;
+      clearInterval(probe);
       client.off('error', onError);
       client.off('end', onError);
       try {
