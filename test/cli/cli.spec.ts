@@ -45,6 +45,9 @@ function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     'EVENT_STORE',
     'ESDB_CONNECTION_STRING',
     'PORT',
+    // Under `npm run coverage` a child would report the same files through another transform,
+    // and c8 cannot merge the two maps: the coverage figures of the parent would drop.
+    'NODE_V8_COVERAGE',
   ]) {
     if (!(name in extra)) env[name] = undefined;
   }

@@ -34,7 +34,11 @@ describe('counts reporter', () => {
           const child = execFile(
             'npx',
             args,
-            { cwd: ROOT, env: { ...process.env, MOCHA_COUNTS_FILE: file } },
+            // No NODE_V8_COVERAGE: see test/cli/cli.spec.ts.
+            {
+              cwd: ROOT,
+              env: { ...process.env, MOCHA_COUNTS_FILE: file, NODE_V8_COVERAGE: undefined },
+            },
             (_error, out) => {
               resolve({ code: child.exitCode, stdout: out });
             },
