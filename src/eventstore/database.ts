@@ -12,7 +12,7 @@ export interface SqlDatabase {
   readonly kind: 'postgres' | 'pglite';
   /** node-postgres pool (for PGlite: one client over PGlite's node-postgres shim). */
   readonly pool: pg.Pool;
-  /** The same pool as the event store's SQL surface; closing it is a no-op (close the database). */
+  /** The same pool as the event store's SQL surface (close the database, not this). */
   readonly sql: PgSqlPool;
   close(): Promise<void>;
 }
@@ -27,7 +27,7 @@ export async function openPostgresDatabase(url: string, poolSize = 20): Promise<
     await pool.end();
     throw error;
   }
-  return { kind: 'postgres', pool, sql: new PgSqlPool(pool, false), close: () => pool.end() };
+  return { kind: 'postgres', pool, sql: new PgSqlPool(pool), close: () => pool.end() };
 }
 
 /**
@@ -55,7 +55,7 @@ export async function openPgliteDatabase(dataDir: string): Promise<SqlDatabase> 
   return {
     kind: 'pglite',
     pool,
-    sql: new PgSqlPool(pool, false),
+    sql: new PgSqlPool(pool),
     close: async () => {
       await pool.end();
       await db.close();

@@ -97,6 +97,7 @@ import {
   type Subscription,
 } from './port.ts';
 import { checkMaxCount, checkRevision, findIdempotentAppend, partialDuplicate } from './reading.ts';
+import { iterateEvents } from './subscription.ts';
 
 export interface EsdbEventStoreOptions {
   /** `esdb://…`, `esdb+discover://…` (or the `kurrentdb`/`kdb` spellings of either). */
@@ -584,16 +585,7 @@ class EsdbSubscription implements Subscription {
     await this.#source.unsubscribe().catch(() => undefined);
   }
 
-  /** Iterating yields events one by one; leaving the loop early closes the subscription. */
-  async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
-    try {
-      for (;;) {
-        const batch = await this.nextBatch();
-        if (batch.length === 0) return;
-        yield* batch;
-      }
-    } finally {
-      await this.close();
-    }
+  [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+    return iterateEvents(this);
   }
 }

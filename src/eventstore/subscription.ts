@@ -91,16 +91,25 @@ export class CatchUpSubscription implements Subscription {
     return Promise.resolve();
   }
 
-  /** Iterating yields events one by one; leaving the loop early closes the subscription. */
-  async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
-    try {
-      for (;;) {
-        const batch = await this.nextBatch();
-        if (batch.length === 0) return;
-        yield* batch;
-      }
-    } finally {
-      await this.close();
+  [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+    return iterateEvents(this);
+  }
+}
+
+/**
+ * The async iteration every subscription offers: events one by one from `nextBatch`; leaving
+ * the loop early closes the subscription.
+ */
+export async function* iterateEvents(
+  subscription: Pick<Subscription, 'nextBatch' | 'close'>,
+): AsyncGenerator<RecordedEvent> {
+  try {
+    for (;;) {
+      const batch = await subscription.nextBatch();
+      if (batch.length === 0) return;
+      yield* batch;
     }
+  } finally {
+    await subscription.close();
   }
 }

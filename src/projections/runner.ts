@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { EventFilter, EventStore, RecordedEvent, Subscription } from '../eventstore/port.ts';
 import { matchesFilter } from '../eventstore/port.ts';
+import { Notifier } from '../eventstore/subscription.ts';
 
 /**
  * A read model fed from `$all`. `apply` runs inside the transaction that also stores the
@@ -56,7 +57,8 @@ export class ProjectionRunner<DB> {
   readonly #failures = new Map<string, number>();
   readonly #errors = new Map<string, string>();
   readonly #running = new Map<string, Running>();
-  readonly #waiters = new Set<() => void>();
+  /** Wakes `waitForPosition` callers whenever a batch is applied. */
+  readonly #applied = new Notifier();
   readonly #batchSize: number;
   readonly #retryDelayMs: number;
   readonly #db: Kysely<CheckpointTables>;
@@ -165,20 +167,13 @@ export class ProjectionRunner<DB> {
     const selected = this.#select(names);
     const reached = (): boolean =>
       selected.every((p) => (this.#checkpoints.get(p.name) ?? 0) >= position);
-    if (reached()) return;
     const deadline = Date.now() + timeoutMs;
-    while (!reached()) {
+    for (;;) {
+      const seen = this.#applied.version;
+      if (reached()) return;
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new ProjectionTimeout(position, timeoutMs);
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          clearTimeout(timer);
-          this.#waiters.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, remaining);
-        this.#waiters.add(wake);
-      });
+      await this.#applied.wait(seen, remaining);
     }
   }
 
@@ -285,7 +280,7 @@ export class ProjectionRunner<DB> {
     }
     this.#checkpoints.set(p.name, Math.max(this.#checkpoints.get(p.name) ?? 0, last.position));
     this.#errors.delete(p.name);
-    for (const wake of [...this.#waiters]) wake();
+    this.#applied.notify();
     return 'applied';
   }
 

@@ -17,15 +17,14 @@ export interface SqlExecutor {
 export interface SqlPool extends SqlExecutor {
   /** Runs `fn` in one transaction on one connection; commits on success, rolls back on throw. */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
-  close(): Promise<void>;
 }
 
-/** One checked-out node-postgres connection, inside a transaction. */
+/** node-postgres (a pool, or one checked-out connection inside a transaction) as an SqlExecutor. */
 class PgExecutor implements SqlExecutor {
-  constructor(private readonly client: pg.PoolClient) {}
+  constructor(private readonly target: pg.Pool | pg.PoolClient) {}
 
   async query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<SqlResult<R>> {
-    const result = await this.client.query({
+    const result = await this.target.query({
       text: sql,
       values: params as unknown[] | undefined,
       ...(name === undefined ? {} : { name }),
@@ -34,27 +33,19 @@ class PgExecutor implements SqlExecutor {
   }
 }
 
-/** A `pg.Pool` as an SqlPool. */
+/**
+ * A `pg.Pool` as an SqlPool. The pool belongs to the `SqlDatabase` that made it (which closes
+ * it); this is only the event store's view of it.
+ */
 export class PgSqlPool implements SqlPool {
-  constructor(
-    readonly pool: pg.Pool,
-    private readonly owned = true,
-  ) {}
+  readonly #executor: PgExecutor;
 
-  static fromUrl(url: string, max = 20): PgSqlPool {
-    const pool = new pg.Pool({ connectionString: url, max });
-    // An idle client losing its connection must not crash the process; the next query reconnects.
-    pool.on('error', () => undefined);
-    return new PgSqlPool(pool);
+  constructor(readonly pool: pg.Pool) {
+    this.#executor = new PgExecutor(pool);
   }
 
-  async query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<SqlResult<R>> {
-    const result = await this.pool.query({
-      text: sql,
-      values: params as unknown[] | undefined,
-      ...(name === undefined ? {} : { name }),
-    });
-    return { rows: result.rows as R[] };
+  query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<SqlResult<R>> {
+    return this.#executor.query<R>(sql, params, name);
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
@@ -70,9 +61,5 @@ export class PgSqlPool implements SqlPool {
     } finally {
       client.release();
     }
-  }
-
-  async close(): Promise<void> {
-    if (this.owned) await this.pool.end();
   }
 }

@@ -77,10 +77,6 @@ export class SqlEventStore implements EventStore {
     return new SqlEventStore(options);
   }
 
-  get pool(): SqlPool {
-    return this.#pool;
-  }
-
   async append(
     streamId: string,
     events: readonly EventData[],
@@ -207,11 +203,11 @@ export class SqlEventStore implements EventStore {
     await this.#pool.query('SELECT 1');
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /** Stops this store; the database (and its pool) is closed by whoever opened it. */
+  close(): Promise<void> {
     this.#closed = true;
     this.#notifier.notify();
-    await this.#pool.close();
+    return Promise.resolve();
   }
 
   #assertOpen(): void {
