@@ -113,6 +113,82 @@ END
 $$;
 `,
   },
+  {
+    version: 2,
+    name: 'stream heads',
+    // The stream row, updated by every append anyway, also keeps the hash of the stream's last
+    // event (the hash-chain decorator's `metadata.hash`; NULL for unchained events). `ledger
+    // verify` compares it with the events, so deleting a stream's last events, or all of them,
+    // no longer leaves a valid shorter chain. Same statement, same transaction: no extra round
+    // trip and no new point of contention.
+    sql: `
+ALTER TABLE {schema}.streams ADD COLUMN head_hash text;
+UPDATE {schema}.streams s SET head_hash = e.metadata ->> 'hash'
+  FROM {schema}.events e WHERE e.stream_id = s.stream_id AND e.revision = s.revision;
+
+CREATE OR REPLACE FUNCTION {schema}.append_events(
+  p_stream text, p_expected bigint, p_ids uuid[], p_types text[], p_data json[], p_meta json[],
+  p_check_first boolean
+) RETURNS TABLE (outcome text, next_revision bigint, last_position bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+  n        int := cardinality(p_ids);
+  v_head   text := p_meta[cardinality(p_meta)] ->> 'hash';
+  v_found  int;
+  v_rev    bigint;
+  v_pos    bigint;
+  v_tx     bigint;
+BEGIN
+  IF p_check_first THEN
+    SELECT count(*), max(e.revision), max(e.position) INTO v_found, v_rev, v_pos
+      FROM {schema}.events e WHERE e.stream_id = p_stream AND e.event_id = ANY (p_ids);
+    IF v_found = n THEN
+      RETURN QUERY SELECT 'idempotent'::text, v_rev, v_pos; RETURN;
+    ELSIF v_found > 0 THEN
+      RETURN QUERY SELECT 'partial_duplicate'::text, v_found::bigint, NULL::bigint; RETURN;
+    END IF;
+  END IF;
+
+  IF p_expected = -2 THEN
+    INSERT INTO {schema}.streams AS s (stream_id, revision, head_hash) VALUES (p_stream, n - 1, v_head)
+      ON CONFLICT (stream_id) DO UPDATE SET revision = s.revision + n, head_hash = v_head
+      RETURNING s.revision INTO v_rev;
+  ELSIF p_expected = -1 THEN
+    INSERT INTO {schema}.streams (stream_id, revision, head_hash) VALUES (p_stream, n - 1, v_head)
+      ON CONFLICT (stream_id) DO NOTHING
+      RETURNING revision INTO v_rev;
+  ELSIF p_expected = -3 THEN
+    UPDATE {schema}.streams SET revision = revision + n, head_hash = v_head
+      WHERE stream_id = p_stream
+      RETURNING revision INTO v_rev;
+  ELSE
+    UPDATE {schema}.streams SET revision = revision + n, head_hash = v_head
+      WHERE stream_id = p_stream AND revision = p_expected
+      RETURNING revision INTO v_rev;
+  END IF;
+
+  IF v_rev IS NULL THEN
+    -- A concurrent retry of this very batch may have committed while we waited on the stream row.
+    SELECT count(*), max(e.revision), max(e.position) INTO v_found, v_rev, v_pos
+      FROM {schema}.events e WHERE e.stream_id = p_stream AND e.event_id = ANY (p_ids);
+    IF v_found = n THEN
+      RETURN QUERY SELECT 'idempotent'::text, v_rev, v_pos; RETURN;
+    ELSIF v_found > 0 THEN
+      RETURN QUERY SELECT 'partial_duplicate'::text, v_found::bigint, NULL::bigint; RETURN;
+    END IF;
+    SELECT s.revision INTO v_rev FROM {schema}.streams s WHERE s.stream_id = p_stream;
+    RETURN QUERY SELECT 'wrong_expected_version'::text, coalesce(v_rev, -1), NULL::bigint; RETURN;
+  END IF;
+
+  v_tx := pg_current_xact_id()::text::bigint;
+  INSERT INTO {schema}.events (position, stream_id, revision, event_id, type, data, metadata)
+    SELECT v_tx * 65536 + t.i - 1, p_stream, v_rev - n + t.i, t.id, t.type, t.data, t.meta
+      FROM unnest(p_ids, p_types, p_data, p_meta) WITH ORDINALITY AS t(id, type, data, meta, i);
+  RETURN QUERY SELECT 'ok'::text, v_rev, v_tx * 65536 + n - 1;
+END
+$$;
+`,
+  },
 ];
 
 export function quoteIdent(name: string): string {

@@ -198,6 +198,25 @@ export class SqlEventStore implements EventStore {
     return Number(result.rows[0]?.head ?? 0);
   }
 
+  /**
+   * Every stream's head as recorded by its appends: the last revision and that event's
+   * `metadata.hash` (null when unchained). `ledger verify` compares it with the events, which
+   * catches deleting a stream's last events (see docs/security.md).
+   */
+  async streamHeads(): Promise<{ streamId: string; revision: number; hash: string | null }[]> {
+    this.#assertOpen();
+    const result = await this.#pool.query<{
+      stream_id: string;
+      revision: string | number;
+      head_hash: string | null;
+    }>(`SELECT stream_id, revision, head_hash FROM ${this.#s}.streams ORDER BY stream_id`);
+    return result.rows.map((r) => ({
+      streamId: r.stream_id,
+      revision: Number(r.revision),
+      hash: r.head_hash,
+    }));
+  }
+
   async ping(): Promise<void> {
     this.#assertOpen();
     await this.#pool.query('SELECT 1');
