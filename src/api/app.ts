@@ -11,10 +11,18 @@ import { commandErrors } from './errors.ts';
 import { corsAllowList, REDACTED_LOG_PATHS, requestTimeout } from './hardening.ts';
 import { healthRouter, type HealthCheck } from './health.ts';
 import { httpMetrics } from './metrics.ts';
+import { API_PREFIX, docsRouter, OPENAPI_PATH, openApiDocument } from './openapi.ts';
 import { errorHandler, notFoundHandler } from './problem.ts';
 import { requestId } from './request-id.ts';
+// Side effect: documents the routes that predate the OpenAPI registry.
+import './v1/system-docs.ts';
 
-export const API_PREFIX = '/api/v1';
+export { API_PREFIX } from './openapi.ts';
+
+/** A request whose JSON body was parsed; `rawBody` keeps the exact text (exact decimals). */
+export interface RawBodyRequest {
+  rawBody?: Buffer;
+}
 
 /** Adds routes to the `/api/v1` router (e.g. `router.use('/accounts', accountsRouter(deps))`). */
 export type RouteModule = (api: Router) => void;
@@ -82,7 +90,16 @@ export function createApp(deps: AppDeps): Express {
   app.use(corsAllowList(deps.corsOrigins ?? []));
   app.use(requestTimeout(deps.requestTimeoutMs ?? 30_000));
   if (deps.rateLimit) app.use(deps.rateLimit);
-  app.use(express.json({ limit: deps.jsonLimit ?? '100kb' }));
+  app.use(
+    express.json({
+      limit: deps.jsonLimit ?? '100kb',
+      // Kept so routes can read numbers exactly as sent (`1.10` is not a double): see
+      // `src/api/v1/decimal-json.ts`.
+      verify: (req, _res, buf) => {
+        (req as RawBodyRequest).rawBody = buf;
+      },
+    }),
+  );
 
   app.get('/metrics', async (_req, res) => {
     const body = await deps.metrics.metrics();
@@ -90,7 +107,12 @@ export function createApp(deps: AppDeps): Express {
     res.send(body);
   });
 
+  app.use(docsRouter());
+
   const api = Router();
+  api.get(OPENAPI_PATH.slice(API_PREFIX.length), (_req, res) => {
+    res.setHeader('Cache-Control', 'no-cache').json(openApiDocument({ version: deps.version }));
+  });
   api.use(
     healthRouter({
       version: deps.version,

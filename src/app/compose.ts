@@ -25,6 +25,9 @@ import {
 } from '../engine/index.ts';
 import type { Storage } from '../eventstore/index.ts';
 import { createDefaultMarket } from '../market/index.ts';
+import type { MarketData } from '../market/port.ts';
+import type { PasswordHasher } from '../auth/passwords.ts';
+import type { RateLimitSettings } from '../api/hardening.ts';
 
 /** What a `serve` process runs: everything, only the HTTP API, or only the execution engine. */
 export const ROLES = ['all', 'api', 'engine'] as const;
@@ -34,6 +37,14 @@ export interface ComposeOptions {
   readonly role: Role;
   readonly version: string;
   readonly logger: Logger;
+  /** Opens the storage (default `openStorage(config)`); tests and benchmarks pass their own. */
+  readonly openStorage?: (config: Config) => Promise<Storage>;
+  /** The market (default: `createDefaultMarket` from the config); compose closes it. */
+  readonly market?: MarketData;
+  /** Password hashing (default argon2id with the production parameters). */
+  readonly passwordHasher?: PasswordHasher;
+  /** Rate-limit overrides (default `DEFAULT_RATE_LIMITS`). */
+  readonly rateLimits?: Partial<RateLimitSettings>;
 }
 
 export interface Composition {
@@ -78,7 +89,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
   const runsEngine = role === 'all' || role === 'engine';
 
   try {
-    const storage = await openStorage(config);
+    const storage = await (options.openStorage ?? openStorage)(config);
     closers.add('storage', () => storage.close());
     healthChecks.push({ name: 'eventstore', check: () => storage.eventStore.ping() });
 
@@ -93,7 +104,8 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
 
     // Market data: the seeded simulated feed (MARKET_SEED) on a simulated clock that starts in
     // a regular session, or the wall clock (MARKET_CLOCK=real). Redis caching is still to come.
-    const market = createDefaultMarket({ seed: config.marketSeed, clock: config.marketClock });
+    const market =
+      options.market ?? createDefaultMarket({ seed: config.marketSeed, clock: config.marketClock });
     closers.add('market', () => {
       market.close();
       return Promise.resolve();
@@ -115,6 +127,8 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       eventStore: storage.eventStore,
       readModels,
       logger,
+      ...(options.passwordHasher ? { hasher: options.passwordHasher } : {}),
+      ...(options.rateLimits ? { limits: options.rateLimits } : {}),
     });
     closers.add('security', () => security.close());
 
