@@ -137,7 +137,7 @@ export function withHashChain(
       }
     }
   }
-  const chained: EventStore = {
+  const chained: EventStore & Partial<StreamHeadSource> = {
     get kind() {
       return store.kind;
     },
@@ -148,81 +148,318 @@ export function withHashChain(
     headPosition: () => store.headPosition(),
     ping: () => store.ping(),
     close: () => store.close(),
+    // `ledger verify` compares stream heads where the adapter keeps them.
+    ...(hasStreamHeads(store) ? { streamHeads: () => store.streamHeads() } : {}),
   };
   chainedStores.add(chained);
   return chained;
 }
 
-/** One problem `verifyHashChains` found. */
-export interface ChainProblem {
+/** A stream's last revision and the `hash` of that event, as the store recorded it at append. */
+export interface StreamHead {
   readonly streamId: string;
   readonly revision: number;
-  readonly position: number;
-  readonly kind: 'altered' | 'missing' | 'broken_link' | 'unchained_after_chained';
+  /** `metadata.hash` of the stream's last event; null when that event is unchained. */
+  readonly hash: string | null;
+}
+
+/**
+ * A store that keeps every stream's head beside its events (the SQL adapters: the `streams`
+ * row, written by the append itself). With it, `verifyHashChains` notices a stream whose last
+ * events, or all of them, were deleted — which a per-stream chain alone cannot.
+ */
+export interface StreamHeadSource {
+  streamHeads(): Promise<readonly StreamHead[]>;
+}
+
+export function hasStreamHeads<T extends object>(store: T): store is T & StreamHeadSource {
+  return typeof (store as Partial<StreamHeadSource>).streamHeads === 'function';
+}
+
+/**
+ * A digest of the first `events` events of `$all`, to keep outside the database
+ * (`paper-trading ledger head`). Anyone who can write the database can rewrite the events, the
+ * chains and the stream heads consistently; they cannot change an anchor stored elsewhere, so
+ * `ledger verify --anchor` proves the ledger up to that point is still the one anchored.
+ */
+export interface LedgerAnchor {
+  /** How many events of `$all` the digest covers, from the start. */
+  readonly events: number;
+  /** `d(i) = sha256(d(i-1) + "\n" + hash of event i)`, `d(0)` = 64 zeros; hex. */
+  readonly digest: string;
+  /** Informational: the global position of the last covered event, and the stream count. */
+  readonly position?: number;
+  readonly streams?: number;
+  /** Optional: each stream's last covered revision and event hash, so a loss can be named. */
+  readonly heads?: Readonly<Record<string, { readonly revision: number; readonly hash: string }>>;
+}
+
+/** One problem `verifyHashChains` found. */
+export interface ChainProblem {
+  /** The stream concerned; `$all` for an anchor digest that does not match. */
+  readonly streamId: string;
+  readonly revision?: number;
+  readonly position?: number;
+  readonly kind:
+    | 'altered'
+    | 'missing'
+    | 'broken_link'
+    | 'unchained_after_chained'
+    | 'truncated'
+    | 'head_mismatch'
+    | 'head_missing'
+    | 'anchor_mismatch';
   readonly detail: string;
 }
 
 export interface ChainReport {
+  /** Events checked (those read from `$all`, plus any appended while verifying). */
   readonly events: number;
   readonly streams: number;
   /** Events written before the chain existed (no `hash`): not provable, reported separately. */
   readonly unchained: number;
+  /** Whether stream heads were compared (`not_tracked`: the adapter keeps none). */
+  readonly heads: 'checked' | 'not_tracked';
+  /** Whether an anchor was given and compared. */
+  readonly anchor: 'checked' | 'none';
+  /** The anchor of everything read from `$all`: store it elsewhere to check against later. */
+  readonly head: LedgerAnchor;
   readonly problems: readonly ChainProblem[];
+}
+
+export interface VerifyOptions {
+  readonly batchSize?: number;
+  /** Where stream heads come from; defaults to the store itself when it keeps them. */
+  readonly heads?: StreamHeadSource;
+  /** An anchor taken earlier (`ledger head`): the ledger must still begin with it. */
+  readonly anchor?: LedgerAnchor;
+  /** Put every stream's head into `head.heads` (an anchor that can name a lost stream). */
+  readonly includeHeads?: boolean;
+}
+
+interface StreamState {
+  revision: number;
+  /** What the next event's `prevHash` must be. */
+  link: string;
+  /** `metadata.hash` of the last event as stored (null: unchained). */
+  stored: string | null;
+  /** The last event's hash recomputed from its content (also for unchained events). */
+  content: string;
+  chained: boolean;
+  position: number;
 }
 
 /**
  * Reads every event from `$all` and recomputes each stream's chain: an event whose content or
  * metadata changed no longer matches its `hash` (`altered`); a deleted event leaves a revision
- * gap (`missing`) and breaks the next event's `prevHash` (`broken_link`).
+ * gap (`missing`) and breaks the next event's `prevHash` (`broken_link`). Where the store keeps
+ * stream heads, a stream whose events end before its head (`truncated`, also when all of them
+ * are gone), whose last event is not the one its head recorded (`head_mismatch`), or that has
+ * no head (`head_missing`) is a problem too. With an `anchor`, the first `anchor.events` events
+ * must hash to `anchor.digest` (and reach each anchored stream head).
  */
 export async function verifyHashChains(
   store: EventStore,
-  options: { batchSize?: number } = {},
+  options: VerifyOptions = {},
 ): Promise<ChainReport> {
   const batchSize = options.batchSize ?? 1000;
-  const streams = new Map<string, { revision: number; hash: string; chained: boolean }>();
+  const { anchor } = options;
+  const streams = new Map<string, StreamState>();
   const problems: ChainProblem[] = [];
   let events = 0;
   let unchained = 0;
-  let from = 0;
-  for (;;) {
+
+  /** Checks one event against its stream's state and answers its recomputed hash. */
+  function visit(e: RecordedEvent): string {
+    events++;
+    const seen = streams.get(e.streamId);
+    const where = { streamId: e.streamId, revision: e.revision, position: e.position };
+    const expectedRevision = (seen?.revision ?? -1) + 1;
+    if (e.revision !== expectedRevision) {
+      problems.push({
+        ...where,
+        kind: 'missing',
+        detail: `expected revision ${expectedRevision}, found ${e.revision}`,
+      });
+    }
+    const hash = e.metadata.hash;
+    const chained = seen?.chained ?? false;
+    if (typeof hash !== 'string') {
+      unchained++;
+      if (chained) {
+        problems.push({ ...where, kind: 'unchained_after_chained', detail: 'no hash' });
+      }
+      const content = eventHash(GENESIS_HASH, e);
+      streams.set(e.streamId, {
+        revision: e.revision,
+        link: GENESIS_HASH,
+        stored: null,
+        content,
+        chained,
+        position: e.position,
+      });
+      return content;
+    }
+    if (e.metadata.prevHash !== (seen?.link ?? GENESIS_HASH)) {
+      problems.push({ ...where, kind: 'broken_link', detail: 'prevHash does not match' });
+    }
+    const content = eventHash(String(e.metadata.prevHash), e);
+    if (content !== hash) {
+      problems.push({ ...where, kind: 'altered', detail: 'content does not match its hash' });
+    }
+    streams.set(e.streamId, {
+      revision: e.revision,
+      link: hash,
+      stored: hash,
+      content,
+      chained: true,
+      position: e.position,
+    });
+    return content;
+  }
+
+  // `$all`, in order, folded into the running digest.
+  let digest = GENESIS_HASH;
+  let digestAtAnchor = anchor?.events === 0 ? digest : undefined;
+  let lastPosition: number | undefined;
+  const anchoredSeen = new Set<string>();
+  for (let from = 0; ;) {
     const batch = await store.readAll({ fromPosition: from, maxCount: batchSize });
     for (const e of batch) {
-      events++;
-      const seen = streams.get(e.streamId) ?? { revision: -1, hash: GENESIS_HASH, chained: false };
-      const where = { streamId: e.streamId, revision: e.revision, position: e.position };
-      if (e.revision !== seen.revision + 1) {
-        problems.push({
-          ...where,
-          kind: 'missing',
-          detail: `expected revision ${seen.revision + 1}, found ${e.revision}`,
-        });
-      }
-      const hash = e.metadata.hash;
-      if (typeof hash !== 'string') {
-        unchained++;
-        if (seen.chained) {
-          problems.push({ ...where, kind: 'unchained_after_chained', detail: 'no hash' });
+      const content = visit(e);
+      digest = createHash('sha256').update(digest).update('\n').update(content).digest('hex');
+      lastPosition = e.position;
+      if (anchor && events <= anchor.events) {
+        if (events === anchor.events) digestAtAnchor = digest;
+        const anchored = anchor.heads?.[e.streamId];
+        if (anchored?.revision === e.revision) {
+          anchoredSeen.add(e.streamId);
+          if (anchored.hash !== content) {
+            problems.push({
+              streamId: e.streamId,
+              revision: e.revision,
+              position: e.position,
+              kind: 'anchor_mismatch',
+              detail: 'not the event the anchor recorded at this revision',
+            });
+          }
         }
-        streams.set(e.streamId, {
-          revision: e.revision,
-          hash: GENESIS_HASH,
-          chained: seen.chained,
-        });
-        continue;
       }
-      if (e.metadata.prevHash !== seen.hash) {
-        problems.push({ ...where, kind: 'broken_link', detail: 'prevHash does not match' });
-      }
-      const expected = eventHash(String(e.metadata.prevHash), e);
-      if (expected !== hash) {
-        problems.push({ ...where, kind: 'altered', detail: 'content does not match its hash' });
-      }
-      streams.set(e.streamId, { revision: e.revision, hash, chained: true });
     }
     const last = batch.at(-1);
     if (!last || batch.length < batchSize) break;
     from = last.position + 1;
   }
-  return { events, streams: streams.size, unchained, problems };
+  const head: LedgerAnchor = {
+    events,
+    digest,
+    ...(lastPosition === undefined ? {} : { position: lastPosition }),
+    streams: streams.size,
+    ...(options.includeHeads
+      ? {
+          heads: Object.fromEntries(
+            [...streams].map(([id, st]) => [id, { revision: st.revision, hash: st.content }]),
+          ),
+        }
+      : {}),
+  };
+
+  // Stream heads, read after the scan: a head beyond what the scan saw is either an append
+  // that landed meanwhile (read it now and keep checking) or events that were deleted.
+  const source = options.heads ?? (hasStreamHeads(store) ? store : undefined);
+  if (source) {
+    const recorded = await source.streamHeads();
+    const withHead = new Set<string>();
+    for (const h of recorded) {
+      withHead.add(h.streamId);
+      const before = streams.get(h.streamId)?.revision ?? -1;
+      if (before < h.revision) {
+        const rest = await store.readStream(h.streamId, {
+          fromRevision: before + 1,
+          maxCount: h.revision - before,
+        });
+        for (const e of rest) visit(e);
+      }
+      const st = streams.get(h.streamId);
+      if (!st) {
+        problems.push({
+          streamId: h.streamId,
+          revision: h.revision,
+          kind: 'truncated',
+          detail: `the stream has no events, but its head is at revision ${h.revision}: deleted`,
+        });
+      } else if (st.revision < h.revision) {
+        problems.push({
+          streamId: h.streamId,
+          revision: h.revision,
+          kind: 'truncated',
+          detail: `events end at revision ${st.revision}, but the stream's head is at revision ${h.revision}: its last events were deleted`,
+        });
+      } else if (st.revision > h.revision) {
+        problems.push({
+          streamId: h.streamId,
+          revision: st.revision,
+          position: st.position,
+          kind: 'head_mismatch',
+          detail: `events go on to revision ${st.revision}, past the stream's head at revision ${h.revision}`,
+        });
+      } else if (st.stored !== h.hash) {
+        problems.push({
+          streamId: h.streamId,
+          revision: st.revision,
+          position: st.position,
+          kind: 'head_mismatch',
+          detail: 'the last event is not the one the stream head recorded',
+        });
+      }
+    }
+    for (const [streamId, st] of streams) {
+      if (withHead.has(streamId)) continue;
+      problems.push({
+        streamId,
+        revision: st.revision,
+        position: st.position,
+        kind: 'head_missing',
+        detail: 'the stream has events but no head',
+      });
+    }
+  }
+
+  if (anchor) {
+    if (digestAtAnchor === undefined) {
+      problems.push({
+        streamId: '$all',
+        kind: 'anchor_mismatch',
+        detail: `the anchor covers ${anchor.events} events, the ledger has only ${head.events}`,
+      });
+    } else if (digestAtAnchor !== anchor.digest) {
+      problems.push({
+        streamId: '$all',
+        kind: 'anchor_mismatch',
+        detail: `the first ${anchor.events} events do not hash to the anchored digest`,
+      });
+    }
+    for (const [streamId, anchored] of Object.entries(anchor.heads ?? {})) {
+      if (anchoredSeen.has(streamId)) continue;
+      const st = streams.get(streamId);
+      problems.push({
+        streamId,
+        revision: anchored.revision,
+        kind: 'anchor_mismatch',
+        detail: st
+          ? `the anchor recorded revision ${anchored.revision}; it is not among the first ${anchor.events} events (the stream now ends at revision ${st.revision})`
+          : `the anchor recorded revision ${anchored.revision}; the stream is gone`,
+      });
+    }
+  }
+
+  return {
+    events,
+    streams: streams.size,
+    unchained,
+    heads: source ? 'checked' : 'not_tracked',
+    anchor: anchor ? 'checked' : 'none',
+    head,
+    problems,
+  };
 }
