@@ -3,6 +3,7 @@ import type { Storage } from '../eventstore/index.ts';
 import { auditProjection, type AuditTables } from './audit.ts';
 import { ProjectionRunner, type Projection } from './runner.ts';
 import { migrateReadModels } from './schema.ts';
+import { tradingProjections, type TradingTables } from './trading.ts';
 import { usersProjection, type UsersTables } from './users.ts';
 
 export { ProjectionRunner, ProjectionTimeout } from './runner.ts';
@@ -13,11 +14,15 @@ export type { Projection, ProjectionStatus } from './runner.ts';
  * its projection to `readModelProjections`.
  */
 // A type alias: kysely's table maps need an implicit index signature.
-export type ReadModelDb = UsersTables & AuditTables;
+export type ReadModelDb = UsersTables & AuditTables & TradingTables;
 
 /** Every projection the service runs, in the order they are started. */
 export function readModelProjections(): Projection<ReadModelDb>[] {
-  return [usersProjection<ReadModelDb>(), auditProjection<ReadModelDb>()];
+  return [
+    usersProjection<ReadModelDb>(),
+    auditProjection<ReadModelDb>(),
+    ...tradingProjections<ReadModelDb>(),
+  ];
 }
 
 /**

@@ -64,6 +64,157 @@ ${tenantTableSql('audit_log', { tenantPolicy: false })}
 GRANT SELECT ON {schema}.audit_log TO ${APP_ROLE};
 `,
   },
+  {
+    version: 2,
+    name: 'trading read models: accounts, orders, positions, fills, balance history',
+    sql: `
+-- Per projection and account, the account state folded with the domain's own evolve (open
+-- orders only), so each batch continues exactly where the last one stopped. Internal: the
+-- application role is granted nothing on it.
+CREATE TABLE {schema}.account_folds (
+  projection      text NOT NULL,
+  account_id      text NOT NULL,
+  owner_id        text NOT NULL,
+  opened_position bigint NOT NULL,
+  position        bigint NOT NULL,
+  state           jsonb NOT NULL,
+  PRIMARY KEY (projection, account_id)
+);
+${tenantTableSql('account_folds')}
+
+CREATE TABLE {schema}.accounts (
+  account_id        text PRIMARY KEY,
+  owner_id          text NOT NULL,
+  name              text NOT NULL,
+  status            text NOT NULL,
+  account_type      text NOT NULL,
+  settings          jsonb NOT NULL,
+  cash              numeric NOT NULL,
+  buying_power      numeric NOT NULL,
+  reserved          numeric NOT NULL,
+  position_basis    numeric NOT NULL,
+  gross_exposure    numeric NOT NULL,
+  realized_pl       numeric NOT NULL,
+  fees_paid         numeric NOT NULL,
+  total_deposits    numeric NOT NULL,
+  total_withdrawals numeric NOT NULL,
+  open_orders       integer NOT NULL,
+  position_count    integer NOT NULL,
+  created_at        timestamptz NOT NULL,
+  updated_at        timestamptz NOT NULL,
+  opened_position   bigint NOT NULL,
+  last_position     bigint NOT NULL
+);
+CREATE INDEX accounts_owner ON {schema}.accounts (owner_id, opened_position);
+CREATE UNIQUE INDEX accounts_opened ON {schema}.accounts (opened_position);
+${tenantTableSql('accounts')}
+GRANT SELECT ON {schema}.accounts TO ${APP_ROLE};
+
+CREATE TABLE {schema}.orders (
+  order_id         text PRIMARY KEY,
+  account_id       text NOT NULL,
+  owner_id         text NOT NULL,
+  client_order_id  text NOT NULL,
+  symbol           text NOT NULL,
+  asset_class      text NOT NULL,
+  side             text NOT NULL,
+  type             text NOT NULL,
+  time_in_force    text NOT NULL,
+  order_class      text NOT NULL,
+  status           text NOT NULL,
+  is_open          boolean NOT NULL,
+  qty              numeric NOT NULL,
+  filled_qty       numeric NOT NULL,
+  filled_avg_price numeric,
+  parent_id        text,
+  leg_role         text,
+  replaces         text,
+  replaced_by      text,
+  reject_reason    text,
+  reject_message   text,
+  data             jsonb NOT NULL,
+  created_at       timestamptz NOT NULL,
+  updated_at       timestamptz NOT NULL,
+  failed_at        timestamptz,
+  placed_position  bigint NOT NULL,
+  last_position    bigint NOT NULL
+);
+CREATE INDEX orders_account ON {schema}.orders (account_id, placed_position);
+CREATE INDEX orders_account_open ON {schema}.orders (account_id, is_open, placed_position);
+CREATE INDEX orders_client_order_id ON {schema}.orders (account_id, client_order_id);
+CREATE INDEX orders_parent ON {schema}.orders (parent_id) WHERE parent_id IS NOT NULL;
+${tenantTableSql('orders')}
+GRANT SELECT ON {schema}.orders TO ${APP_ROLE};
+
+CREATE TABLE {schema}.positions (
+  account_id      text NOT NULL,
+  symbol          text NOT NULL,
+  owner_id        text NOT NULL,
+  instrument      jsonb NOT NULL,
+  asset_class     text NOT NULL,
+  qty             numeric NOT NULL,
+  cost_basis      numeric NOT NULL,
+  avg_entry_price numeric NOT NULL,
+  realized_pl     numeric NOT NULL,
+  updated_at      timestamptz NOT NULL,
+  last_position   bigint NOT NULL,
+  PRIMARY KEY (account_id, symbol)
+);
+${tenantTableSql('positions')}
+GRANT SELECT ON {schema}.positions TO ${APP_ROLE};
+
+CREATE TABLE {schema}.fills (
+  position            bigint PRIMARY KEY,
+  fill_id             text NOT NULL,
+  account_id          text NOT NULL,
+  owner_id            text NOT NULL,
+  order_id            text NOT NULL,
+  symbol              text NOT NULL,
+  side                text NOT NULL,
+  qty                 numeric NOT NULL,
+  price               numeric NOT NULL,
+  multiplier          integer NOT NULL,
+  gross_amount        numeric NOT NULL,
+  commission          numeric NOT NULL,
+  sec_fee             numeric NOT NULL,
+  taf                 numeric NOT NULL,
+  cash_delta          numeric NOT NULL,
+  realized_pl         numeric NOT NULL,
+  order_status        text NOT NULL,
+  cumulative_qty      numeric NOT NULL,
+  leaves_qty          numeric NOT NULL,
+  avg_fill_price      numeric NOT NULL,
+  position_qty        numeric NOT NULL,
+  position_cost_basis numeric NOT NULL,
+  quote               jsonb,
+  auction             jsonb,
+  model               jsonb NOT NULL,
+  at                  timestamptz NOT NULL
+);
+CREATE INDEX fills_account ON {schema}.fills (account_id, position);
+CREATE INDEX fills_order ON {schema}.fills (order_id, position);
+${tenantTableSql('fills')}
+GRANT SELECT ON {schema}.fills TO ${APP_ROLE};
+
+-- One row per event that moved cash or a position: the cash and every holding right after it,
+-- so the account's equity at any instant is cash + Σ qty × price at that instant.
+CREATE TABLE {schema}.account_balances (
+  account_id        text NOT NULL,
+  position          bigint NOT NULL,
+  owner_id          text NOT NULL,
+  at                timestamptz NOT NULL,
+  event_type        text NOT NULL,
+  cash              numeric NOT NULL,
+  total_deposits    numeric NOT NULL,
+  total_withdrawals numeric NOT NULL,
+  holdings          jsonb NOT NULL,
+  PRIMARY KEY (account_id, position)
+);
+CREATE INDEX account_balances_at ON {schema}.account_balances (account_id, at, position);
+${tenantTableSql('account_balances')}
+GRANT SELECT ON {schema}.account_balances TO ${APP_ROLE};
+`,
+  },
 ];
 
 /** Applies pending read-model migrations; safe to run from several processes at once. */
