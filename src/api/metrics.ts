@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** A registry with the process's default metrics (CPU, memory, event loop, GC). */
 export function createMetricsRegistry(): Registry {
@@ -9,28 +9,87 @@ export function createMetricsRegistry(): Registry {
 }
 
 const HTTP_DURATION = 'http_request_duration_seconds';
+const HTTP_ERRORS = 'http_errors_total';
+const HTTP_IN_FLIGHT = 'http_requests_in_flight';
+
+/** A metric already on `registry` under `name`, or a new one from `create`. */
+function reuse<T>(registry: Registry, name: string, create: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? create();
+}
 
 /**
- * Observes every response in `http_request_duration_seconds{method,route,status_code}`.
+ * Observes every response:
+ * - `http_request_duration_seconds{method,route,status_code}` — latency; its `_count` is the
+ *   request rate (`rate(http_request_duration_seconds_count[1m])`);
+ * - `http_errors_total{method,route,status_code,code}` — every 4xx/5xx answer, with the
+ *   problem document's stable `code` (`unknown` when the body carried none), so error rates
+ *   can be split by cause;
+ * - `http_requests_in_flight` — requests started and not yet answered (long-lived streams
+ *   included).
+ *
  * `route` is the matched route pattern (`/api/v1/accounts/:id`), never the raw path, so label
  * cardinality stays bounded; unmatched requests are labelled `unmatched`.
  */
 export function httpMetrics(registry: Registry): RequestHandler {
-  const histogram =
-    (registry.getSingleMetric(HTTP_DURATION) as Histogram | undefined) ??
-    new Histogram({
-      name: HTTP_DURATION,
-      help: 'HTTP request duration in seconds by method, route pattern and status code',
-      labelNames: ['method', 'route', 'status_code'],
-      registers: [registry],
-    });
+  const histogram = reuse(
+    registry,
+    HTTP_DURATION,
+    () =>
+      new Histogram({
+        name: HTTP_DURATION,
+        help: 'HTTP request duration in seconds by method, route pattern and status code',
+        labelNames: ['method', 'route', 'status_code'],
+        registers: [registry],
+      }),
+  );
+  const errors = reuse(
+    registry,
+    HTTP_ERRORS,
+    () =>
+      new Counter({
+        name: HTTP_ERRORS,
+        help: 'HTTP responses with status >= 400 by method, route pattern, status and problem code',
+        labelNames: ['method', 'route', 'status_code', 'code'],
+        registers: [registry],
+      }),
+  );
+  const inFlight = reuse(
+    registry,
+    HTTP_IN_FLIGHT,
+    () =>
+      new Gauge({
+        name: HTTP_IN_FLIGHT,
+        help: 'HTTP requests being handled (including open event streams)',
+        registers: [registry],
+      }),
+  );
   return (req, res, next) => {
     const end = histogram.startTimer();
-    res.on('finish', () => {
+    inFlight.inc();
+    // Problem documents carry a stable `code`; remember it for the error counter.
+    let code: string | undefined;
+    const json = res.json.bind(res);
+    res.json = (body: unknown) => {
+      if (res.statusCode >= 400 && typeof body === 'object' && body !== null) {
+        const value = (body as { code?: unknown }).code;
+        if (typeof value === 'string') code = value.slice(0, 64);
+      }
+      return json(body);
+    };
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      inFlight.dec();
       const routePath = (req.route as { path?: unknown } | undefined)?.path;
       const route = typeof routePath === 'string' ? `${req.baseUrl}${routePath}` : 'unmatched';
-      end({ method: req.method, route, status_code: String(res.statusCode) });
-    });
+      const labels = { method: req.method, route, status_code: String(res.statusCode) };
+      end(labels);
+      if (res.statusCode >= 400) errors.inc({ ...labels, code: code ?? 'unknown' });
+    };
+    res.on('finish', finish);
+    // A client that goes away before the answer (or an event stream it closes) never `finish`es.
+    res.on('close', finish);
     next();
   };
 }
