@@ -41,6 +41,11 @@ export interface RunnerOptions {
   readonly retryDelayMs?: number;
   /** Schema of the checkpoint table and read models (defaults to the connection's search path). */
   readonly schema?: string;
+  /**
+   * How often `waitForPosition` polls the stored checkpoints of projections that run in
+   * another process (default 25 ms).
+   */
+  readonly pollMs?: number;
 }
 
 interface Running {
@@ -61,6 +66,7 @@ export class ProjectionRunner<DB> {
   readonly #applied = new Notifier();
   readonly #batchSize: number;
   readonly #retryDelayMs: number;
+  readonly #pollMs: number;
   readonly #db: Kysely<CheckpointTables>;
 
   constructor(
@@ -71,6 +77,7 @@ export class ProjectionRunner<DB> {
   ) {
     this.#batchSize = options.batchSize ?? 500;
     this.#retryDelayMs = options.retryDelayMs ?? 1000;
+    this.#pollMs = options.pollMs ?? 25;
     const scoped = options.schema ? db.withSchema(options.schema) : db;
     this.#db = scoped.withTables<CheckpointTables>() as unknown as Kysely<CheckpointTables>;
     const names = new Set<string>();
@@ -157,7 +164,9 @@ export class ProjectionRunner<DB> {
 
   /**
    * Resolves once every projection (or the named ones) has applied `position`; rejects with
-   * a `ProjectionTimeout` after `timeoutMs`.
+   * a `ProjectionTimeout` after `timeoutMs`. Projections this runner runs wake the wait as
+   * they apply batches; for the others (run by another process, as in `serve --role api`) it
+   * polls their stored checkpoints every `pollMs` until the deadline.
    */
   async waitForPosition(
     position: number,
@@ -165,15 +174,22 @@ export class ProjectionRunner<DB> {
     names?: readonly string[],
   ): Promise<void> {
     const selected = this.#select(names);
-    const reached = (): boolean =>
-      selected.every((p) => (this.#checkpoints.get(p.name) ?? 0) >= position);
+    const behind = (): Projection<DB>[] =>
+      selected.filter((p) => (this.#checkpoints.get(p.name) ?? 0) < position);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const seen = this.#applied.version;
-      if (reached()) return;
+      let waiting = behind();
+      const remote = waiting.filter((p) => !this.#running.has(p.name)).map((p) => p.name);
+      if (remote.length > 0) {
+        await this.#refreshCheckpoints(remote);
+        waiting = behind();
+      }
+      if (waiting.length === 0) return;
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new ProjectionTimeout(position, timeoutMs);
-      await this.#applied.wait(seen, remaining);
+      const pollsStore = waiting.some((p) => !this.#running.has(p.name));
+      await this.#applied.wait(seen, pollsStore ? Math.min(remaining, this.#pollMs) : remaining);
     }
   }
 
@@ -189,6 +205,9 @@ export class ProjectionRunner<DB> {
 
   async status(): Promise<ProjectionStatus[]> {
     const head = await this.store.headPosition();
+    // Projections run elsewhere: report what their process stored, not this one's last look.
+    const remote = this.projections.filter((p) => !this.#running.has(p.name)).map((p) => p.name);
+    if (remote.length > 0) await this.#refreshCheckpoints(remote);
     return Promise.all(
       this.projections.map(async (p) => {
         const checkpoint = this.#checkpoints.get(p.name) ?? 0;
@@ -282,6 +301,19 @@ export class ProjectionRunner<DB> {
     this.#errors.delete(p.name);
     this.#applied.notify();
     return 'applied';
+  }
+
+  /** Reads the stored checkpoints of projections this runner does not run. */
+  async #refreshCheckpoints(names: readonly string[]): Promise<void> {
+    const rows = await this.#db
+      .selectFrom('projection_checkpoints')
+      .select(['name', 'position'])
+      .where('name', 'in', names)
+      .execute();
+    for (const row of rows) {
+      // A loop may have started meanwhile; its own checkpoint is authoritative then.
+      if (!this.#running.has(row.name)) this.#checkpoints.set(row.name, Number(row.position));
+    }
   }
 
   async #loadCheckpoint(name: string): Promise<number> {

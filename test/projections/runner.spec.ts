@@ -234,6 +234,40 @@ for (const [target, openDatabase] of targets)
       }
     });
 
+    it('waits for projections run by another process through their stored checkpoints', async () => {
+      // The engine process runs the loops; the API process only prepares its runner.
+      const worker = new ProjectionRunner(store, db, [balances()], { schema });
+      const api = new ProjectionRunner(store, db, [balances()], { schema, pollMs: 5 });
+      await api.prepare();
+      await worker.start();
+      try {
+        await deposit('account-1', '1');
+        const { position } = await deposit('account-1', '2.5');
+        await api.waitForPosition(position, 5000);
+        // What the API reads right after the wait contains its write.
+        expect(await rows()).to.deep.equal([{ stream_id: 'account-1', balance: '3.5', events: 2 }]);
+        expect(api.checkpoint('balances')).to.be.at.least(position);
+        const [status] = await api.status();
+        expect(status).to.deep.include({ running: false, eventsBehind: 0 });
+      } finally {
+        await worker.stop();
+      }
+      // With no worker running, the API's wait is bounded.
+      const { position } = await deposit('account-1', '1');
+      const started = Date.now();
+      try {
+        await api.waitForPosition(position, 80);
+        expect.fail('should time out');
+      } catch (error) {
+        expect(error).to.be.instanceOf(ProjectionTimeout);
+      }
+      expect(Date.now() - started).to.be.below(2000);
+      // A worker that catches up later releases a waiting reader.
+      const waiting = api.waitForPosition(position, 5000);
+      await worker.catchUp();
+      await waiting;
+    });
+
     it('refuses unknown or duplicate projection names', () => {
       expect(() => new ProjectionRunner(store, db, [balances(), balances()])).to.throw(
         /Two projections/,
