@@ -520,19 +520,22 @@ export class SqlTradingQueries implements TradingQueries {
       const d = details.get(b.account_id);
       if (d) d.previous = b;
     }
-    // Accounts opened after the previous close: their day starts at the opening balance.
+    // Accounts opened after the previous close: their day starts at the opening balance,
+    // i.e. after `AccountOpened` and the initial deposit appended with it.
     for (const a of accounts) {
       const d = details.get(a.account_id);
       if (d === undefined || d.previous !== undefined) continue;
-      d.previous = await trx
+      const [opened, next] = await trx
         .selectFrom('account_balances')
         .selectAll()
         .where('account_id', '=', a.account_id)
-        .where('at', '<=', a.created_at)
-        .orderBy('at', 'desc')
-        .orderBy('position', 'desc')
-        .limit(1)
-        .executeTakeFirst();
+        .orderBy('position')
+        .limit(2)
+        .execute();
+      d.previous =
+        next?.event_type === 'CashDeposited' && next.at.getTime() === opened?.at.getTime()
+          ? next
+          : opened;
     }
     return details;
   }
