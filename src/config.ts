@@ -54,6 +54,11 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** `TRUST_PROXY`: reverse-proxy hops in front of the server, for client IPs (default 0). */
   readonly trustProxy: number;
+  /**
+   * `READ_WAIT_MS`: the longest a read with `X-Min-Position` waits for the read models before
+   * answering 503 `projection_lag` (default 2000).
+   */
+  readonly readWaitMs: number;
 }
 
 /** One invalid variable. */
@@ -184,6 +189,11 @@ const envSchema = z
       )
       .default([]),
     TRUST_PROXY: integer(0, 10, 'must be an integer between 0 and 10').default(0),
+    READ_WAIT_MS: integer(
+      0,
+      60_000,
+      'must be an integer between 0 and 60000 (milliseconds)',
+    ).default(2000),
   })
   .superRefine((env, ctx) => {
     if (env.EVENT_STORE === 'esdb' && env.ESDB_CONNECTION_STRING === undefined) {
@@ -275,6 +285,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     corsOrigins: e.CORS_ORIGINS,
     trustProxy: e.TRUST_PROXY,
+    readWaitMs: e.READ_WAIT_MS,
   };
 }
 

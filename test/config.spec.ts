@@ -38,7 +38,15 @@ describe('config', () => {
       logLevel: 'info',
       corsOrigins: [],
       trustProxy: 0,
+      readWaitMs: 2000,
     });
+  });
+
+  it('reads READ_WAIT_MS as milliseconds up to a minute', () => {
+    expect(loadConfig({ READ_WAIT_MS: '500' }).readWaitMs).to.equal(500);
+    expect(loadConfig({ READ_WAIT_MS: '0' }).readWaitMs).to.equal(0);
+    expect(errorFor({ READ_WAIT_MS: '60001' })).to.include('READ_WAIT_MS must be an integer');
+    expect(errorFor({ READ_WAIT_MS: '2s' })).to.include('READ_WAIT_MS must be an integer');
   });
 
   it('reads CORS_ORIGINS as a trimmed list of origins', () => {

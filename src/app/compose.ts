@@ -2,8 +2,9 @@
  * The composition root: the one place that turns a `Config` into running parts and knows how
  * to close them again. Layers never build their own dependencies; they receive them from here.
  *
- * What is wired today: the HTTP app with `/api/v1/health` and `/metrics`. Each `WIRE:` comment
- * below marks where a part of DESIGN.md section 1 plugs in when it lands.
+ * What is wired: storage, the read side, the market, security, the one AccountService,
+ * TradingCommands and the `/api/v1` trading routes, the engine. Each `WIRE:` comment below
+ * marks where a part of DESIGN.md section 1 plugs in when it lands.
  */
 import type { Express } from 'express';
 import type { Logger } from 'pino';
@@ -14,7 +15,15 @@ import type { Config } from '../config.ts';
 import { openStorage } from '../eventstore/index.ts';
 import { createReadSide } from '../projections/index.ts';
 import { registerProjectionMetrics } from '../api/metrics.ts';
-import { createSecurity } from '../api/security.ts';
+import { createSecurity, type Security } from '../api/security.ts';
+import { tradingRoutes } from '../api/v1/index.ts';
+import { AccountEvents } from '../commands/account-events.ts';
+import { TradingCommands } from '../commands/trading.ts';
+import type { EventStore } from '../eventstore/port.ts';
+import type { ProjectionRunner, ReadModelDb, ReadModels } from '../projections/index.ts';
+import { SqlTradingQueries } from '../projections/trading-queries.ts';
+import type { TradingQueries } from '../projections/trading-views.ts';
+import type { Registry } from 'prom-client';
 import { AccountService } from '../commands/accounts.ts';
 import {
   createEngineMetrics,
@@ -47,9 +56,33 @@ export interface ComposeOptions {
   readonly rateLimits?: Partial<RateLimitSettings>;
 }
 
+/**
+ * The composed parts, for interfaces built beside the REST routes (MCP, SSE) and for tests:
+ * one of each per process.
+ */
+export interface Parts {
+  readonly config: Config;
+  /** The hash-chained event store every writer appends through. */
+  readonly eventStore: EventStore;
+  readonly market: MarketData;
+  /** The one AccountService (the engine uses it too). */
+  readonly accounts: AccountService;
+  /** Authorized trading and reads for every interface. */
+  readonly trading: TradingCommands;
+  readonly queries: TradingQueries;
+  /** The raw account streams, for auditors and owners. */
+  readonly accountEvents: AccountEvents;
+  /** The projection runner: `waitForPosition` gives read-your-writes. */
+  readonly projections: ProjectionRunner<ReadModelDb>;
+  readonly readModels: ReadModels;
+  readonly security: Security;
+  readonly metrics: Registry;
+}
+
 export interface Composition {
   /** The HTTP handler; every role serves it (an engine-only process still answers health probes). */
   readonly app: Express;
+  readonly parts: Parts;
   /** Closes every resource opened by `compose`, newest first. Idempotent. */
   close(): Promise<void>;
 }
@@ -117,11 +150,9 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
           ? Promise.reject(new Error('no quote for SPY'))
           : Promise.resolve(),
     });
-    // Trading commands for every interface and for the engine.
-    const accounts = new AccountService({ store: storage.eventStore, market });
-
     // Users, tokens, audit trail and rate limits; routes mount `security.authenticated`.
-    // (`storage.eventStore` is already hash-chained by `openStorage`.)
+    // `security.eventStore` is the hash-chained store (`openStorage` already chains it; the
+    // decorator is idempotent): every writer appends through it.
     const security = await createSecurity({
       config,
       eventStore: storage.eventStore,
@@ -131,16 +162,35 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       ...(options.rateLimits ? { limits: options.rateLimits } : {}),
     });
     closers.add('security', () => security.close());
+    const eventStore = security.eventStore;
+
+    // The one AccountService of the process: REST, MCP and the engine share its state cache
+    // and its per-stream serialization.
+    const accounts = new AccountService({ store: eventStore, market });
+    const queries = new SqlTradingQueries(readModels, market);
+    const trading = new TradingCommands({ accounts, market, audit: security.audit, queries });
+    const accountEvents = new AccountEvents({ accounts, store: eventStore });
 
     if (servesApi) {
       routes.push(...security.routes);
-      // WIRE: feature routes under /api/v1, e.g. `routes.push(accountRoutes({ commands, queries }))`.
+      routes.push(
+        tradingRoutes({
+          trading,
+          events: accountEvents,
+          market,
+          authenticated: security.authenticated,
+          waiter: projections,
+          readWaitMs: config.readWaitMs,
+        }),
+      );
+      // WIRE: `GET /api/v1/stream` (SSE), `/api/v1/market/*` and MCP over HTTP at `/mcp`: their
+      // route factories take `parts` below.
     }
     if (runsEngine) {
       // The execution engine behind its lease: a second engine process waits as a standby.
       const engine: ExecutionEngine = new ExecutionEngine({
         service: accounts,
-        events: storage.eventStore,
+        events: eventStore,
         state: engineStoreFor(config, storage),
         metrics: createEngineMetrics(metrics, (): ExecutionEngine => engine),
         logger,
@@ -170,7 +220,23 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       rateLimit: security.rateLimit,
     });
     app.set('trust proxy', config.trustProxy);
-    return { app, close: () => closers.close() };
+    return {
+      app,
+      parts: {
+        config,
+        eventStore,
+        market,
+        accounts,
+        trading,
+        queries,
+        accountEvents,
+        projections,
+        readModels,
+        security,
+        metrics,
+      },
+      close: () => closers.close(),
+    };
   } catch (error) {
     await closers.close();
     throw error;
