@@ -66,6 +66,20 @@ export function httpMetrics(registry: Registry): RequestHandler {
   return (req, res, next) => {
     const end = histogram.startTimer();
     inFlight.inc();
+    // The route pattern is only complete while the route runs: a router restores `baseUrl`
+    // when the request leaves it (an error answered by the app's handler, for instance).
+    let matched: string | undefined;
+    let route: unknown;
+    Object.defineProperty(req, 'route', {
+      configurable: true,
+      enumerable: true,
+      get: () => route,
+      set: (value: unknown) => {
+        route = value;
+        const path = (value as { path?: unknown } | undefined)?.path;
+        matched = typeof path === 'string' ? `${req.baseUrl}${path}` : undefined;
+      },
+    });
     // Problem documents carry a stable `code`; remember it for the error counter.
     let code: string | undefined;
     const json = res.json.bind(res);
@@ -81,9 +95,11 @@ export function httpMetrics(registry: Registry): RequestHandler {
       if (done) return;
       done = true;
       inFlight.dec();
-      const routePath = (req.route as { path?: unknown } | undefined)?.path;
-      const route = typeof routePath === 'string' ? `${req.baseUrl}${routePath}` : 'unmatched';
-      const labels = { method: req.method, route, status_code: String(res.statusCode) };
+      const labels = {
+        method: req.method,
+        route: matched ?? 'unmatched',
+        status_code: String(res.statusCode),
+      };
       end(labels);
       if (res.statusCode >= 400) errors.inc({ ...labels, code: code ?? 'unknown' });
     };
@@ -107,6 +123,8 @@ export interface ProjectionStatusSource {
   >;
 }
 
+type ProjectionStatusRow = Awaited<ReturnType<ProjectionStatusSource['status']>>[number];
+
 /**
  * `projection_lag_events`, `projection_lag_seconds`, `projection_checkpoint` and
  * `projection_failures_total`, each by projection, read from the runner at scrape time.
@@ -115,31 +133,38 @@ export function registerProjectionMetrics(
   registry: Registry,
   source: ProjectionStatusSource,
 ): void {
-  const gauge = (name: string, help: string, collect?: () => Promise<void>) =>
+  // prom-client collects every metric of a scrape concurrently: the four gauges share one
+  // status read per scrape instead of each reading (or one setting the others too late).
+  let pending: Promise<readonly ProjectionStatusRow[]> | undefined;
+  const statuses = () => {
+    pending ??= source.status().finally(() => {
+      setImmediate(() => {
+        pending = undefined;
+      });
+    });
+    return pending;
+  };
+  const gauge = (name: string, help: string, value: (s: ProjectionStatusRow) => number): Gauge =>
     new Gauge({
       name,
       help,
       labelNames: ['projection'],
       registers: [registry],
-      ...(collect ? { collect } : {}),
+      async collect() {
+        this.reset();
+        for (const s of await statuses()) this.set({ projection: s.name }, value(s));
+      },
     });
-  // One status read per scrape, by the first gauge (registered, so collected, first), feeds all four.
-  const lagEvents = gauge(
+  gauge(
     'projection_lag_events',
     'Events stored but not yet applied (capped at 10,000)',
-    async () => {
-      for (const s of await source.status()) {
-        lagEvents.set({ projection: s.name }, s.eventsBehind);
-        lagSeconds.set({ projection: s.name }, s.lagMs / 1000);
-        checkpoint.set({ projection: s.name }, s.checkpoint);
-        failures.set({ projection: s.name }, s.failures);
-      }
-    },
+    (s) => s.eventsBehind,
   );
-  const lagSeconds = gauge('projection_lag_seconds', 'Age of the oldest event not yet applied');
-  const checkpoint = gauge('projection_checkpoint', 'Global position of the last event applied');
-  const failures = gauge(
+  gauge('projection_lag_seconds', 'Age of the oldest event not yet applied', (s) => s.lagMs / 1000);
+  gauge('projection_checkpoint', 'Global position of the last event applied', (s) => s.checkpoint);
+  gauge(
     'projection_failures_total',
     'Batches that failed to apply and were retried',
+    (s) => s.failures,
   );
 }

@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createApp, type RouteModule } from '../../src/api/app.ts';
 import { LiveUpdates, type LiveUpdatesOptions } from '../../src/api/live.ts';
+import { registerProjectionMetrics } from '../../src/api/metrics.ts';
 import { createSecurity, type Security } from '../../src/api/security.ts';
 import { startServer } from '../../src/api/server.ts';
 import { marketRoutes } from '../../src/api/v1/market-routes.ts';
@@ -28,7 +29,11 @@ import {
 import { call, PASSWORD, TEST_SECRET, testHasher } from '../auth/harness.ts';
 import { sharedPglite, uniqueSchema } from '../support/pglite.ts';
 import { Kysely, PostgresDialect } from 'kysely';
-import type { ReadModelDb } from '../../src/projections/index.ts';
+import {
+  ProjectionRunner,
+  readModelProjections,
+  type ReadModelDb,
+} from '../../src/projections/index.ts';
 import { migrateReadModels } from '../../src/projections/schema.ts';
 
 /** Monday 2025-03-03, 10:00 New York: inside a regular session, so market orders fill. */
@@ -45,6 +50,8 @@ export interface LiveHarness {
   readonly live: LiveUpdates;
   readonly security: Security;
   readonly metrics: Registry;
+  /** The read-model projections (not started; `catchUp()` applies what is stored). */
+  readonly runner: ProjectionRunner<ReadModelDb>;
   /** Registers a user through the API (and grants `role` when given). */
   user(role?: Role): Promise<{ userId: string; access: string }>;
   close(): Promise<void>;
@@ -66,6 +73,9 @@ export async function startLiveHarness(options: LiveHarnessOptions = {}): Promis
   const raw = await openPgliteEventStore({ database, schema });
   const root = new Kysely<ReadModelDb>({ dialect: new PostgresDialect({ pool: database.pool }) });
   await migrateReadModels(root as unknown as Kysely<unknown>, schema);
+  const runner = new ProjectionRunner(raw, root, readModelProjections(), { schema });
+  await runner.prepare();
+  registerProjectionMetrics(metrics, runner);
   const logger = pino({ level: 'silent' });
   const security = await createSecurity({
     config: {
@@ -117,6 +127,7 @@ export async function startLiveHarness(options: LiveHarnessOptions = {}): Promis
     live,
     security,
     metrics,
+    runner,
     user: async (role) => {
       users += 1;
       const email = `live${users}.${process.pid}.${Date.now()}@example.com`;

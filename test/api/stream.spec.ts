@@ -35,7 +35,9 @@ const positions = (events: readonly SseEvent[]): number[] =>
 describe('api: GET /api/v1/stream (Server-Sent Events)', () => {
   let h: LiveHarness;
   const clients: SseClient[] = [];
-  before(async () => {
+  before(async function () {
+    // The first suite to touch the shared PGlite pays for starting it.
+    this.timeout(120_000);
     h = await startLiveHarness({ stream: { maxStreamsPerUser: 2 } });
   });
   afterEach(() => {

@@ -299,7 +299,7 @@ export function marketRoutes(deps: MarketRouteDeps): RouteModule {
 
   return (api) => {
     const router = Router();
-    router.use(...deps.authenticated);
+    if (deps.authenticated.length > 0) router.use(...deps.authenticated);
 
     /** Alpaca's clock plus our phase and whether the time is simulated. */
     router.get('/clock', (_req, res) => {
