@@ -4,7 +4,8 @@
  * `TradingCommands` calls and views to Alpaca-named JSON; every rule lives in the command
  * layer. Documented in the OpenAPI registry next to each handler.
  */
-import { Router } from 'express';
+import { Router, type ErrorRequestHandler } from 'express';
+import { PolicyError } from '../../commands/policy.ts';
 import type { RouteModule } from '../app.ts';
 import { mountAccountRoutes } from './accounts-routes.ts';
 import type { TradingRouteDeps } from './deps.ts';
@@ -21,6 +22,20 @@ export function tradingRoutes(deps: TradingRouteDeps): RouteModule {
     // Orders first: `/:id/orders/preview` and `/by_client_order_id` before `/:id/orders/:orderId`.
     mountOrderRoutes(router, deps);
     mountAccountRoutes(router, deps);
+    router.use(sameNotFound);
     api.use('/accounts', router);
   };
 }
+
+/**
+ * Under `/accounts/{id}` the only resource a generic policy `not_found` can hide is the
+ * account, and it must read exactly like an account that does not exist: the same code for
+ * "no such account" and "another tenant's account", so the answer leaks nothing.
+ */
+const sameNotFound: ErrorRequestHandler = (error: unknown, _req, _res, next) => {
+  if (error instanceof PolicyError && error.kind === 'not_found' && error.code === 'not_found') {
+    next(new PolicyError('not_found', 'account_not_found', 'The account does not exist'));
+    return;
+  }
+  next(error);
+};
