@@ -23,10 +23,16 @@ import {
   type AccountEvent,
   type AccountState,
   type Order,
+  type OrderFilled,
+  type OrderRejected,
 } from '../domain/account/index.ts';
-import type { Quote } from '../domain/market.ts';
+import { equity, multiplierOf, type Instrument } from '../domain/instrument.ts';
 import { dec, fmt } from '../domain/money.ts';
 import type { EventFilter, EventStore, RecordedEvent, Subscription } from '../eventstore/port.ts';
+import type { FillView } from '../projections/trading-views.ts';
+import { fillBody, orderBody, orderViewOf } from './v1/serialize.ts';
+
+type Json = Record<string, unknown>;
 
 /** Only account streams carry what the live stream reports. */
 export const ACCOUNT_EVENTS: EventFilter = { streamPrefixes: ['account-'] };
@@ -56,96 +62,114 @@ export interface LiveEntry {
 
 const AVG_PRICE_DECIMALS = 9;
 
-function averagePrice(order: Order): string | null {
-  const filled = dec(order.filledQty);
-  if (filled.isZero()) return null;
-  return fmt(dec(order.filledNotional).dividedBy(filled).toDecimalPlaces(AVG_PRICE_DECIMALS));
+/**
+ * The order resource exactly as `GET /accounts/{id}/orders/{orderId}` answers it, for the
+ * order as it stood right after the event at `position`.
+ */
+function orderResource(order: Order, state: AccountState, position: number): Json {
+  return orderBody(orderViewOf(order, state, position));
+}
+
+/** A rejected order as an order (the rejection event carries its request, or what it replaced). */
+function rejectedOrder(d: OrderRejected['data'], before: AccountState): Order {
+  const base = d.replaces === null ? undefined : before.orders[d.replaces];
+  const req = d.request;
+  return {
+    id: d.orderId,
+    clientOrderId: d.clientOrderId,
+    instrument: req?.instrument ?? base?.instrument ?? equity(d.symbol),
+    symbol: d.symbol,
+    side: req?.side ?? base?.side ?? 'buy',
+    type: req?.type ?? base?.type ?? 'market',
+    timeInForce: req?.timeInForce ?? base?.timeInForce ?? 'day',
+    orderClass: req ? (req.orderClass ?? 'simple') : (base?.orderClass ?? 'simple'),
+    qty: req?.qty ?? (base ? fmt(dec(base.qty).minus(dec(base.filledQty))) : '0'),
+    filledQty: '0',
+    filledNotional: '0',
+    limitPrice: req ? (req.limitPrice ?? null) : (base?.limitPrice ?? null),
+    stopPrice: req ? (req.stopPrice ?? null) : (base?.stopPrice ?? null),
+    trailPrice: req ? (req.trailPrice ?? null) : (base?.trailPrice ?? null),
+    trailPercent: req ? (req.trailPercent ?? null) : (base?.trailPercent ?? null),
+    hwm: null,
+    triggered: false,
+    extendedHours: req ? (req.extendedHours ?? false) : (base?.extendedHours ?? false),
+    status: 'rejected',
+    parentId: null,
+    legIds: [],
+    ocoGroupId: null,
+    legRole: null,
+    reservePrice: null,
+    replaces: d.replaces,
+    replacedBy: null,
+    createdAt: d.at,
+    updatedAt: d.at,
+    triggeredAt: null,
+    filledAt: null,
+    canceledAt: null,
+    expiredAt: null,
+    replacedAt: null,
+  };
+}
+
+/** The fill resource exactly as `GET /accounts/{id}/fills` answers it. */
+function fillResource(accountId: string, d: OrderFilled['data'], position: number): Json {
+  const view: FillView = {
+    id: d.fillId,
+    accountId,
+    orderId: d.orderId,
+    symbol: d.symbol,
+    side: d.side,
+    qty: d.qty,
+    price: d.price,
+    grossAmount: d.grossAmount,
+    commission: d.commission,
+    regulatoryFees: fmt(dec(d.secFee).plus(dec(d.taf))),
+    cashDelta: d.cashDelta,
+    realizedPl: d.realizedPnl,
+    orderStatus: d.orderStatus,
+    cumulativeQty: d.cumulativeQty,
+    leavesQty: d.leavesQty,
+    quote: d.quote,
+    auction: d.auction,
+    model: d.model,
+    positionAfter: d.position,
+    at: d.at,
+    position,
+  };
+  return fillBody(view);
 }
 
 /**
- * An order in the snake_case shape of the REST order resource (Alpaca's field names), with
- * its child legs nested.
+ * A position as the event left it, in the position resource's names. Market-dependent figures
+ * (`market_value`, `unrealized_pl`…) are not part of an event: read the position for them. A
+ * closed position has `qty` "0" and `side` "flat".
  */
-export function orderBody(
-  accountId: string,
-  order: Order,
-  orders: Readonly<Record<string, Order>> = {},
-): Record<string, unknown> {
-  return {
-    id: order.id,
-    account_id: accountId,
-    client_order_id: order.clientOrderId,
-    symbol: order.symbol,
-    asset_class: order.instrument.kind === 'option' ? 'us_option' : 'us_equity',
-    side: order.side,
-    type: order.type,
-    time_in_force: order.timeInForce,
-    order_class: order.orderClass,
-    status: order.status,
-    qty: order.qty,
-    filled_qty: order.filledQty,
-    filled_avg_price: averagePrice(order),
-    limit_price: order.limitPrice,
-    stop_price: order.stopPrice,
-    trail_price: order.trailPrice,
-    trail_percent: order.trailPercent,
-    hwm: order.hwm,
-    extended_hours: order.extendedHours,
-    parent_id: order.parentId,
-    leg_role: order.legRole,
-    legs: order.legIds.flatMap((id) => {
-      const leg = orders[id];
-      return leg ? [orderBody(accountId, leg)] : [];
-    }),
-    replaces: order.replaces,
-    replaced_by: order.replacedBy,
-    created_at: order.createdAt,
-    updated_at: order.updatedAt,
-    submitted_at: order.createdAt,
-    triggered_at: order.triggeredAt,
-    filled_at: order.filledAt,
-    canceled_at: order.canceledAt,
-    expired_at: order.expiredAt,
-    replaced_at: order.replacedAt,
-  };
-}
-
-function quoteBody(quote: Quote): Record<string, unknown> {
-  return {
-    symbol: quote.symbol,
-    bid: quote.bid,
-    ask: quote.ask,
-    bid_size: quote.bidSize,
-    ask_size: quote.askSize,
-    last: quote.last,
-    timestamp: quote.time,
-    seq: quote.seq,
-    source: quote.source,
-  };
-}
-
-/** A position as the event left it: signed quantity, cost basis and average entry price. */
-function positionBody(
+function positionResource(
   accountId: string,
   symbol: string,
+  instrument: Instrument,
   qty: string,
   costBasis: string,
-  multiplier: number,
   realizedPl: string,
   at: string,
-): Record<string, unknown> {
+): Json {
   const q = dec(qty);
   return {
     account_id: accountId,
     symbol,
+    asset_class: instrument.kind === 'option' ? 'us_option' : 'us_equity',
     qty,
     side: q.isZero() ? 'flat' : q.isNegative() ? 'short' : 'long',
     avg_entry_price: q.isZero()
       ? '0'
-      : fmt(dec(costBasis).dividedBy(q.times(multiplier)).toDecimalPlaces(AVG_PRICE_DECIMALS)),
+      : fmt(
+          dec(costBasis)
+            .dividedBy(q.times(multiplierOf(instrument)))
+            .toDecimalPlaces(AVG_PRICE_DECIMALS),
+        ),
     cost_basis: costBasis,
     realized_pl: realizedPl,
-    at,
+    updated_at: at,
   };
 }
 
@@ -158,18 +182,20 @@ const ACCOUNT_UPDATES: Partial<Record<AccountEvent['type'], string>> = {
 };
 
 /**
- * What one account event tells a live client, given the account's state before and after it:
- * `order` updates (with Alpaca's trade-update `event` names: `new`, `fill`, `partial_fill`,
- * `canceled`, `expired`, `replaced`, `rejected`, plus `triggered`, `activated`, `water_mark`),
- * the `fill` itself, the `position` it left, and `account` cash changes. Pure.
+ * What one account event at `position` tells a live client, given the account's state before
+ * and after it: `order` updates (Alpaca's trade-update `event` names: `new`, `fill`,
+ * `partial_fill`, `canceled`, `expired`, `replaced`, `rejected`, plus `triggered`,
+ * `activated`, `water_mark`) carrying the REST order resource, the `fill` (the REST fill
+ * resource), the `position` it left, and `account` cash changes. Pure.
  */
 export function renderEvent(
   accountId: string,
   event: AccountEvent,
   before: AccountState,
   after: AccountState,
+  position: number,
 ): LiveMessage[] {
-  const order = (id: string, name: string, extra: Record<string, unknown> = {}): LiveMessage[] => {
+  const order = (id: string, name: string, extra: Json = {}): LiveMessage[] => {
     const o = after.orders[id];
     return o
       ? [
@@ -180,7 +206,7 @@ export function renderEvent(
               account_id: accountId,
               at: o.updatedAt,
               ...extra,
-              order: orderBody(accountId, o, after.orders),
+              order: orderResource(o, after, position),
             },
           },
         ]
@@ -195,7 +221,7 @@ export function renderEvent(
         name: after.name,
         cash: after.cash,
         buying_power: fmt(buyingPower(after)),
-        at,
+        updated_at: at,
       },
     },
   ];
@@ -206,11 +232,19 @@ export function renderEvent(
     case 'AccountSettingsUpdated':
       return account(ACCOUNT_UPDATES[event.type] ?? 'updated', event.data.at);
     case 'AccountReset':
-      // Every position is gone and every order with it.
+      // Every position is gone, and every order with it.
       return [
         ...Object.values(before.positions).map((p): LiveMessage => ({
           event: 'position',
-          data: positionBody(accountId, p.symbol, '0', '0', 1, p.realizedPnl, event.data.at),
+          data: positionResource(
+            accountId,
+            p.symbol,
+            p.instrument,
+            '0',
+            '0',
+            p.realizedPnl,
+            event.data.at,
+          ),
         })),
         ...account('reset', event.data.at),
       ];
@@ -218,7 +252,7 @@ export function renderEvent(
       return order(event.data.order.id, 'new');
     case 'OrderRejected': {
       const d = event.data;
-      const request = d.request;
+      const rejected = rejectedOrder(d, before);
       return [
         {
           event: 'order',
@@ -229,21 +263,9 @@ export function renderEvent(
             reason: d.reason,
             message: d.message,
             order: {
-              id: d.orderId,
-              account_id: accountId,
-              client_order_id: d.clientOrderId,
-              symbol: d.symbol,
-              status: 'rejected',
+              ...orderResource(rejected, after, position),
               reject_reason: d.reason,
-              replaces: d.replaces,
-              side: request?.side ?? null,
-              type: request?.type ?? null,
-              time_in_force: request?.timeInForce ?? null,
-              qty: request?.qty ?? null,
-              limit_price: request?.limitPrice ?? null,
-              stop_price: request?.stopPrice ?? null,
-              created_at: d.at,
-              updated_at: d.at,
+              failed_at: d.at,
             },
           },
         },
@@ -266,32 +288,10 @@ export function renderEvent(
       ];
     case 'OrderFilled': {
       const d = event.data;
+      const held = after.orders[d.orderId] ?? before.orders[d.orderId];
       const realized = dec(before.positions[d.symbol]?.realizedPnl ?? '0').plus(dec(d.realizedPnl));
       return [
-        {
-          event: 'fill',
-          data: {
-            id: d.fillId,
-            account_id: accountId,
-            order_id: d.orderId,
-            symbol: d.symbol,
-            side: d.side,
-            qty: d.qty,
-            price: d.price,
-            gross_amount: d.grossAmount,
-            commission: d.commission,
-            regulatory_fees: fmt(dec(d.secFee).plus(dec(d.taf))),
-            cash_delta: d.cashDelta,
-            realized_pl: d.realizedPnl,
-            order_status: d.orderStatus,
-            cumulative_qty: d.cumulativeQty,
-            leaves_qty: d.leavesQty,
-            avg_fill_price: d.avgFillPrice,
-            quote: d.quote ? quoteBody(d.quote) : null,
-            auction: d.auction,
-            at: d.at,
-          },
-        },
+        { event: 'fill', data: fillResource(accountId, d, position) },
         ...order(d.orderId, d.orderStatus === 'filled' ? 'fill' : 'partial_fill', {
           price: d.price,
           qty: d.qty,
@@ -299,12 +299,12 @@ export function renderEvent(
         }),
         {
           event: 'position',
-          data: positionBody(
+          data: positionResource(
             accountId,
             d.symbol,
+            held?.instrument ?? equity(d.symbol),
             d.position.qty,
             d.position.costBasis,
-            d.multiplier,
             fmt(realized),
             d.at,
           ),
@@ -320,7 +320,7 @@ export function sseChunk(position: number, messages: readonly LiveMessage[]): st
   return messages
     .map(
       (m, i) =>
-        `${i === messages.length - 1 ? `id: ${position}\n` : ''}event: ${m.event}\ndata: ${JSON.stringify({ ...m.data, position })}\n\n`,
+        `${i === messages.length - 1 ? `id: ${position}\n` : ''}event: ${m.event}\ndata: ${JSON.stringify({ ...m.data, event_position: position })}\n\n`,
     )
     .join('');
 }
@@ -401,6 +401,7 @@ async function renderRecorded(folds: AccountFolds, recorded: RecordedEvent): Pro
     { type: recorded.type, data: recorded.data } as AccountEvent,
     before,
     after,
+    recorded.position,
   );
   return {
     position: recorded.position,

@@ -50,6 +50,8 @@ export interface LiveHarness {
   readonly live: LiveUpdates;
   readonly security: Security;
   readonly metrics: Registry;
+  /** The read models of this harness's schema. */
+  readonly readModels: Kysely<ReadModelDb>;
   /** The read-model projections (not started; `catchUp()` applies what is stored). */
   readonly runner: ProjectionRunner<ReadModelDb>;
   /** Registers a user through the API (and grants `role` when given). */
@@ -128,6 +130,7 @@ export async function startLiveHarness(options: LiveHarnessOptions = {}): Promis
     security,
     metrics,
     runner,
+    readModels: root.withSchema(schema),
     user: async (role) => {
       users += 1;
       const email = `live${users}.${process.pid}.${Date.now()}@example.com`;

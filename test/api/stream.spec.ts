@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { equity } from '../../src/domain/instrument.ts';
 import type { OrderRequest } from '../../src/domain/account/index.ts';
+import { orderBody } from '../../src/api/v1/serialize.ts';
+import { SqlTradingQueries } from '../../src/projections/trading-queries.ts';
 import { call } from '../auth/harness.ts';
 import {
   eventually,
@@ -30,7 +32,7 @@ const limitBuy = (limitPrice: string): OrderRequest => ({
 
 const names = (events: readonly SseEvent[]): string[] => events.map((e) => e.event);
 const positions = (events: readonly SseEvent[]): number[] =>
-  events.map((e) => Number(e.data.position));
+  events.map((e) => Number(e.data.event_position));
 
 describe('api: GET /api/v1/stream (Server-Sent Events)', () => {
   let h: LiveHarness;
@@ -56,7 +58,7 @@ describe('api: GET /api/v1/stream (Server-Sent Events)', () => {
   async function ready(client: SseClient): Promise<number> {
     const [first] = await client.take(1);
     expect(first?.event).to.equal('ready');
-    return Number(first?.data.position);
+    return Number(first?.data.event_position);
   }
 
   async function openAccount(ownerId: string, cash = '100000'): Promise<string> {
@@ -168,6 +170,29 @@ describe('api: GET /api/v1/stream (Server-Sent Events)', () => {
       .true;
     expect(bobStream.events.every((e) => e.event === 'ready' || e.data.account_id === theirs)).to.be
       .true;
+  });
+
+  it('carries the order resource exactly as the REST API answers it', async () => {
+    const kim = await h.user();
+    const stream = await open(kim.access);
+    await ready(stream);
+    const account = await openAccount(kim.userId);
+    const resting = await h.accounts.placeOrder(account, limitBuy('1.00'), {}, TEST_CONTEXT);
+    const filled = await h.accounts.placeOrder(account, buy('2'), {}, TEST_CONTEXT);
+    const rejected = await h.accounts.placeOrder(account, buy('100000'), {}, TEST_CONTEXT);
+    expect(rejected.rejection?.reason).to.equal('insufficient_buying_power');
+    await stream.until((events) => events.some((e) => e.data.event === 'rejected'));
+    await h.runner.catchUp();
+    const queries = new SqlTradingQueries(h.readModels, h.market);
+    const lastUpdate = (orderId: string) =>
+      stream.events
+        .filter((e) => e.event === 'order' && (e.data.order as { id: string }).id === orderId)
+        .at(-1)?.data.order;
+    for (const { orderId } of [resting, filled, rejected]) {
+      const view = await queries.getOrder({ reader: 'admin' }, account, orderId);
+      if (!view) throw new Error(`order ${orderId} is not in the read model`);
+      expect(lastUpdate(orderId)).to.deep.equal(orderBody(view));
+    }
   });
 
   it('shows every account to an auditor', async () => {

@@ -194,7 +194,7 @@ export function streamRoutes(deps: StreamRouteDeps): RouteModule {
         req.socket.setNoDelay(true);
         req.socket.setKeepAlive(true);
         res.write(
-          `retry: ${retryMs}\nevent: ready\ndata: ${JSON.stringify({ position: cursor.position })}\n\n`,
+          `retry: ${retryMs}\nevent: ready\ndata: ${JSON.stringify({ event_position: cursor.position })}\n\n`,
         );
 
         let backpressured = false;
@@ -257,8 +257,8 @@ documentOperation({
   tags: ['Live updates'],
   summary: 'Live updates (Server-Sent Events)',
   description: [
-    "A `text/event-stream` of the caller's order, fill, position and account changes (every account for auditors and admins). Events: `ready` (once, with the starting `position`), `order` (`data.event` is `new`, `fill`, `partial_fill`, `canceled`, `expired`, `replaced`, `rejected`, `triggered`, `activated` or `water_mark`; `data.order` is the order resource), `fill`, `position` and `account`; `: heartbeat` comments every 15 s.",
-    'Every message carries `id:` = the global position of the event behind it (also `data.position`); messages of one event share it and only the last one carries the `id:` line. Reconnect with `Last-Event-ID` (or `?after=`) to receive exactly what came after; without either the stream starts now.',
+    "A `text/event-stream` of the caller's order, fill, position and account changes (every account for auditors and admins). Events: `ready` (once, with the starting `event_position`), `order` (`data.event` is `new`, `fill`, `partial_fill`, `canceled`, `expired`, `replaced`, `rejected`, `triggered`, `activated` or `water_mark`; `data.order` is the order resource), `fill`, `position` and `account`; `: heartbeat` comments every 15 s.",
+    'Every message carries `id:` = the global position of the event behind it (also `data.event_position`); messages of one event share it and only the last one carries the `id:` line. Reconnect with `Last-Event-ID` (or `?after=`) to receive exactly what came after; without either the stream starts now.',
     'At most 5 streams per user (429 `too_many_streams`); a stream lasts at most 30 minutes, then the client reconnects with its last id. Browsers: use a fetch-based EventSource (the bearer token goes in the `Authorization` header).',
   ].join('\n\n'),
   request: { query: streamQuery },
@@ -268,7 +268,7 @@ documentOperation({
       contentType: 'text/event-stream',
       schema: z.string(),
       example:
-        'retry: 2000\nevent: ready\ndata: {"position":1041}\n\nevent: fill\ndata: {"id":"…","order_id":"…","symbol":"AAPL","qty":"10","price":"189.44","position":1042}\n\nevent: order\ndata: {"event":"fill","order":{"id":"…","status":"filled","filled_qty":"10"},"position":1042}\n\nevent: position\ndata: {"symbol":"AAPL","qty":"10","avg_entry_price":"189.44","position":1042}\n\nid: 1042\nevent: account\ndata: {"event":"fill","cash":"98105.6","position":1042}\n\n',
+        'retry: 2000\nevent: ready\ndata: {"event_position":1041}\n\nevent: fill\ndata: {"id":"…","order_id":"…","symbol":"AAPL","qty":"10","price":"189.44","event_position":1042}\n\nevent: order\ndata: {"event":"fill","order":{"id":"…","status":"filled","filled_qty":"10"},"event_position":1042}\n\nevent: position\ndata: {"symbol":"AAPL","qty":"10","avg_entry_price":"189.44","event_position":1042}\n\nid: 1042\nevent: account\ndata: {"event":"fill","cash":"98105.6","event_position":1042}\n\n',
       headers: {
         'X-Accel-Buffering': { description: '`no`: proxies must not buffer the stream' },
       },
