@@ -1,0 +1,70 @@
+/**
+ * The MCP server of Open Paper Trading: one `McpServer` per connection (a stdio process or an
+ * HTTP session), acting for one identity, with every tool group registered on it. Both
+ * transports build it here, so they offer the same tools over the same command handlers and
+ * projections as REST.
+ */
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { ToolSession, type McpDeps, type McpIdentity } from './session.ts';
+import { ToolCatalog } from './tool.ts';
+import { registerAccountTools } from './tools/account.ts';
+import { registerMarketTools } from './tools/market.ts';
+import { registerOrderManagementTools } from './tools/order-management.ts';
+import { registerOrderTools } from './tools/orders.ts';
+import { registerSystemTools } from './tools/system.ts';
+
+export { CallTracker } from './session.ts';
+export type { McpDeps, McpIdentity, ReadModelProgress } from './session.ts';
+
+/** The tool names this server offers, in the order `tools/list` returns them (docs/mcp.md). */
+export const MCP_TOOL_NAMES = [
+  'buy_stock_market',
+  'buy_stock_limit',
+  'buy_stock_stop_loss',
+  'buy_stock_trailing_stop',
+  'sell_stock_market',
+  'sell_stock_limit',
+  'sell_stock_stop_loss',
+  'sell_stock_trailing_stop',
+  'preview_order',
+  'replace_order',
+  'stock_orders',
+  'open_stock_orders',
+  'cancel_stock_order_by_id',
+  'cancel_all_stock_orders_tool',
+  'explain_fill',
+  'account_info',
+  'account_details',
+  'positions',
+  'portfolio_history',
+  'get_quote',
+  'market_hours',
+  'list_tools',
+  'health_check',
+] as const;
+
+/** What the model reads when it connects. */
+const INSTRUCTIONS = [
+  'Open Paper Trading: a paper-trading venue. Money, orders and fills are simulated; prices come from a simulated (or replayed) market on the venue clock.',
+  'Start with account_info (balances, your account ids) and market_hours (is the market open?). get_quote before trading.',
+  'Orders: buy_/sell_stock_market, _limit, _stop_loss, _trailing_stop; preview_order shows what an order would do without placing it.',
+  'Read the status in each answer: "accepted" means queued until the open, NOT filled; "new" means working, not filled yet.',
+  'Pass a client_order_id you choose on every order: repeating a call with the same client_order_id never places a second order, so retries are safe.',
+  'Quantities and prices may be numbers or strings ("10", "185.50"); every refused call says which argument to fix.',
+].join('\n');
+
+/** An MCP server for `identity`, ready to `connect` to a transport. */
+export function createMcpServer(deps: McpDeps, identity: McpIdentity): McpServer {
+  const server = new McpServer(
+    { name: 'open-paper-trading', title: 'Open Paper Trading', version: deps.version },
+    { instructions: INSTRUCTIONS, capabilities: { tools: {} } },
+  );
+  const session = new ToolSession(deps, identity);
+  const catalog = new ToolCatalog();
+  registerOrderTools(server, session, catalog);
+  registerOrderManagementTools(server, session, catalog);
+  registerAccountTools(server, session, catalog);
+  registerMarketTools(server, session, catalog);
+  registerSystemTools(server, session, catalog);
+  return server;
+}

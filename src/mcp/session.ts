@@ -1,0 +1,176 @@
+/**
+ * What an MCP server needs (`McpDeps`, built by the composition root) and who it serves
+ * (`McpIdentity`: the principal of a stdio process or of an HTTP session). `ToolSession` is
+ * the per-connection state every tool shares: the caller, the default account, and the
+ * read-your-writes floor — a read waits until the read models include everything this
+ * session wrote and everything stored before it started.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { HealthCheck } from '../api/health.ts';
+import type { Principal } from '../commands/policy.ts';
+import type { TradingCallContext, TradingCommands } from '../commands/trading.ts';
+import type { EventStore } from '../eventstore/port.ts';
+import type { MarketData } from '../market/port.ts';
+import type { ProjectionStatus } from '../projections/runner.ts';
+import { ProjectionTimeout } from '../projections/runner.ts';
+import { ToolFailure } from './errors.ts';
+import { marketSnapshot, type MarketOut } from './market-info.ts';
+
+/** The read side's progress, as the projection runner reports it. */
+export interface ReadModelProgress {
+  /** Resolves once every read model has applied `position`; rejects with `ProjectionTimeout`. */
+  waitForPosition(position: number, timeoutMs: number): Promise<void>;
+  status?(): Promise<readonly ProjectionStatus[]>;
+}
+
+/** The parts an MCP server runs on; the same command handlers and projections REST uses. */
+export interface McpDeps {
+  /** Every write and every account read goes through it (authorization included). */
+  readonly trading: TradingCommands;
+  readonly market: MarketData;
+  readonly projections: ReadModelProgress;
+  /** `explain_fill` reads the order's events; sessions start reading at its head. */
+  readonly events: Pick<EventStore, 'readStream' | 'headPosition'>;
+  /** The same checks `/api/v1/health` runs. */
+  readonly healthChecks?: readonly HealthCheck[];
+  readonly version: string;
+  /** `MARKET_CLOCK`: whether the market time tools report is simulated (default) or real. */
+  readonly clock?: 'simulated' | 'real';
+  readonly logger?: Logger;
+  /** Longest a read waits for the read models to include earlier writes (default 5000 ms). */
+  readonly readTimeoutMs?: number;
+  /** Counts calls in flight (stdio waits for them before it stops). */
+  readonly calls?: CallTracker;
+}
+
+/** Counts tool calls in flight, so a stopping process can let them finish first. */
+export class CallTracker {
+  #active = 0;
+  #waiters: (() => void)[] = [];
+
+  /** Marks a call as started; call the answer when it ends. */
+  start(): () => void {
+    this.#active += 1;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.#active -= 1;
+      if (this.#active === 0) for (const wake of this.#waiters.splice(0)) wake();
+    };
+  }
+
+  get active(): number {
+    return this.#active;
+  }
+
+  /** Resolves when no call is in flight, or after `timeoutMs`. */
+  idle(timeoutMs: number): Promise<void> {
+    if (this.#active === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      this.#waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+/** Who a server acts for. */
+export interface McpIdentity {
+  readonly principal: Principal;
+  /** Used when a tool call names no `account_id` (stdio: the local default account). */
+  readonly defaultAccountId?: string;
+  /** How the caller authenticated, in words (reported by `health_check`). */
+  readonly description: string;
+}
+
+export class ToolSession {
+  readonly #deps: McpDeps;
+  /** Reads wait for this position: the head when the session started, then each write. */
+  #floor = 0;
+  readonly #start: Promise<void>;
+
+  constructor(
+    deps: McpDeps,
+    readonly identity: McpIdentity,
+  ) {
+    this.#deps = deps;
+    this.#start = deps.events.headPosition().then(
+      (head) => {
+        this.#floor = Math.max(this.#floor, head);
+      },
+      () => undefined,
+    );
+  }
+
+  get deps(): McpDeps {
+    return this.#deps;
+  }
+
+  get principal(): Principal {
+    return this.identity.principal;
+  }
+
+  /** Metadata for a command sent by this session. */
+  callContext(): TradingCallContext {
+    return { source: 'mcp', correlationId: randomUUID() };
+  }
+
+  /** Remembers a write, so later reads wait for the read models to include it. */
+  wrote(position: number | undefined): void {
+    if (position !== undefined) this.#floor = Math.max(this.#floor, position);
+  }
+
+  /**
+   * Waits until the read models include this session's writes. Answers `false` when they did
+   * not catch up in time: the caller still answers, saying the data may lag.
+   */
+  async readable(): Promise<boolean> {
+    await this.#start;
+    if (this.#floor === 0) return true;
+    try {
+      await this.#deps.projections.waitForPosition(this.#floor, this.#deps.readTimeoutMs ?? 5000);
+      return true;
+    } catch (error) {
+      if (error instanceof ProjectionTimeout) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * The account a call is about: the one named, else the identity's default, else the
+   * caller's only account. Several accounts and none named is refused, listing them.
+   */
+  async accountId(named: string | undefined): Promise<string> {
+    if (named !== undefined) return named;
+    if (this.identity.defaultAccountId !== undefined) return this.identity.defaultAccountId;
+    await this.readable();
+    const page = await this.#deps.trading.listAccounts(this.principal, { limit: 11 });
+    const mine = page.items.filter((a) => a.ownerId === this.principal.userId);
+    const [only] = mine;
+    if (only !== undefined && mine.length === 1) return only.id;
+    if (mine.length === 0) {
+      throw new ToolFailure(
+        'no_account',
+        'You have no trading account yet',
+        'account_id',
+        'Open one with POST /api/v1/accounts (or `paper-trading accounts open`), then call again.',
+      );
+    }
+    throw new ToolFailure(
+      'account_required',
+      `You have several accounts, so say which one: ${mine.map((a) => `${a.id} ("${a.name}")`).join(', ')}${page.nextCursor === null ? '' : ', …'}`,
+      'account_id',
+      'Pass account_id with one of these ids.',
+    );
+  }
+
+  /** The market now. */
+  market(): MarketOut {
+    return marketSnapshot(this.#deps.market, this.#deps.clock ?? 'simulated');
+  }
+}
