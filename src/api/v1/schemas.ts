@@ -314,8 +314,12 @@ export const ListOrdersQuery = z
   .object({
     status: z.enum(['open', 'closed', 'all']).default('open'),
     ...pageQuery,
-    after: instant.optional().meta({ description: 'Only orders created after this instant' }),
-    until: instant.optional().meta({ description: 'Only orders created until this instant' }),
+    after: instant
+      .optional()
+      .meta({ description: 'Only orders created after this instant (exclusive)' }),
+    until: instant
+      .optional()
+      .meta({ description: 'Only orders created before this instant (exclusive)' }),
     direction: z.enum(['asc', 'desc']).default('desc'),
     symbols: z
       .string()
@@ -438,8 +442,8 @@ export const ListFillsQuery = z
     ...pageQuery,
     order_id: z.string().max(100).optional(),
     symbol: z.string().max(32).optional(),
-    after: instant.optional(),
-    until: instant.optional(),
+    after: instant.optional().meta({ description: 'Only fills after this instant (exclusive)' }),
+    until: instant.optional().meta({ description: 'Only fills before this instant (exclusive)' }),
     direction: z.enum(['asc', 'desc']).default('desc'),
   })
   .strict();
