@@ -30,6 +30,8 @@ export interface Venue {
   readonly service: AccountService;
   readonly trading: TradingCommands;
   readonly runner: ProjectionRunner<ReadModelDb>;
+  /** The read models in the venue's schema. */
+  readonly readModels: Kysely<ReadModelDb>;
   readonly engine: ExecutionEngine;
   readonly deps: McpDeps;
   /** Opens an account for `principal` through the command layer; answers its id. */
@@ -78,6 +80,7 @@ export async function startVenue(start: Date = MONDAY_10): Promise<Venue> {
     service,
     trading,
     runner,
+    readModels: root.withSchema(schema),
     engine,
     deps,
     async openAccount(principal, cash = '100000', name = 'Main') {
