@@ -1,6 +1,14 @@
 import cors from 'cors';
 import type { RequestHandler } from 'express';
-import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
+import {
+  ipKeyGenerator,
+  MemoryStore,
+  rateLimit,
+  type ClientRateLimitInfo,
+  type Options,
+  type Store,
+} from 'express-rate-limit';
+import type { Logger } from 'pino';
 import { ApiError } from './problem.ts';
 
 /** Requests per window; see docs/security.md for the reasoning. */
@@ -23,6 +31,151 @@ export const DEFAULT_RATE_LIMITS: RateLimitSettings = {
 
 /** Makes a store for one limiter (Redis when `REDIS_URL` is set; memory when undefined). */
 export type RateLimitStoreFactory = (prefix: string) => Store | undefined;
+
+/** How long a `FailoverStore` counts locally after an attempt to go back to Redis failed. */
+const RECOVERY_BACKOFF_MS = 1000;
+
+export interface FailoverStoreOptions {
+  /** Makes the shared store (again after an outage: a fresh one re-initializes cleanly). */
+  readonly primary: () => Store;
+  /** Whether the shared store can be tried now (the Redis client is connected). */
+  readonly available: () => boolean;
+  /** Longest a shared-store call may take before the local count answers (default 500 ms). */
+  readonly timeoutMs?: number;
+  /** Called once when an outage starts (the first failure) and once when it ends. */
+  readonly onFailover?: (error: unknown) => void;
+  readonly onRecover?: () => void;
+}
+
+/**
+ * A rate-limit store that counts in the shared store (Redis) and, while that fails, in this
+ * process: an outage neither opens the limits (fail open) nor refuses every request (fail
+ * closed) — each replica keeps enforcing the limit on its own traffic, so the effective limit
+ * is at most `replicas × limit` until Redis is back (docs/security.md). A call that fails or
+ * takes longer than `timeoutMs` answers from the local count; while the shared store is not
+ * `available` it is not tried at all, so an outage costs no latency. Once it is available
+ * again, the next call initializes a fresh primary and counting moves back to it (a Redis that
+ * is connected but does not answer is retried at most once a second).
+ */
+export class FailoverStore implements Store {
+  readonly localKeys = false;
+  readonly prefix: string | undefined;
+  readonly #options: FailoverStoreOptions;
+  readonly #timeoutMs: number;
+  readonly #local = new MemoryStore();
+  #primary: Store;
+  #config: Options | undefined;
+  #down = false;
+  #recovering: Promise<boolean> | undefined;
+  /** After a failed recovery, calls count locally until then (a hung Redis costs one wait). */
+  #retryAt = 0;
+
+  constructor(options: FailoverStoreOptions) {
+    this.#options = options;
+    this.#timeoutMs = options.timeoutMs ?? 500;
+    this.#primary = options.primary();
+    this.prefix = this.#primary.prefix;
+  }
+
+  /** Whether counts currently go to the shared store. */
+  get shared(): boolean {
+    return !this.#down;
+  }
+
+  init(config: Options): void {
+    this.#config = config;
+    this.#local.init(config);
+    this.#initPrimary(this.#primary).catch((error: unknown) => {
+      this.#fail(error);
+    });
+  }
+
+  increment(key: string): Promise<ClientRateLimitInfo> {
+    return this.#call(
+      (store) => store.increment(key),
+      () => this.#local.increment(key),
+    );
+  }
+
+  decrement(key: string): Promise<void> {
+    return this.#call(
+      (store) => store.decrement(key),
+      () => this.#local.decrement(key),
+    );
+  }
+
+  resetKey(key: string): Promise<void> {
+    return this.#call(
+      (store) => store.resetKey(key),
+      () => this.#local.resetKey(key),
+    );
+  }
+
+  shutdown(): void {
+    this.#local.shutdown();
+  }
+
+  async #initPrimary(store: Store): Promise<void> {
+    if (this.#config) await this.#withTimeout(Promise.resolve(store.init?.(this.#config)));
+  }
+
+  async #call<T>(
+    shared: (store: Store) => Promise<T> | T,
+    local: () => Promise<T> | T,
+  ): Promise<T> {
+    if (!this.#options.available()) {
+      this.#fail(new Error('the shared rate-limit store is not connected'));
+      return local();
+    }
+    if (this.#down && (Date.now() < this.#retryAt || !(await this.#recover()))) return local();
+    try {
+      return await this.#withTimeout(Promise.resolve(shared(this.#primary)));
+    } catch (error) {
+      this.#fail(error);
+      return local();
+    }
+  }
+
+  #fail(error: unknown): void {
+    if (this.#down) return;
+    this.#down = true;
+    this.#options.onFailover?.(error);
+  }
+
+  /** One attempt at a time: a fresh primary, initialized, then counting moves back to it. */
+  #recover(): Promise<boolean> {
+    this.#recovering ??= (async () => {
+      const fresh = this.#options.primary();
+      await this.#initPrimary(fresh);
+      this.#primary = fresh;
+      this.#down = false;
+      this.#options.onRecover?.();
+      return true;
+    })()
+      .catch(() => {
+        this.#retryAt = Date.now() + RECOVERY_BACKOFF_MS;
+        return false;
+      })
+      .finally(() => {
+        this.#recovering = undefined;
+      });
+    return this.#recovering;
+  }
+
+  #withTimeout<T>(work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`rate-limit store did not answer within ${this.#timeoutMs} ms`));
+      }, this.#timeoutMs);
+    });
+    // A late answer or failure of `work` after the timeout must not surface as unhandled.
+    work.catch(() => undefined);
+    return Promise.race([work, timeout]).finally(() => {
+      clearTimeout(timer);
+    });
+  }
+}
 
 export interface RateLimiters {
   readonly perIp: RequestHandler;
@@ -132,12 +285,14 @@ export function requestTimeout(ms: number): RequestHandler {
   };
 }
 
-/** Log paths pino redacts: credentials in headers and in auth bodies, wherever logged. */
-export const REDACTED_LOG_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'headers.authorization',
+/**
+ * Names whose values are credentials wherever they sit in a log object: request headers
+ * (including Alpaca's secret-key header), auth bodies, and stored hashes.
+ */
+const SECRET_LOG_FIELDS = [
   'authorization',
+  'cookie',
+  'apca-api-secret-key',
   'password',
   'current_password',
   'new_password',
@@ -145,13 +300,29 @@ export const REDACTED_LOG_PATHS = [
   'access_token',
   'token',
   'key',
-  '*.password',
-  '*.current_password',
-  '*.new_password',
-  '*.refresh_token',
-  '*.access_token',
-  '*.token',
-  '*.key',
-  '*.passwordHash',
-  '*.secretHash',
-];
+  'secret',
+  'passwordHash',
+  'secretHash',
+] as const;
+
+function logPath(parent: string, field: string): string {
+  const step = /^[A-Za-z_$][\w$]*$/.test(field) ? `.${field}` : `["${field}"]`;
+  return parent === '' ? step.replace(/^\./, '') : `${parent}${step}`;
+}
+
+/**
+ * Log paths pino redacts: each secret field at the top of a log object and one or two levels
+ * down (`{ password }`, `{ body: { password } }`, `{ req: { headers: { authorization } } }`),
+ * whatever a handler passes to the logger. Deeper nesting is not covered: log identifiers, not
+ * request objects.
+ */
+export const REDACTED_LOG_PATHS: string[] = SECRET_LOG_FIELDS.flatMap((field) => [
+  logPath('', field),
+  logPath('*', field),
+  logPath('*.*', field),
+]);
+
+/** A child of `logger` that censors `REDACTED_LOG_PATHS`. */
+export function redactingLogger(logger: Logger): Logger {
+  return logger.child({}, { redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } });
+}

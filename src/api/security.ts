@@ -19,7 +19,9 @@ import { authRoutes } from './auth-routes.ts';
 import { requireAuth } from './authenticate.ts';
 import {
   DEFAULT_RATE_LIMITS,
+  FailoverStore,
   rateLimiters,
+  redactingLogger,
   type RateLimitSettings,
   type RateLimitStoreFactory,
 } from './hardening.ts';
@@ -35,6 +37,15 @@ export interface SecurityOptions {
   /** Defaults to argon2id with the documented parameters (tests pass cheaper ones). */
   readonly hasher?: PasswordHasher;
   readonly tokens?: AccessTokens;
+  /**
+   * Prefix of every rate-limit key in Redis (default `opt:`): deployments, or test runs,
+   * sharing one Redis keep their counts apart with different prefixes.
+   */
+  readonly rateLimitKeyPrefix?: string;
+  /** How long start-up waits for Redis before counting per process (default 2000 ms). */
+  readonly redisConnectTimeoutMs?: number;
+  /** How long a Redis call may take before the local count answers (default 500 ms). */
+  readonly redisCommandTimeoutMs?: number;
 }
 
 /** What the HTTP layer needs from the security parts; later route modules reuse `authenticated`. */
@@ -50,6 +61,11 @@ export interface Security {
   readonly rateLimit: RequestHandler;
   /** `/auth/*`, `/me*` and `/audit` route modules. */
   readonly routes: readonly RouteModule[];
+  /**
+   * Where rate limits count now: `memory` (no `REDIS_URL`: per process by configuration),
+   * `redis` (shared by every replica), `local` (Redis unreachable: per process until it is back).
+   */
+  rateLimitCounting(): 'memory' | 'redis' | 'local';
   close(): Promise<void>;
 }
 
@@ -58,7 +74,8 @@ export interface Security {
  * so limits hold across replicas) and the auth routes.
  */
 export async function createSecurity(options: SecurityOptions): Promise<Security> {
-  const { config, logger } = options;
+  const { config } = options;
+  const logger = redactingLogger(options.logger);
   const eventStore = withHashChain(options.eventStore);
   const tokens = options.tokens ?? new AccessTokens({ secrets: [resolveJwtSecret(config)] });
   const audit = new AuditTrail(eventStore);
@@ -82,20 +99,35 @@ export async function createSecurity(options: SecurityOptions): Promise<Security
 
   let storeFactory: RateLimitStoreFactory | undefined;
   let closeRedis: () => Promise<void> = () => Promise.resolve();
+  let counting: () => 'memory' | 'redis' | 'local' = () => 'memory';
   if (config.redisUrl !== undefined) {
-    const client = createClient({ url: config.redisUrl });
-    client.on('error', (error: unknown) => {
-      logger.warn({ err: error }, 'rate-limit redis error');
+    const redis = await connectRateLimitRedis(config.redisUrl, logger, {
+      connectTimeoutMs: options.redisConnectTimeoutMs ?? 2000,
     });
-    await client.connect();
+    const keyPrefix = options.rateLimitKeyPrefix ?? 'opt:';
     storeFactory = (prefix) =>
-      new RedisStore({
-        sendCommand: (...args: string[]) => client.sendCommand(args),
-        prefix: `opt:${prefix}`,
+      new FailoverStore({
+        primary: () =>
+          new RedisStore({
+            sendCommand: (...args: string[]) => redis.client.sendCommand(args),
+            prefix: `${keyPrefix}${prefix}`,
+          }),
+        available: () => redis.client.isReady,
+        ...(options.redisCommandTimeoutMs === undefined
+          ? {}
+          : { timeoutMs: options.redisCommandTimeoutMs }),
+        onFailover: (error) => {
+          logger.warn(
+            { err: error, limiter: prefix },
+            'rate limits count per process until Redis answers again',
+          );
+        },
+        onRecover: () => {
+          logger.info({ limiter: prefix }, 'rate limits count in Redis again');
+        },
       });
-    closeRedis = async () => {
-      await client.quit();
-    };
+    closeRedis = () => redis.close();
+    counting = () => (redis.client.isReady ? 'redis' : 'local');
   }
   const limiters = rateLimiters({ ...DEFAULT_RATE_LIMITS, ...options.limits }, storeFactory);
   const authenticated = [requireAuth((bearer) => users.authenticate(bearer)), limiters.perUser];
@@ -112,6 +144,76 @@ export async function createSecurity(options: SecurityOptions): Promise<Security
     authenticated,
     rateLimit: limiters.perIp,
     routes,
+    rateLimitCounting: () => counting(),
     close: closeRedis,
+  };
+}
+
+function createRateLimitClient(url: string, connectTimeoutMs: number) {
+  return createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: connectTimeoutMs,
+      // Always retry (the default gives up after a socket timeout): 50 ms doubling to 2 s.
+      reconnectStrategy: (retries) => Math.min(2 ** retries * 50, 2000) + Math.random() * 100,
+    },
+  });
+}
+
+/**
+ * The Redis client behind the rate limiters. Start-up waits at most `connectTimeoutMs` for it,
+ * then goes on (the limiters count per process meanwhile) while the client keeps reconnecting.
+ * Commands fail at once while disconnected (no offline queue), so an outage never holds a
+ * request; errors are logged once per outage, never thrown.
+ */
+async function connectRateLimitRedis(
+  url: string,
+  logger: Logger,
+  options: { connectTimeoutMs: number },
+): Promise<{ client: ReturnType<typeof createRateLimitClient>; close(): Promise<void> }> {
+  const client = createRateLimitClient(url, options.connectTimeoutMs);
+  let failing = false;
+  client.on('error', (error: unknown) => {
+    if (failing) return;
+    failing = true;
+    logger.warn({ err: error }, 'rate-limit Redis unavailable; reconnecting');
+  });
+  client.on('ready', () => {
+    if (failing) logger.info('rate-limit Redis connected again');
+    failing = false;
+  });
+  const connected = client.connect().then(
+    () => true,
+    () => false,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<false>((resolve) => {
+    timer = setTimeout(() => {
+      resolve(false);
+    }, options.connectTimeoutMs);
+  });
+  const ready = await Promise.race([connected, gaveUp]);
+  clearTimeout(timer);
+  if (!ready) {
+    logger.warn('rate-limit Redis not reachable at start; counting per process until it is');
+  }
+  return {
+    client,
+    close: async () => {
+      // QUIT waits for pending replies, which a hung Redis never sends: give it a second.
+      if (client.isReady) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          client.close().catch(() => undefined),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, 1000);
+          }),
+        ]);
+        clearTimeout(timer);
+      }
+      if (client.isOpen) client.destroy();
+      await connected;
+    },
   };
 }

@@ -10,7 +10,9 @@ import {
   type AuthHarness,
 } from '../auth/harness.ts';
 
-describe('api: hardening', () => {
+describe('api: hardening', function () {
+  // The first suite to open the shared PGlite pays its start-up.
+  this.timeout(60_000);
   describe('rate limits', () => {
     let h: AuthHarness;
     before(async () => {

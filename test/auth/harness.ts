@@ -35,21 +35,27 @@ export interface AuthHarness {
   close(): Promise<void>;
 }
 
+export interface AuthHarnessOptions {
+  limits?: Partial<RateLimitSettings>;
+  logger?: Logger;
+  redisUrl?: string;
+  /** Rate-limit keys in Redis start with this (tests use `redisKeyPrefix()` + something). */
+  rateLimitKeyPrefix?: string;
+  redisConnectTimeoutMs?: number;
+  redisCommandTimeoutMs?: number;
+  /** Serve a second replica of this harness: same event store and read models, own app. */
+  replicaOf?: AuthHarness;
+}
+
 /**
  * The security routes served on a loopback port over an isolated PGlite schema: event store,
- * read models with RLS, projections (caught up by `runner.catchUp()`).
+ * read models with RLS, projections (caught up by `runner.catchUp()`). With `replicaOf`, another
+ * app process in miniature over the same storage: its own `createSecurity`, rate limiters and
+ * Redis client.
  */
-export async function startAuthHarness(
-  options: { limits?: Partial<RateLimitSettings>; logger?: Logger; redisUrl?: string } = {},
-): Promise<AuthHarness> {
-  const database = await sharedPglite();
-  const schema = uniqueSchema('auth');
-  const store = await openPgliteEventStore({ database, schema });
-  const root = new Kysely<ReadModelDb>({ dialect: new PostgresDialect({ pool: database.pool }) });
-  await migrateReadModels(root as unknown as Kysely<unknown>, schema);
-  const db = root.withSchema(schema);
-  const runner = new ProjectionRunner(store, root, readModelProjections(), { schema });
-  await runner.prepare();
+export async function startAuthHarness(options: AuthHarnessOptions = {}): Promise<AuthHarness> {
+  const shared = options.replicaOf ?? (await openAuthStorage());
+  const { store, db, runner, schema, database } = shared;
   const logger = options.logger ?? pino({ level: 'silent' });
   const security = await createSecurity({
     config: {
@@ -62,6 +68,15 @@ export async function startAuthHarness(
     logger,
     hasher: testHasher,
     limits: { perIp: 10_000, auth: 10_000, perUser: 10_000, ...options.limits },
+    ...(options.rateLimitKeyPrefix === undefined
+      ? {}
+      : { rateLimitKeyPrefix: options.rateLimitKeyPrefix }),
+    ...(options.redisConnectTimeoutMs === undefined
+      ? {}
+      : { redisConnectTimeoutMs: options.redisConnectTimeoutMs }),
+    ...(options.redisCommandTimeoutMs === undefined
+      ? {}
+      : { redisCommandTimeoutMs: options.redisCommandTimeoutMs }),
   });
   const app = createApp({
     version: 'test',
@@ -84,6 +99,20 @@ export async function startAuthHarness(
       await security.close();
     },
   };
+}
+
+async function openAuthStorage(): Promise<
+  Pick<AuthHarness, 'store' | 'db' | 'runner' | 'schema' | 'database'>
+> {
+  const database = await sharedPglite();
+  const schema = uniqueSchema('auth');
+  const store = await openPgliteEventStore({ database, schema });
+  const root = new Kysely<ReadModelDb>({ dialect: new PostgresDialect({ pool: database.pool }) });
+  await migrateReadModels(root as unknown as Kysely<unknown>, schema);
+  const db = root.withSchema(schema);
+  const runner = new ProjectionRunner(store, root, readModelProjections(), { schema });
+  await runner.prepare();
+  return { store, db, runner, schema, database };
 }
 
 export interface Json {
