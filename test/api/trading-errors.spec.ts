@@ -3,6 +3,7 @@
  * offending field), and bad input writes nothing. On PGlite and PostgreSQL.
  */
 import { expect } from 'chai';
+import { SYSTEM_PRINCIPAL } from '../../src/commands/policy.ts';
 import { freshPostgresDatabase, startApiServer, type ApiServer } from '../support/api.ts';
 import {
   call,
@@ -98,7 +99,11 @@ function errorSuite(label: string, database: (ctx: Mocha.Context) => Promise<Dat
       });
 
       it('a limit order without limit_price, a stop without stop_price', async () => {
-        problem(await place({ ...market, type: 'limit' }), 422, 'validation_failed', 'limit_price');
+        const noLimit = await place({ ...market, type: 'limit' });
+        problem(noLimit, 422, 'validation_failed', 'limit_price');
+        expect(noLimit.body.errors).to.deep.equal([
+          { field: 'limit_price', message: 'is required' },
+        ]);
         problem(await place({ ...market, type: 'stop' }), 422, 'validation_failed', 'stop_price');
         const reply = await place({ ...market, type: 'stop_limit', stop_price: '10' });
         problem(reply, 422, 'validation_failed', 'limit_price');
@@ -282,10 +287,9 @@ function errorSuite(label: string, database: (ctx: Mocha.Context) => Promise<Dat
 
       it('a viewer trying to trade is 403 forbidden', async () => {
         const viewer = await newUser(server, ['trader'], 'viewer');
-        const own = (await openAccount(server, viewer)).id;
+        const { id: own, position: opened } = await openAccount(server, viewer);
         const users = server.composition.parts.security.users;
         const ctx = { source: 'test' as const, correlationId: 'downgrade' };
-        const { SYSTEM_PRINCIPAL } = await import('../../src/commands/policy.ts');
         await users.grantRole(SYSTEM_PRINCIPAL, viewer.userId, 'viewer', ctx);
         await users.revokeRole(SYSTEM_PRINCIPAL, viewer.userId, 'trader', ctx);
         const reply = await writesNothing(() =>
@@ -293,7 +297,12 @@ function errorSuite(label: string, database: (ctx: Mocha.Context) => Promise<Dat
         );
         problem(reply, 403, 'forbidden');
         expect(
-          (await call(server, 'GET', `/accounts/${own}`, { token: viewer.token })).status,
+          (
+            await call(server, 'GET', `/accounts/${own}`, {
+              token: viewer.token,
+              headers: { 'X-Min-Position': String(opened) },
+            })
+          ).status,
         ).to.equal(200);
         const open = await writesNothing(() =>
           call(server, 'POST', '/accounts', {

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import type { z } from 'zod';
 import {
   AccountSchema,
+  CancelAllResult,
   CashMovementResult,
   EventPage,
   FillPage,
@@ -368,6 +369,7 @@ function tradingSuite(label: string, database: (ctx: Mocha.Context) => Promise<D
           token: user.token,
         });
         expect(all.status).to.equal(200);
+        conforms(CancelAllResult, all);
         expect((all.body.canceled as Json[]).map((o) => o.status)).to.deep.equal([
           'canceled',
           'canceled',

@@ -82,7 +82,12 @@ export function decimal(rule: DecimalRule) {
   const sign = rule.sign ?? 'positive';
   const max = new Dec(rule.max);
   return z
-    .union([z.string(), z.number()])
+    .union([z.string(), z.number()], {
+      error: (issue) =>
+        issue.input === undefined
+          ? 'is required'
+          : 'must be a decimal number, as a string ("190.25") or a JSON number',
+    })
     .transform((input, ctx): DecimalString => {
       const text = typeof input === 'number' ? String(input) : input.trim();
       if (!DECIMAL_TEXT.test(text) || text.length > 64) {

@@ -310,6 +310,10 @@ export const OrderSchema = OrderBase.extend({
 
 export const OrderPage = pageOf(OrderSchema, 'OrderPage');
 
+export const CancelAllResult = z
+  .object({ canceled: z.array(OrderSchema).meta({ description: 'The orders canceled' }) })
+  .meta({ id: 'CancelAllResult' });
+
 export const ListOrdersQuery = z
   .object({
     status: z.enum(['open', 'closed', 'all']).default('open'),
@@ -331,12 +335,6 @@ export const ListOrdersQuery = z
       .meta({ description: 'Legs only under their parent (default true)' }),
   })
   .strict();
-
-export const CancelAllResult = z
-  .object({
-    canceled: z.array(z.object({ id: z.string(), status: z.literal(200) })),
-  })
-  .meta({ id: 'CancelAllResult' });
 
 export const PreviewSchema = z
   .object({
