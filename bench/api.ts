@@ -1,0 +1,311 @@
+/**
+ * API benchmark (issue 6): the real server — the composition of `serve`, embedded PGlite in a
+ * temporary DATA_DIR, engine and projections running — in a child process of its own, loaded
+ * with autocannon from this one:
+ *
+ * - `get_positions_p95_ms`: 50 connections on `GET /accounts/{id}/positions` over 100 accounts;
+ * - `post_order_p95_ms`: 20 connections placing market orders (buy and sell alternately) spread
+ *   over the same 100 accounts;
+ * - `success_rate`: 2xx share of every request of both runs.
+ *
+ * The per-IP and per-user rate limits would throttle a load generator on one address, so the
+ * benchmark server runs with them raised (compose's `rateLimits`). `npm run bench -- api
+ * [--quick]`; `tsx bench/api.ts --serve` is the child.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import autocannon, { type Request as CannonRequest, type Result } from 'autocannon';
+import { percentile, report, round } from './report.ts';
+
+const ACCOUNTS = 100;
+const USERS = 10;
+const SYMBOLS = ['AAPL', 'MSFT', 'SPY', 'NVDA', 'AMZN'];
+const PASSWORD = 'benchmark passphrase that is long';
+
+/** autocannon's request timeout. */
+const TIMEOUT_S = 10;
+
+/** Targets of issue 6 (on PGlite, this machine). */
+const TARGETS = { get_positions_p95_ms: 20, post_order_p95_ms: 50, success_rate: 0.999 };
+
+// ─── the server (child process) ─────────────────────────────────────────────────────────────
+
+async function serve(): Promise<void> {
+  const [{ pino }, { compose }, { loadConfig }, { startServer }] = await Promise.all([
+    import('pino'),
+    import('../src/app/compose.ts'),
+    import('../src/config.ts'),
+    import('../src/api/server.ts'),
+  ]);
+  const config = loadConfig(process.env);
+  const logger = pino({ level: config.logLevel });
+  const composition = await compose(config, {
+    role: 'all',
+    version: 'bench',
+    logger,
+    rateLimits: { perIp: 1_000_000_000, auth: 1_000_000_000, perUser: 1_000_000_000 },
+  });
+  const server = await startServer(composition.app, { port: 0, host: '127.0.0.1' });
+  process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
+  await new Promise<void>((resolve) => process.once('SIGTERM', resolve));
+  await server.close();
+  await composition.close();
+}
+
+// ─── the load generator ─────────────────────────────────────────────────────────────────────
+
+interface Account {
+  readonly id: string;
+  readonly token: string;
+}
+
+async function startChild(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      // BENCH_CPU_PROF=<dir>: write a V8 CPU profile of the server (open it in DevTools).
+      ...(process.env.BENCH_CPU_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+        : []),
+      '--import',
+      'tsx',
+      fileURLToPath(import.meta.url),
+      '--serve',
+    ],
+    {
+      env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'development' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => {
+      reject(new Error(`the benchmark server exited (${String(code)}) before listening`));
+    });
+    lines.once('line', (line) => {
+      resolve((JSON.parse(line) as { url: string }).url);
+    });
+  });
+  return { child, url };
+}
+
+async function json(
+  url: string,
+  method: string,
+  body?: unknown,
+  token?: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+async function expectOk(
+  what: string,
+  reply: Promise<{ status: number; body: Record<string, unknown> }>,
+): Promise<Record<string, unknown>> {
+  const { status, body } = await reply;
+  if (status < 200 || status >= 300) throw new Error(`${what}: ${status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** Registers users, logs them in and opens `ACCOUNTS` accounts, each holding one position. */
+async function setUp(api: string): Promise<Account[]> {
+  const accounts: Account[] = [];
+  const stamp = Date.now();
+  for (let u = 0; u < USERS; u++) {
+    const email = `bench${u}.${stamp}@example.com`;
+    await expectOk('register', json(`${api}/auth/register`, 'POST', { email, password: PASSWORD }));
+    const login = await expectOk(
+      'login',
+      json(`${api}/auth/login`, 'POST', { email, password: PASSWORD }),
+    );
+    const token = String(login.access_token);
+    for (let a = 0; a < ACCOUNTS / USERS; a++) {
+      const opened = await expectOk(
+        'open account',
+        json(`${api}/accounts`, 'POST', { name: `bench ${a}`, initial_cash: '100000000' }, token),
+      );
+      accounts.push({ id: String(opened.id), token });
+    }
+  }
+  // Every account holds a position, so GET positions has rows to value.
+  await Promise.all(
+    accounts.map((account, i) =>
+      expectOk(
+        'seed order',
+        json(`${api}/accounts/${account.id}/orders`, 'POST', order(i, 'buy', '10'), account.token),
+      ),
+    ),
+  );
+  return accounts;
+}
+
+function order(i: number, side: 'buy' | 'sell', qty = '1'): Record<string, unknown> {
+  return {
+    symbol: SYMBOLS[i % SYMBOLS.length],
+    qty,
+    side,
+    type: 'market',
+    time_in_force: 'day',
+  };
+}
+
+interface Run {
+  readonly result: Result;
+  /** Every response time in ms, ascending (a failed request counts as the timeout). */
+  readonly latencies: number[];
+}
+
+/** One autocannon run; `next` picks each request (account, path, body) in turn. */
+async function load(
+  url: string,
+  connections: number,
+  seconds: number,
+  next: () => CannonRequest,
+): Promise<Run> {
+  const latencies: number[] = [];
+  const result = await new Promise<Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url,
+        connections,
+        duration: seconds,
+        timeout: TIMEOUT_S,
+        requests: [{ setupRequest: (request: CannonRequest) => ({ ...request, ...next() }) }],
+      },
+      (error: Error | null, done: Result) => {
+        if (error) reject(error);
+        else resolve(done);
+      },
+    );
+    instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
+      latencies.push(ms);
+    });
+    // A request that timed out or failed counts with the timeout as its latency.
+    instance.on('reqError', () => {
+      latencies.push(TIMEOUT_S * 1000);
+    });
+  });
+  latencies.sort((a, b) => a - b);
+  return { result, latencies };
+}
+
+function succeeded(result: Result): { ok: number; all: number } {
+  const r = result as Result & Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx', number>;
+  return {
+    ok: r['2xx'],
+    all: r['1xx'] + r['2xx'] + r['3xx'] + r['4xx'] + r['5xx'] + result.errors,
+  };
+}
+
+/** Status codes other than 2xx, for the notes. */
+function failures(result: Result): string {
+  const stats = (result as Result & { statusCodeStats?: Record<string, { count: number }> })
+    .statusCodeStats;
+  const bad = Object.entries(stats ?? {})
+    .filter(([code]) => !code.startsWith('2'))
+    .map(([code, { count }]) => `${code}×${count}`);
+  if (result.errors > 0) bad.push(`errors×${result.errors} (timeouts ${result.timeouts})`);
+  return bad.length === 0 ? 'none' : bad.join(', ');
+}
+
+/** The API benchmark (see the file comment). */
+export async function run(quick: boolean): Promise<void> {
+  const seconds = quick ? 5 : 30;
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'opt-bench-api-'));
+  const { child, url } = await startChild(dataDir);
+  try {
+    const api = `${url}/api/v1`;
+    const accounts = await setUp(api);
+    const pick = (i: number): Account => accounts[i % accounts.length] ?? { id: '', token: '' };
+
+    // Warm-up: JIT, prepared statements, state caches.
+    let w = 0;
+    await load(url, 10, 2, () => {
+      const a = pick(w++);
+      return {
+        method: 'GET',
+        path: `/api/v1/accounts/${a.id}/positions`,
+        headers: { authorization: `Bearer ${a.token}` },
+      };
+    });
+
+    let g = 0;
+    const positions = await load(url, 50, seconds, () => {
+      const a = pick(g++);
+      return {
+        method: 'GET',
+        path: `/api/v1/accounts/${a.id}/positions`,
+        headers: { authorization: `Bearer ${a.token}` },
+      };
+    });
+
+    let p = 0;
+    const orders = await load(url, 20, seconds, () => {
+      const i = p++;
+      const a = pick(i);
+      // Each account alternates buy and sell, so positions stay small and cash never runs out.
+      const side = Math.floor(i / accounts.length) % 2 === 0 ? 'buy' : 'sell';
+      return {
+        method: 'POST',
+        path: `/api/v1/accounts/${a.id}/orders`,
+        headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(order(i, side)),
+      };
+    });
+
+    const a = succeeded(positions.result);
+    const b = succeeded(orders.result);
+    const metrics = {
+      get_positions_p95_ms: round(percentile(positions.latencies, 95)),
+      post_order_p95_ms: round(percentile(orders.latencies, 95)),
+      success_rate: round((a.ok + b.ok) / Math.max(1, a.all + b.all), 5),
+      get_positions_p50_ms: round(percentile(positions.latencies, 50)),
+      get_positions_p99_ms: round(percentile(positions.latencies, 99)),
+      get_positions_per_s: Math.round(a.all / positions.result.duration),
+      post_order_p50_ms: round(percentile(orders.latencies, 50)),
+      post_order_p99_ms: round(percentile(orders.latencies, 99)),
+      post_order_per_s: Math.round(b.all / orders.result.duration),
+      requests: a.all + b.all,
+    };
+    const met = (name: keyof typeof TARGETS): string =>
+      name === 'success_rate'
+        ? metrics[name] >= TARGETS[name]
+          ? 'met'
+          : 'MISSED'
+        : metrics[name] <= TARGETS[name]
+          ? 'met'
+          : 'MISSED';
+    report('api', quick, metrics, {
+      setup: `the composition of \`serve --role all\` (engine and projections running, hash chain on) on embedded PGlite in a temporary DATA_DIR, in a child process; autocannon in this process over loopback; ${USERS} users, ${ACCOUNTS} accounts each holding a position; per-IP and per-user rate limits raised for the run (compose \`rateLimits\`); ${seconds} s per run after a 2 s warm-up; a request that times out (${TIMEOUT_S} s) counts with that latency${quick ? '; QUICK: 5 s runs instead of 30 s' : ''}`,
+      get_positions: `50 connections, GET /api/v1/accounts/{id}/positions round-robin over the ${ACCOUNTS} accounts (valued with the latest quotes); p95 target ≤ ${TARGETS.get_positions_p95_ms} ms: ${met('get_positions_p95_ms')}; non-2xx: ${failures(positions.result)}`,
+      post_order: `20 connections, POST /api/v1/accounts/{id}/orders market orders (qty 1, ${SYMBOLS.length} symbols, buy then sell per account) round-robin over the ${ACCOUNTS} accounts, each filled at once; p95 target ≤ ${TARGETS.post_order_p95_ms} ms: ${met('post_order_p95_ms')}; non-2xx: ${failures(orders.result)}`,
+      success_rate: `2xx share of all ${a.all + b.all} requests of both runs; target ≥ ${TARGETS.success_rate * 100} %: ${met('success_rate')}`,
+      machine_load: `load average at the end ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' / ')} (1/5/15 min) on ${os.cpus().length} CPUs`,
+    });
+  } finally {
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv.includes('--serve')) await serve();
