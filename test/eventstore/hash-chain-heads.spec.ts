@@ -175,7 +175,15 @@ function tamperSuite(database: () => SqlDatabase): void {
     await db.sql.query(first.sql.replaceAll('{schema}', s));
     await db.sql.query(`INSERT INTO ${s}.eventstore_migrations (version, name) VALUES (1, 'v1')`);
     try {
-      await fill(withHashChain(await openVersion1(db, old)));
+      // Events as a version-1 store wrote them: chained, through its `append_events`.
+      const source = new MemoryEventStore();
+      await fill(withHashChain(source));
+      for (const e of await source.readAll()) {
+        await db.sql.query(
+          `SELECT * FROM ${s}.append_events($1, -2, $2::uuid[], $3::text[], $4::json[], $5::json[], false)`,
+          [e.streamId, [e.id], [e.type], [JSON.stringify(e.data)], [JSON.stringify(e.metadata)]],
+        );
+      }
       const upgraded = withHashChain(
         await SqlEventStore.open({ kind: db.kind, pool: db.sql, schema: old }),
       );
@@ -186,16 +194,6 @@ function tamperSuite(database: () => SqlDatabase): void {
       await db.sql.query(`DROP SCHEMA ${s} CASCADE`);
     }
   });
-}
-
-/** A store over a schema still at migration 1 (it only calls `append_events`). */
-async function openVersion1(db: SqlDatabase, schema: string): Promise<SqlEventStore> {
-  // Mark version 2 applied so `open` leaves the schema at version 1, then unmark it.
-  const s = quoteIdent(schema);
-  await db.sql.query(`INSERT INTO ${s}.eventstore_migrations (version, name) VALUES (2, 'held')`);
-  const store = await SqlEventStore.open({ kind: db.kind, pool: db.sql, schema });
-  await db.sql.query(`DELETE FROM ${s}.eventstore_migrations WHERE version = 2`);
-  return store;
 }
 
 describe('ledger verify: stream heads and anchors', () => {
