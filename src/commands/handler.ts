@@ -11,6 +11,12 @@ export interface Decider<Command, Event extends { type: string; data: unknown },
   initialState(): State;
   decide(command: Command, state: State): readonly Event[];
   evolve(state: State, event: Event): State;
+  /**
+   * Optional: `decide` that also answers the state its events fold to (exactly
+   * `events.reduce(evolve, state)`), for deciders that fold as they decide anyway; the handler
+   * then does not fold the same events a second time.
+   */
+  decideAndFold?(command: Command, state: State): { events: readonly Event[]; state: State };
 }
 
 /** Who and what caused a command; copied onto every event it produces. */
@@ -118,7 +124,8 @@ export class CommandHandler<Command, Event extends { type: string; data: unknown
         typeof command === 'function'
           ? (command as (state: State) => Command)(snapshot.state)
           : command;
-      const events = this.decider.decide(resolved, snapshot.state);
+      const decided = this.#decide(resolved, snapshot.state);
+      const events = decided.events;
       if (events.length === 0) {
         return {
           events,
@@ -141,7 +148,7 @@ export class CommandHandler<Command, Event extends { type: string; data: unknown
           })),
           { expectedRevision },
         );
-        const state = events.reduce((s, e) => this.decider.evolve(s, e), snapshot.state);
+        const state = decided.state;
         this.#remember(streamId, { state, revision: result.nextRevision });
         return {
           events,
@@ -160,6 +167,18 @@ export class CommandHandler<Command, Event extends { type: string; data: unknown
     }
     this.#cache.delete(streamId);
     throw new ConcurrencyConflict(streamId, this.#maxAttempts);
+  }
+
+  #decide(command: Command, state: State): { events: readonly Event[]; state: State } {
+    const decider = this.decider;
+    if (decider.decideAndFold) return decider.decideAndFold(command, state);
+    const events = decider.decide(command, state);
+    return {
+      events,
+      get state() {
+        return events.reduce((s, e) => decider.evolve(s, e), state);
+      },
+    };
   }
 
   /** Folds the events after `from` (or the whole stream) onto its state. */

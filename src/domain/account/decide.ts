@@ -3,7 +3,7 @@ import { DomainError } from '../errors.ts';
 import { assertId, isValidClientOrderId } from '../ids.ts';
 import { dec, fmt, parseCashAmount, parseNonNegativeCash } from '../money.ts';
 import { rejectionMessage } from '../rejections.ts';
-import { EventBatch } from './batch.ts';
+import { EventBatch, type Decision } from './batch.ts';
 import type { AccountCommand, ReplaceOrder } from './commands.ts';
 import type { AccountEvent } from './events.ts';
 import {
@@ -40,6 +40,15 @@ import { openOrders, remainingQty, withdrawableCash, type AccountState } from '.
  * {@link DomainError} with a stable code. Returns no events for an idempotent repeat.
  */
 export function decide(command: AccountCommand, state: AccountState): AccountEvent[] {
+  return decideAndFold(command, state).events;
+}
+
+/**
+ * {@link decide}, also answering the state the events fold to (the decider folds them as it
+ * goes, so later steps of a decision see earlier events): `state` is exactly
+ * `events.reduce(evolve, state)`.
+ */
+export function decideAndFold(command: AccountCommand, state: AccountState): Decision {
   if (command.type === 'OpenAccount') return openAccount(command.data, state);
   if (state.status !== 'open') {
     throw new DomainError('account_not_open', 'the account has not been opened');
@@ -47,7 +56,7 @@ export function decide(command: AccountCommand, state: AccountState): AccountEve
   switch (command.type) {
     case 'Deposit': {
       const amount = parseCashAmount(command.data.amount);
-      return [
+      return EventBatch.of(state, [
         {
           type: 'CashDeposited',
           data: {
@@ -58,7 +67,7 @@ export function decide(command: AccountCommand, state: AccountState): AccountEve
             at: command.data.at,
           },
         },
-      ];
+      ]);
     }
     case 'Withdraw': {
       const amount = parseCashAmount(command.data.amount);
@@ -70,7 +79,7 @@ export function decide(command: AccountCommand, state: AccountState): AccountEve
           'amount',
         );
       }
-      return [
+      return EventBatch.of(state, [
         {
           type: 'CashWithdrawn',
           data: {
@@ -80,7 +89,7 @@ export function decide(command: AccountCommand, state: AccountState): AccountEve
             at: command.data.at,
           },
         },
-      ];
+      ]);
     }
     case 'UpdateSettings': {
       const settings = validSettings(mergeSettings(state.settings, command.data.settings));
@@ -92,7 +101,9 @@ export function decide(command: AccountCommand, state: AccountState): AccountEve
           'settings',
         );
       }
-      return [{ type: 'AccountSettingsUpdated', data: { settings, at: command.data.at } }];
+      return EventBatch.of(state, [
+        { type: 'AccountSettingsUpdated', data: { settings, at: command.data.at } },
+      ]);
     }
     case 'PlaceOrder':
       return placeOrder(command.data, state);
@@ -107,7 +118,7 @@ export function decide(command: AccountCommand, state: AccountState): AccountEve
       }
       const batch = new EventBatch(state);
       cancelWithCascade(batch, order.id, 'user', command.data.at);
-      return batch.events;
+      return batch;
     }
     case 'CancelAllOrders': {
       const batch = new EventBatch(state);
@@ -117,7 +128,7 @@ export function decide(command: AccountCommand, state: AccountState): AccountEve
           data: { orderId: order.id, reason: 'cancel_all', at: command.data.at },
         });
       }
-      return batch.events;
+      return batch;
     }
     case 'ReplaceOrder':
       return replaceOrder(command.data, state);
@@ -159,7 +170,7 @@ export function decide(command: AccountCommand, state: AccountState): AccountEve
       });
       if (command.data.fillId !== undefined)
         fillIfPossible(batch, order.id, command.data.fillId, market);
-      return batch.events;
+      return batch;
     }
     case 'FillOrder': {
       const { market, fillId } = command.data;
@@ -176,7 +187,7 @@ export function decide(command: AccountCommand, state: AccountState): AccountEve
       }
       const batch = new EventBatch(state);
       emitFill(batch, order, plan, fillId, market);
-      return batch.events;
+      return batch;
     }
     case 'ExpireOrder': {
       const order = mustFind(state, command.data.orderId);
@@ -190,7 +201,7 @@ export function decide(command: AccountCommand, state: AccountState): AccountEve
       }
       const batch = new EventBatch(state);
       expireWithCascade(batch, order.id, reason, command.data.market.now);
-      return batch.events;
+      return batch;
     }
     case 'UpdateWaterMark': {
       const { market } = command.data;
@@ -211,8 +222,8 @@ export function decide(command: AccountCommand, state: AccountState): AccountEve
       }
       const price = triggerSourcePrice(order, quote, state.settings.stopTriggerSource);
       const next = price === undefined ? undefined : favourableWaterMark(order, price);
-      if (next === undefined) return [];
-      return [
+      if (next === undefined) return EventBatch.of(state, []);
+      return EventBatch.of(state, [
         {
           type: 'OrderWaterMarkUpdated',
           data: {
@@ -223,7 +234,7 @@ export function decide(command: AccountCommand, state: AccountState): AccountEve
             at: market.now,
           },
         },
-      ];
+      ]);
     }
     case 'ResetAccount': {
       const initialCash = parseNonNegativeCash(command.data.initialCash, 'initialCash');
@@ -236,7 +247,7 @@ export function decide(command: AccountCommand, state: AccountState): AccountEve
         });
       }
       batch.emit({ type: 'AccountReset', data: { initialCash, settings, at: command.data.at } });
-      return batch.events;
+      return batch;
     }
   }
 }
@@ -244,7 +255,7 @@ export function decide(command: AccountCommand, state: AccountState): AccountEve
 function openAccount(
   d: Extract<AccountCommand, { type: 'OpenAccount' }>['data'],
   state: AccountState,
-): AccountEvent[] {
+): Decision {
   if (state.status !== 'none') {
     throw new DomainError(
       'account_already_open',
@@ -281,7 +292,7 @@ function openAccount(
       },
     });
   }
-  return events;
+  return EventBatch.of(state, events);
 }
 
 function mustFind(state: AccountState, orderId: string): Order {
@@ -298,7 +309,7 @@ function mustFind(state: AccountState, orderId: string): Order {
  * shares released; if it fails, an `OrderRejected` names the old order in `replaces` and the
  * old order keeps working.
  */
-function replaceOrder(d: ReplaceOrder['data'], state: AccountState): AccountEvent[] {
+function replaceOrder(d: ReplaceOrder['data'], state: AccountState): Decision {
   const { market, changes } = d;
   const old = mustFind(state, d.orderId);
   if (!isOpen(old))
@@ -335,7 +346,7 @@ function replaceOrder(d: ReplaceOrder['data'], state: AccountState): AccountEven
     replacement = buildReplacement(old, d, clientOrderId, state);
   } catch (error) {
     if (!(error instanceof Rejection)) throw error;
-    return [
+    return EventBatch.of(state, [
       {
         type: 'OrderRejected',
         data: {
@@ -349,7 +360,7 @@ function replaceOrder(d: ReplaceOrder['data'], state: AccountState): AccountEven
           at: market.now,
         },
       },
-    ];
+    ]);
   }
   const batch = new EventBatch(state);
   batch.emit({
@@ -368,7 +379,7 @@ function replaceOrder(d: ReplaceOrder['data'], state: AccountState): AccountEven
       cancelWithCascade(batch, after.id, 'ioc_remainder', market.now);
     }
   }
-  return batch.events;
+  return batch;
 }
 
 function buildReplacement(

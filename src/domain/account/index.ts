@@ -8,14 +8,15 @@ export * from './events.ts';
 export * from './order.ts';
 export * from './settings.ts';
 export * from './state.ts';
-export { decide, resolveSettings } from './decide.ts';
+export type { Decision } from './batch.ts';
+export { decide, decideAndFold, resolveSettings } from './decide.ts';
 export { evolve, fold } from './evolve.ts';
 export { evaluateAccount, evaluateOrder, type OrderEvaluation } from './evaluate.ts';
 export { expiryDue, isWorkingNow, planFill, type PlannedFill } from './execution.ts';
 export { applyTrade, type TradeEffect } from './position.ts';
 
 import { accountStream } from '../ids.ts';
-import { decide } from './decide.ts';
+import { decide, decideAndFold } from './decide.ts';
 import { evolve } from './evolve.ts';
 import { initialState } from './state.ts';
 
@@ -23,4 +24,4 @@ import { initialState } from './state.ts';
 export const streamName = accountStream;
 
 /** Emmett-style decider bundle, for a generic load → decide → append command handler. */
-export const accountDecider = { decide, evolve, initialState } as const;
+export const accountDecider = { decide, decideAndFold, evolve, initialState } as const;

@@ -166,6 +166,9 @@ function activateLegs(batch: EventBatch, parentId: string, qty: string, at: stri
 }
 
 function heldLegs(batch: EventBatch, parentId: string): Order[] {
+  // Every leg is listed by its parent (replacements included), so an order that never had
+  // legs needs no scan of the account's orders.
+  if (batch.state.orders[parentId]?.legIds.length === 0) return [];
   return Object.values(batch.state.orders).filter(
     (o) => o.parentId === parentId && o.status === 'held',
   );

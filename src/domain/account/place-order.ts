@@ -6,9 +6,8 @@ import { instrumentKey, instrumentProblem } from '../instrument.ts';
 import type { MarketContext } from '../market.ts';
 import { dec, fmt } from '../money.ts';
 import { rejectionMessage } from '../rejections.ts';
-import { EventBatch } from './batch.ts';
+import { EventBatch, type Decision } from './batch.ts';
 import type { OrderRequest, PlaceOrder } from './commands.ts';
-import type { AccountEvent } from './events.ts';
 import { planFill, trailingStopFor, triggerSourcePrice } from './execution.ts';
 import { cancelWithCascade, fillIfPossible } from './lifecycle.ts';
 import type {
@@ -84,7 +83,7 @@ const LEG_COUNT: Record<OrderClass, number> = { simple: 0, bracket: 2, oco: 1, o
  * marketable in session and the command brought a fill id. IOC remainders are canceled in
  * the same decision; an FOK that cannot fill completely is rejected.
  */
-export function placeOrder(command: PlaceOrder['data'], state: AccountState): AccountEvent[] {
+export function placeOrder(command: PlaceOrder['data'], state: AccountState): Decision {
   const { orderId, request, market } = command;
   assertId(orderId, 'orderId');
   const legIds = command.legOrderIds ?? [];
@@ -98,7 +97,7 @@ export function placeOrder(command: PlaceOrder['data'], state: AccountState): Ac
       'clientOrderId',
     );
   }
-  if (clientOrderId in state.clientOrderIds) return [];
+  if (clientOrderId in state.clientOrderIds) return EventBatch.of(state, []);
   for (const id of [orderId, ...legIds]) {
     if (id in state.orders || id in state.rejections) {
       throw new DomainError('duplicate_order_id', `order id ${id} is already used`, 'orderId');
@@ -145,7 +144,7 @@ export function placeOrder(command: PlaceOrder['data'], state: AccountState): Ac
       batch.emit({ type: 'OrderPlaced', data: { order: leg, at: market.now } });
   } catch (error) {
     if (!(error instanceof Rejection)) throw error;
-    return [
+    return EventBatch.of(state, [
       {
         type: 'OrderRejected',
         data: {
@@ -159,7 +158,7 @@ export function placeOrder(command: PlaceOrder['data'], state: AccountState): Ac
           at: market.now,
         },
       },
-    ];
+    ]);
   }
 
   const placed = batch.state.orders[orderId];
@@ -170,7 +169,7 @@ export function placeOrder(command: PlaceOrder['data'], state: AccountState): Ac
       cancelWithCascade(batch, orderId, 'ioc_remainder', market.now);
     }
   }
-  return batch.events;
+  return batch;
 }
 
 /** Orders that may execute in the decision that places them: market and limit, not stops. */

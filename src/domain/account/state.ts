@@ -112,16 +112,24 @@ function isExitLeg(order: Order): boolean {
   return order.legRole === 'take_profit' || order.legRole === 'stop_loss';
 }
 
+/** Whether an order holds buying power back (see {@link orderReservation}). */
+function reserves(order: Order): boolean {
+  return (
+    isOpen(order) &&
+    order.status !== 'held' &&
+    order.side === 'buy' &&
+    !isExitLeg(order) &&
+    order.reservePrice !== null
+  );
+}
+
 /**
  * Buying power an open order holds back: remaining × reserve price × multiplier plus the
  * commission still to be charged. Only live buy orders that add exposure reserve; sells and
  * held legs do not.
  */
 export function orderReservation(order: Order, settings: AccountSettings): Dec {
-  if (!isOpen(order) || order.status === 'held' || order.side !== 'buy' || isExitLeg(order)) {
-    return new Dec(0);
-  }
-  if (order.reservePrice === null) return new Dec(0);
+  if (!reserves(order) || order.reservePrice === null) return new Dec(0);
   const remaining = remainingQty(order);
   const commission = cumulativeCommission(settings.fillModel.commission, dec(order.qty)).minus(
     cumulativeCommission(settings.fillModel.commission, dec(order.filledQty)),
@@ -134,9 +142,12 @@ export function orderReservation(order: Order, settings: AccountSettings): Dec {
 
 /** Total buying power reserved by open orders (optionally ignoring one, e.g. the order being replaced). */
 export function reservedBuyingPower(state: AccountState, excludeOrderId?: string): Dec {
-  return openOrders(state)
-    .filter((o) => o.id !== excludeOrderId)
-    .reduce((sum, o) => sum.plus(orderReservation(o, state.settings)), new Dec(0));
+  let sum = new Dec(0);
+  for (const o of Object.values(state.orders)) {
+    if (o.id === excludeOrderId || !reserves(o)) continue;
+    sum = sum.plus(orderReservation(o, state.settings));
+  }
+  return sum;
 }
 
 /** Σ |cost basis| over all positions: gross exposure valued at cost. */
@@ -190,8 +201,8 @@ export function availableToSell(state: AccountState, symbol: string, excludeOrde
   // An order being replaced frees its whole OCO group: its replacement rejoins that group.
   const excluded = excludeOrderId === undefined ? undefined : state.orders[excludeOrderId];
   const excludedKey = excluded === undefined ? undefined : (excluded.ocoGroupId ?? excluded.id);
-  for (const o of openOrders(state)) {
-    if (o.symbol !== symbol || o.side !== 'sell' || o.status === 'held') continue;
+  for (const o of Object.values(state.orders)) {
+    if (o.symbol !== symbol || o.side !== 'sell' || o.status === 'held' || !isOpen(o)) continue;
     if ((o.ocoGroupId ?? o.id) === excludedKey) continue;
     const key = o.ocoGroupId ?? o.id;
     const rem = remainingQty(o);
