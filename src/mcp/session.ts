@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { HealthCheck } from '../api/health.ts';
 import type { Principal } from '../commands/policy.ts';
+import type { AccountEvents } from '../commands/account-events.ts';
 import type { TradingCallContext, TradingCommands } from '../commands/trading.ts';
 import type { EventStore } from '../eventstore/port.ts';
 import type { MarketData } from '../market/port.ts';
@@ -30,8 +31,10 @@ export interface McpDeps {
   readonly trading: TradingCommands;
   readonly market: MarketData;
   readonly projections: ReadModelProgress;
-  /** `explain_fill` reads the order's events; sessions start reading at its head. */
-  readonly events: Pick<EventStore, 'readStream' | 'headPosition'>;
+  /** The account streams as their owners may read them (`explain_fill`). */
+  readonly accountEvents: Pick<AccountEvents, 'read'>;
+  /** Sessions start reading at the store's head (everything stored before is visible). */
+  readonly eventStore: Pick<EventStore, 'headPosition'>;
   /** The same checks `/api/v1/health` runs. */
   readonly healthChecks?: readonly HealthCheck[];
   readonly version: string;
@@ -99,7 +102,7 @@ export class ToolSession {
     readonly identity: McpIdentity,
   ) {
     this.#deps = deps;
-    this.#start = deps.events.headPosition().then(
+    this.#start = deps.eventStore.headPosition().then(
       (head) => {
         this.#floor = Math.max(this.#floor, head);
       },

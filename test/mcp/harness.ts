@@ -3,6 +3,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { pino } from 'pino';
+import { AccountEvents } from '../../src/commands/account-events.ts';
 import { AccountService } from '../../src/commands/accounts.ts';
 import { AuditTrail } from '../../src/commands/audit-trail.ts';
 import type { Principal } from '../../src/commands/policy.ts';
@@ -68,7 +69,8 @@ export async function startVenue(start: Date = MONDAY_10): Promise<Venue> {
     trading,
     market,
     projections: runner,
-    events: store,
+    accountEvents: new AccountEvents({ accounts: service, store }),
+    eventStore: store,
     version: 'test',
     logger: pino({ level: 'silent' }),
     healthChecks: [{ name: 'eventstore', check: () => store.ping() }],

@@ -6,6 +6,7 @@
 import type { CommandModule } from '../deps.ts';
 import * as accounts from './accounts.ts';
 import * as ledger from './ledger.ts';
+import * as mcp from './mcp.ts';
 import * as orders from './orders.ts';
 import * as projections from './projections.ts';
 import * as serve from './serve.ts';
@@ -13,6 +14,7 @@ import * as users from './users.ts';
 
 export const commandModules: readonly CommandModule[] = [
   serve,
+  mcp,
   projections,
   users,
   ledger,

@@ -15,7 +15,8 @@ import {
   type AccountState,
   type FillExplanation,
 } from '../../domain/account/index.ts';
-import { accountStream } from '../../domain/ids.ts';
+import { MAX_EVENTS_PAGE } from '../../commands/account-events.ts';
+import type { RecordedEvent } from '../../eventstore/port.ts';
 import { dec, fmt } from '../../domain/money.ts';
 import type { OrderView } from '../../projections/trading-views.ts';
 import {
@@ -507,7 +508,15 @@ export function registerOrderManagementTools(
       const accountId = await session.accountId(args.account_id);
       // Authorizes the read: the order must be visible to the caller.
       const view = await findOrder(session, accountId, args);
-      const recorded = await session.deps.events.readStream(accountStream(accountId));
+      const recorded: RecordedEvent[] = [];
+      for (let from: number | null = 0; from !== null;) {
+        const page = await session.deps.accountEvents.read(session.principal, accountId, {
+          fromRevision: from,
+          limit: MAX_EVENTS_PAGE,
+        });
+        recorded.push(...page.items);
+        from = page.nextRevision;
+      }
       let state = initialState();
       const events: z.output<typeof explainOutput.events> = [];
       const fills: FillExplainedOut[] = [];

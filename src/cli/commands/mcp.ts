@@ -1,0 +1,97 @@
+import type { Command } from 'commander';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { waitForSignal } from '../../api/server.ts';
+import { compose, type Parts } from '../../app/compose.ts';
+import { createLogger } from '../../app/logger.ts';
+import { lockDataDir } from '../../mcp/data-dir-lock.ts';
+import { apiKeyIdentity, localIdentity } from '../../mcp/local.ts';
+import { CallTracker, createMcpServer, type McpDeps } from '../../mcp/server.ts';
+import type { CliDeps } from '../deps.ts';
+
+/** The MCP server's dependencies from the composed parts. */
+function mcpDeps(parts: Parts, version: string): McpDeps {
+  return {
+    trading: parts.trading,
+    market: parts.market,
+    projections: parts.projections,
+    accountEvents: parts.accountEvents,
+    eventStore: parts.eventStore,
+    version,
+    clock: parts.config.marketClock,
+    healthChecks: [
+      { name: 'eventstore', check: () => parts.eventStore.ping() },
+      {
+        name: 'market',
+        check: () =>
+          parts.market.latestQuote('SPY') === undefined
+            ? Promise.reject(new Error('no quote for SPY'))
+            : Promise.resolve(),
+      },
+    ],
+  };
+}
+
+/**
+ * `paper-trading mcp`: the MCP server over stdio, for an MCP client that starts it as a
+ * subprocess. It runs the whole venue in process (event store, projections, execution engine,
+ * simulated market), acting as the local trader and its default account — or, with
+ * `PAPER_TRADING_API_KEY`, as that key's owner. Stdout carries the protocol, so logs go to
+ * stderr. It stops when the client closes stdin or on SIGINT/SIGTERM. With embedded PGlite it
+ * locks `DATA_DIR`, and refuses to start while another process has it open.
+ */
+export function register(program: Command, deps: CliDeps): void {
+  program
+    .command('mcp')
+    .description(
+      'run the MCP server over stdio for an AI agent (the local trader, or PAPER_TRADING_API_KEY)',
+    )
+    .action(async () => {
+      const config = deps.config();
+      const logger = createLogger(config);
+      const release =
+        config.databaseUrl === undefined ? lockDataDir(config.dataDir, 'mcp') : () => undefined;
+      try {
+        const composition = await compose(config, { role: 'all', version: deps.version, logger });
+        try {
+          const { parts } = composition;
+          const apiKey = deps.env.PAPER_TRADING_API_KEY?.trim();
+          const identity =
+            apiKey === undefined || apiKey === ''
+              ? await localIdentity({ users: parts.security.users, accounts: parts.accounts })
+              : await apiKeyIdentity({ users: parts.security.users }, apiKey);
+          const calls = new CallTracker();
+          const server = createMcpServer(
+            { ...mcpDeps(parts, deps.version), logger, calls },
+            identity,
+          );
+          const transport = new StdioServerTransport(process.stdin, process.stdout);
+          const ended = new Promise<string>((resolve) => {
+            process.stdin.once('end', () => {
+              resolve('stdin closed');
+            });
+            process.stdin.once('close', () => {
+              resolve('stdin closed');
+            });
+          });
+          await server.connect(transport);
+          logger.info(
+            {
+              user: identity.principal.userId,
+              account: identity.defaultAccountId,
+              version: deps.version,
+            },
+            'MCP server on stdio',
+          );
+          const reason = await Promise.race([ended, waitForSignal()]);
+          logger.info({ reason, inFlight: calls.active }, 'MCP server stopping');
+          // The client sends SIGTERM 2 s after closing stdin: let calls in flight answer first.
+          await calls.idle(1500);
+          await server.close();
+        } finally {
+          await composition.close();
+        }
+      } finally {
+        release();
+      }
+    });
+}
