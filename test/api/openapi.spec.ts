@@ -1,5 +1,6 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { expect } from 'chai';
+import { documentedOperations } from '../../src/api/openapi.ts';
 import { startApiServer, type ApiServer } from '../support/api.ts';
 import { mountedRoutes } from '../support/api-routes.ts';
 
@@ -74,6 +75,31 @@ describe('OpenAPI document and Swagger UI', function () {
       }
     }
     expect(missing, 'mounted routes missing from the OpenAPI document').to.deep.equal([]);
+  });
+
+  it('has examples that match their own schemas', () => {
+    const wrong: string[] = [];
+    for (const op of documentedOperations()) {
+      for (const [status, response] of Object.entries(op.responses)) {
+        if (response.schema === undefined || response.example === undefined) continue;
+        const parsed = response.schema.safeParse(response.example);
+        if (!parsed.success) {
+          wrong.push(`${op.method} ${op.path} ${status}: ${JSON.stringify(parsed.error.issues)}`);
+        }
+      }
+      const body = op.request?.body;
+      const examples = [
+        ...(body?.example === undefined ? [] : [body.example]),
+        ...Object.values(body?.examples ?? {}).map((e) => e.value),
+      ];
+      for (const example of examples) {
+        const parsed = body?.schema.safeParse(example);
+        if (parsed && !parsed.success) {
+          wrong.push(`${op.method} ${op.path} body: ${JSON.stringify(parsed.error.issues)}`);
+        }
+      }
+    }
+    expect(wrong).to.deep.equal([]);
   });
 
   it('documents the bearer scheme and requires it on authenticated operations', () => {
