@@ -18,7 +18,7 @@ import {
   type Subscription,
 } from './port.ts';
 import { CatchUpSubscription, Notifier } from './subscription.ts';
-import { checkMaxCount, findIdempotentAppend, sliceStream } from './reading.ts';
+import { checkMaxCount, idempotentResult, sliceStream } from './reading.ts';
 
 /**
  * In-process event store for unit tests and backtests. Appends are synchronous once
@@ -28,6 +28,8 @@ export class MemoryEventStore implements EventStore {
   readonly kind = 'memory' as const;
   readonly #all: RecordedEvent[] = [];
   readonly #streams = new Map<string, RecordedEvent[]>();
+  /** Per stream, its events by id: an idempotency check without a scan of the stream. */
+  readonly #ids = new Map<string, Map<string, RecordedEvent>>();
   readonly #notifier = new Notifier();
   #closed = false;
 
@@ -45,7 +47,13 @@ export class MemoryEventStore implements EventStore {
     assertValidExpectedRevision(expected);
     const prepared = prepareEvents(streamId, events, randomUUID);
     const stream = this.#streams.get(streamId) ?? [];
-    const replay = findIdempotentAppend(stream, prepared);
+    const ids = this.#ids.get(streamId) ?? new Map<string, RecordedEvent>();
+    const found: RecordedEvent[] = [];
+    for (const event of prepared) {
+      const stored = ids.get(event.id);
+      if (stored) found.push(stored);
+    }
+    const replay = idempotentResult(found, prepared.length);
     if (replay) return replay;
     const current = stream.length - 1;
     if (!expectationHolds(expected, current)) {
@@ -65,9 +73,11 @@ export class MemoryEventStore implements EventStore {
         recordedAt,
       };
       stream.push(recorded);
+      ids.set(recorded.id, recorded);
       this.#all.push(recorded);
     }
     this.#streams.set(streamId, stream);
+    this.#ids.set(streamId, ids);
     this.#notifier.notify();
     return { nextRevision: stream.length - 1, position: this.#all.length };
   }
