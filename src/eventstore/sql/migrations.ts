@@ -189,6 +189,109 @@ END
 $$;
 `,
   },
+  {
+    version: 3,
+    name: 'group commit',
+    // Several appends in one transaction (ADR 0004). The append logic moves to
+    // `append_stream`, which takes the offset of its first event within the transaction's
+    // position range; `append_events` (one append, offset 0) and `append_events_batch` (many
+    // appends, one transaction) both call it, so the rules exist once.
+    sql: `
+CREATE FUNCTION {schema}.append_stream(
+  p_stream text, p_expected bigint, p_ids uuid[], p_types text[], p_data json[], p_meta json[],
+  p_check_first boolean, p_offset int
+) RETURNS TABLE (outcome text, next_revision bigint, last_position bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+  n        int := cardinality(p_ids);
+  v_head   text := p_meta[cardinality(p_meta)] ->> 'hash';
+  v_found  int;
+  v_rev    bigint;
+  v_pos    bigint;
+  v_tx     bigint;
+BEGIN
+  IF p_check_first THEN
+    SELECT count(*), max(e.revision), max(e.position) INTO v_found, v_rev, v_pos
+      FROM {schema}.events e WHERE e.stream_id = p_stream AND e.event_id = ANY (p_ids);
+    IF v_found = n THEN
+      RETURN QUERY SELECT 'idempotent'::text, v_rev, v_pos; RETURN;
+    ELSIF v_found > 0 THEN
+      RETURN QUERY SELECT 'partial_duplicate'::text, v_found::bigint, NULL::bigint; RETURN;
+    END IF;
+  END IF;
+
+  IF p_expected = -2 THEN
+    INSERT INTO {schema}.streams AS s (stream_id, revision, head_hash) VALUES (p_stream, n - 1, v_head)
+      ON CONFLICT (stream_id) DO UPDATE SET revision = s.revision + n, head_hash = v_head
+      RETURNING s.revision INTO v_rev;
+  ELSIF p_expected = -1 THEN
+    INSERT INTO {schema}.streams (stream_id, revision, head_hash) VALUES (p_stream, n - 1, v_head)
+      ON CONFLICT (stream_id) DO NOTHING
+      RETURNING revision INTO v_rev;
+  ELSIF p_expected = -3 THEN
+    UPDATE {schema}.streams SET revision = revision + n, head_hash = v_head
+      WHERE stream_id = p_stream
+      RETURNING revision INTO v_rev;
+  ELSE
+    UPDATE {schema}.streams SET revision = revision + n, head_hash = v_head
+      WHERE stream_id = p_stream AND revision = p_expected
+      RETURNING revision INTO v_rev;
+  END IF;
+
+  IF v_rev IS NULL THEN
+    -- A concurrent retry of this very batch may have committed while we waited on the stream row.
+    SELECT count(*), max(e.revision), max(e.position) INTO v_found, v_rev, v_pos
+      FROM {schema}.events e WHERE e.stream_id = p_stream AND e.event_id = ANY (p_ids);
+    IF v_found = n THEN
+      RETURN QUERY SELECT 'idempotent'::text, v_rev, v_pos; RETURN;
+    ELSIF v_found > 0 THEN
+      RETURN QUERY SELECT 'partial_duplicate'::text, v_found::bigint, NULL::bigint; RETURN;
+    END IF;
+    SELECT s.revision INTO v_rev FROM {schema}.streams s WHERE s.stream_id = p_stream;
+    RETURN QUERY SELECT 'wrong_expected_version'::text, coalesce(v_rev, -1), NULL::bigint; RETURN;
+  END IF;
+
+  v_tx := pg_current_xact_id()::text::bigint;
+  INSERT INTO {schema}.events (position, stream_id, revision, event_id, type, data, metadata)
+    SELECT v_tx * 65536 + p_offset + t.i - 1, p_stream, v_rev - n + t.i, t.id, t.type, t.data, t.meta
+      FROM unnest(p_ids, p_types, p_data, p_meta) WITH ORDINALITY AS t(id, type, data, meta, i);
+  RETURN QUERY SELECT 'ok'::text, v_rev, v_tx * 65536 + p_offset + n - 1;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION {schema}.append_events(
+  p_stream text, p_expected bigint, p_ids uuid[], p_types text[], p_data json[], p_meta json[],
+  p_check_first boolean
+) RETURNS TABLE (outcome text, next_revision bigint, last_position bigint)
+LANGUAGE sql AS $$
+  SELECT * FROM {schema}.append_stream(p_stream, p_expected, p_ids, p_types, p_data, p_meta, p_check_first, 0)
+$$;
+
+-- Appends to several streams in one transaction: entry k covers events
+-- p_counts[1] + … + p_counts[k-1] + 1 … + p_counts[k] of the event arrays, and its events take
+-- positions after those of the entries before it. Each entry answers as append_events would;
+-- an entry refused (wrong expected version, duplicate) does not undo the others. The caller
+-- orders the entries by stream so two batches lock stream rows in the same order.
+CREATE FUNCTION {schema}.append_events_batch(
+  p_streams text[], p_expected bigint[], p_counts int[], p_ids uuid[], p_types text[],
+  p_data json[], p_meta json[]
+) RETURNS TABLE (outcome text, next_revision bigint, last_position bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_from int := 1;
+  v_to   int;
+BEGIN
+  FOR k IN 1 .. cardinality(p_streams) LOOP
+    v_to := v_from + p_counts[k] - 1;
+    RETURN QUERY SELECT * FROM {schema}.append_stream(
+      p_streams[k], p_expected[k], p_ids[v_from:v_to], p_types[v_from:v_to],
+      p_data[v_from:v_to], p_meta[v_from:v_to], false, v_from - 1);
+    v_from := v_to + 1;
+  END LOOP;
+END
+$$;
+`,
+  },
 ];
 
 export function quoteIdent(name: string): string {

@@ -15,6 +15,8 @@ export interface SqlExecutor {
 }
 
 export interface SqlPool extends SqlExecutor {
+  /** Connections the pool opens at most, when known. */
+  readonly size?: number;
   /** Runs `fn` in one transaction on one connection; commits on success, rolls back on throw. */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
 }
@@ -42,6 +44,10 @@ export class PgSqlPool implements SqlPool {
 
   constructor(readonly pool: pg.Pool) {
     this.#executor = new PgExecutor(pool);
+  }
+
+  get size(): number {
+    return this.pool.options.max;
   }
 
   query<R>(sql: string, params?: readonly unknown[], name?: string): Promise<SqlResult<R>> {

@@ -12,6 +12,7 @@ import {
   type EventMetadata,
   type EventStore,
   type ExpectedRevision,
+  type PreparedEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
@@ -43,9 +44,26 @@ interface AppendRow {
 const COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata, recorded_at';
 const UNIQUE_VIOLATION = '23505';
 
+/** An append waiting for its turn to be written, alone or in a group commit. */
+interface PendingAppend {
+  readonly streamId: string;
+  readonly expected: ExpectedRevision;
+  readonly prepared: readonly PreparedEvent[];
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Events one group commit may hold: well inside the 65,536 positions of one transaction. */
+const MAX_GROUP_EVENTS = 10_000;
+
 export interface SqlEventStoreOptions {
   readonly kind: 'postgres' | 'pglite';
   readonly pool: SqlPool;
+  /**
+   * Append calls in flight at once (default: the pool's size, 1 for PGlite). Appends that
+   * arrive while all are busy wait and then go together, as one group commit.
+   */
+  readonly maxConcurrentAppends?: number;
   /** Schema holding the event tables (tests isolate themselves with their own). */
   readonly schema?: string;
   /** Longest a subscriber waits before re-reading when no in-process append woke it. */
@@ -62,6 +80,9 @@ export class SqlEventStore implements EventStore {
   readonly #s: string;
   readonly #notifier = new Notifier();
   readonly #pollMs: number;
+  readonly #maxConcurrent: number;
+  readonly #waiting: PendingAppend[] = [];
+  #running = 0;
   #closed = false;
 
   private constructor(options: SqlEventStoreOptions) {
@@ -69,6 +90,10 @@ export class SqlEventStore implements EventStore {
     this.#pool = options.pool;
     this.#s = quoteIdent(options.schema ?? 'eventstore');
     this.#pollMs = options.pollMs ?? 50;
+    this.#maxConcurrent = Math.max(
+      1,
+      options.maxConcurrentAppends ?? (options.kind === 'pglite' ? 1 : (options.pool.size ?? 10)),
+    );
   }
 
   /** Connects, applies pending migrations and returns a ready store. */
@@ -86,6 +111,64 @@ export class SqlEventStore implements EventStore {
     const expected = options.expectedRevision ?? 'any';
     assertValidExpectedRevision(expected);
     const prepared = prepareEvents(streamId, events, randomUUID);
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.#waiting.push({ streamId, expected, prepared, resolve, reject });
+      this.#dispatch();
+    });
+  }
+
+  /**
+   * Group commit: while fewer than `maxConcurrentAppends` append calls are in flight, the next
+   * call takes every append waiting (up to MAX_GROUP_EVENTS events) into one transaction. Under
+   * light load each append goes alone, as soon as it arrives; under load the appends that would
+   * have queued for a connection share one round trip and one commit instead.
+   */
+  #dispatch(): void {
+    while (this.#running < this.#maxConcurrent && this.#waiting.length > 0) {
+      let events = 0;
+      let take = 0;
+      for (const pending of this.#waiting) {
+        if (take > 0 && events + pending.prepared.length > MAX_GROUP_EVENTS) break;
+        events += pending.prepared.length;
+        take++;
+      }
+      const group = this.#waiting.splice(0, take);
+      this.#running++;
+      void this.#write(group).finally(() => {
+        this.#running--;
+        this.#dispatch();
+      });
+    }
+  }
+
+  async #write(group: PendingAppend[]): Promise<void> {
+    const [only] = group;
+    if (only !== undefined && group.length === 1) {
+      await this.#writeOne(only);
+      return;
+    }
+    let rows: AppendRow[];
+    // One lock order for every group (streams sorted; a stable sort keeps two appends to the
+    // same stream in arrival order), so two groups never deadlock on each other's stream rows.
+    const ordered = [...group].sort((a, b) =>
+      a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0,
+    );
+    try {
+      rows = await this.#callAppendBatch(ordered);
+    } catch {
+      // Whatever failed the group (typically a retried batch meeting its stored copy on the
+      // unique event id) undid all of it: each append goes again alone, answering for itself.
+      for (const pending of ordered) await this.#writeOne(pending);
+      return;
+    }
+    if (rows.some((row) => row.outcome === 'ok')) this.#notifier.notify();
+    ordered.forEach((pending, i) => {
+      settleAppend(pending, rows[i]);
+    });
+  }
+
+  async #writeOne(pending: PendingAppend): Promise<void> {
+    const { streamId, expected, prepared } = pending;
     const params = [
       streamId,
       encodeExpected(expected),
@@ -96,27 +179,41 @@ export class SqlEventStore implements EventStore {
     ];
     let row: AppendRow | undefined;
     try {
-      row = await this.#callAppend([...params, false]);
-    } catch (error) {
-      // A batch already stored (a retry, or a concurrent copy) hits the unique event id;
-      // asked again with the check first, the function answers idempotently.
-      if (!isUniqueViolation(error)) throw error;
-      row = await this.#callAppend([...params, true]);
-    }
-    if (!row) throw new Error('append_events returned no row');
-    switch (row.outcome) {
-      case 'ok':
-        this.#notifier.notify();
-        return { nextRevision: Number(row.next_revision), position: Number(row.last_position) };
-      case 'idempotent':
-        return { nextRevision: Number(row.next_revision), position: Number(row.last_position) };
-      case 'partial_duplicate':
-        throw partialDuplicate(Number(row.next_revision), prepared.length);
-      case 'wrong_expected_version': {
-        const actual = Number(row.next_revision);
-        throw new WrongExpectedVersion(streamId, expected, actual < 0 ? 'no_stream' : actual);
+      try {
+        row = await this.#callAppend([...params, false]);
+      } catch (error) {
+        // A batch already stored (a retry, or a concurrent copy) hits the unique event id;
+        // asked again with the check first, the function answers idempotently.
+        if (!isUniqueViolation(error)) throw error;
+        row = await this.#callAppend([...params, true]);
       }
+    } catch (error) {
+      pending.reject(error);
+      return;
     }
+    if (row?.outcome === 'ok') this.#notifier.notify();
+    settleAppend(pending, row);
+  }
+
+  async #callAppendBatch(group: readonly PendingAppend[]): Promise<AppendRow[]> {
+    const events = group.flatMap((p) => p.prepared);
+    const result = await this.#pool.query<AppendRow>(
+      `SELECT * FROM ${this.#s}.append_events_batch($1::text[], $2::bigint[], $3::int[], $4::uuid[], $5::text[], $6::json[], $7::json[])`,
+      [
+        group.map((p) => p.streamId),
+        group.map((p) => encodeExpected(p.expected)),
+        group.map((p) => p.prepared.length),
+        events.map((e) => e.id),
+        events.map((e) => e.type),
+        events.map((e) => e.dataJson),
+        events.map((e) => e.metadataJson),
+      ],
+      this.kind === 'postgres' ? `append_events_batch:${this.#s}` : undefined,
+    );
+    if (result.rows.length !== group.length) {
+      throw new Error(`append_events_batch answered ${result.rows.length} of ${group.length}`);
+    }
+    return result.rows;
   }
 
   async #callAppend(params: unknown[]): Promise<AppendRow | undefined> {
@@ -231,6 +328,34 @@ export class SqlEventStore implements EventStore {
 
   #assertOpen(): void {
     if (this.#closed) throw new EventStoreError('closed', 'The event store is closed');
+  }
+}
+
+/** Answers an append from its row of `append_events` / `append_events_batch`. */
+function settleAppend(pending: PendingAppend, row: AppendRow | undefined): void {
+  const { streamId, expected, prepared } = pending;
+  if (!row) {
+    pending.reject(new Error('append_events returned no row'));
+    return;
+  }
+  switch (row.outcome) {
+    case 'ok':
+    case 'idempotent':
+      pending.resolve({
+        nextRevision: Number(row.next_revision),
+        position: Number(row.last_position),
+      });
+      return;
+    case 'partial_duplicate':
+      pending.reject(partialDuplicate(Number(row.next_revision), prepared.length));
+      return;
+    case 'wrong_expected_version': {
+      const actual = Number(row.next_revision);
+      pending.reject(
+        new WrongExpectedVersion(streamId, expected, actual < 0 ? 'no_stream' : actual),
+      );
+      return;
+    }
   }
 }
 
