@@ -48,20 +48,41 @@ export interface RunnerOptions {
   readonly pollMs?: number;
 }
 
-interface Running {
-  subscription: Subscription;
+/** One subscription feeding one or more projections, one transaction per batch. */
+interface Loop<DB> {
+  members: Projection<DB>[];
+  readonly subscription: Subscription;
   done: Promise<void>;
+  stopped: boolean;
+}
+
+/** Read through a call: `stop()` may set it while the loop awaits. */
+function stopped(loop: { readonly stopped: boolean }): boolean {
+  return loop.stopped;
+}
+
+/** A batch failed inside one projection's `apply` (the others of the batch are unaffected). */
+class MemberFailed<DB> extends Error {
+  constructor(
+    readonly projection: Projection<DB>,
+    override readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
 }
 
 /**
- * Runs projections over a checkpointed `$all` subscription, one loop per projection, and
- * lets readers wait until a given position is applied (read-your-writes).
+ * Runs projections over a checkpointed `$all` subscription and lets readers wait until a
+ * given position is applied (read-your-writes). Projections started together share one
+ * subscription and one transaction per batch (each keeps its own checkpoint row, so each is
+ * still rebuilt alone); a projection whose `apply` fails leaves the group and retries on a
+ * loop of its own, so one broken read model never holds the others back.
  */
 export class ProjectionRunner<DB> {
   readonly #checkpoints = new Map<string, number>();
   readonly #failures = new Map<string, number>();
   readonly #errors = new Map<string, string>();
-  readonly #running = new Map<string, Running>();
+  readonly #running = new Map<string, Loop<DB>>();
   /** Wakes `waitForPosition` callers whenever a batch is applied. */
   readonly #applied = new Notifier();
   readonly #batchSize: number;
@@ -111,20 +132,31 @@ export class ProjectionRunner<DB> {
     }
   }
 
-  /** Starts every projection loop (or the named ones). */
+  /** Starts every projection loop (or the named ones): the ones not running share one loop. */
   async start(names?: readonly string[]): Promise<void> {
     await this.prepare();
-    for (const p of this.#select(names)) this.#startLoop(p);
+    const idle = this.#select(names).filter((p) => !this.#running.has(p.name));
+    if (idle.length > 0) this.#startLoop(idle);
   }
 
+  /** Stops the named projections (default all); others sharing their loop keep running. */
   async stop(names?: readonly string[]): Promise<void> {
-    const stopping = this.#select(names).flatMap((p) => {
-      const running = this.#running.get(p.name);
-      if (!running) return [];
-      this.#running.delete(p.name);
-      return [running.subscription.close().then(() => running.done)];
-    });
-    await Promise.all(stopping);
+    const stopping = new Set(this.#select(names).map((p) => p.name));
+    const loops = new Set<Loop<DB>>();
+    for (const name of stopping) {
+      const loop = this.#running.get(name);
+      if (loop) loops.add(loop);
+    }
+    const keep: Projection<DB>[] = [];
+    for (const loop of loops) {
+      loop.stopped = true;
+      for (const m of loop.members) {
+        this.#running.delete(m.name);
+        if (!stopping.has(m.name)) keep.push(m);
+      }
+    }
+    await Promise.all([...loops].map((l) => l.subscription.close().then(() => l.done)));
+    if (keep.length > 0) this.#startLoop(keep);
   }
 
   /**
@@ -140,25 +172,34 @@ export class ProjectionRunner<DB> {
       await this.#saveCheckpoint(trx, name, 0);
     });
     this.#checkpoints.set(name, 0);
-    if (wasRunning) this.#startLoop(projection);
+    if (wasRunning) this.#startLoop([projection]);
     else await this.catchUp([name]);
   }
 
   /** Applies everything up to the current head without staying subscribed (CLI, tests). */
   async catchUp(names?: readonly string[]): Promise<void> {
     const head = await this.store.headPosition();
-    for (const p of this.#select(names)) {
-      if (this.#running.has(p.name)) continue;
-      let checkpoint = this.#checkpoints.get(p.name) ?? (await this.#loadCheckpoint(p.name));
-      while (checkpoint < head) {
-        const batch = await this.store.readAll({
-          fromPosition: checkpoint + 1,
-          maxCount: this.#batchSize,
-        });
-        if (batch.length === 0) break;
-        await this.#applyBatch(p, batch);
-        checkpoint = this.#checkpoints.get(p.name) ?? checkpoint;
+    const members = this.#select(names).filter((p) => !this.#running.has(p.name));
+    for (const p of members) {
+      if (!this.#checkpoints.has(p.name)) {
+        this.#checkpoints.set(p.name, await this.#loadCheckpoint(p.name));
       }
+    }
+    const lowest = (): number =>
+      Math.min(...members.map((p) => this.#checkpoints.get(p.name) ?? 0));
+    let checkpoint = members.length === 0 ? head : lowest();
+    while (checkpoint < head) {
+      const batch = await this.store.readAll({
+        fromPosition: checkpoint + 1,
+        maxCount: this.#batchSize,
+      });
+      if (batch.length === 0) break;
+      try {
+        await this.#applyBatch(members, batch);
+      } catch (error) {
+        throw error instanceof MemberFailed ? error.cause : error;
+      }
+      checkpoint = lowest();
     }
   }
 
@@ -231,76 +272,134 @@ export class ProjectionRunner<DB> {
     );
   }
 
-  #startLoop(p: Projection<DB>): void {
-    if (this.#running.has(p.name)) return;
+  #startLoop(members: readonly Projection<DB>[]): void {
+    const from = Math.min(...members.map((m) => this.#checkpoints.get(m.name) ?? 0));
     const subscription = this.store.subscribeToAll({
-      fromPosition: this.#checkpoints.get(p.name) ?? 0,
+      fromPosition: from,
       batchSize: this.#batchSize,
     });
-    const done = (async () => {
+    const loop: Loop<DB> = {
+      members: [...members],
+      subscription,
+      done: Promise.resolve(),
+      stopped: false,
+    };
+    for (const m of members) this.#running.set(m.name, loop);
+    loop.done = (async () => {
       for (;;) {
         const batch = await subscription.nextBatch();
-        if (batch.length === 0) return;
+        if (batch.length === 0 || stopped(loop)) return;
         for (;;) {
+          if (stopped(loop)) return;
+          let leaving: Projection<DB>[] = [];
           try {
-            if ((await this.#applyBatch(p, batch)) === 'rewound') {
-              // Rebuilt elsewhere: follow the stored checkpoint from where it now is.
-              this.#running.delete(p.name);
+            leaving = (await this.#applyBatch(loop.members, batch)).rewound;
+          } catch (error) {
+            const failed =
+              error instanceof MemberFailed ? (error.projection as Projection<DB>) : undefined;
+            const cause = error instanceof MemberFailed ? error.cause : error;
+            for (const m of failed ? [failed] : loop.members) this.#recordFailure(m.name, cause);
+            if (failed && loop.members.length > 1) {
+              // The others retry the batch now; the failing one retries on a loop of its own.
+              leaving = [failed];
+            } else {
+              await new Promise((r) => setTimeout(r, this.#retryDelayMs));
+              continue;
+            }
+          }
+          if (leaving.length > 0) {
+            // Rebuilt elsewhere (or failing): follow the stored checkpoint on a loop of its own.
+            loop.members = loop.members.filter((m) => !leaving.includes(m));
+            for (const m of leaving) {
+              this.#running.delete(m.name);
+              if (!stopped(loop)) this.#startLoop([m]);
+            }
+            if (loop.members.length === 0) {
+              loop.stopped = true;
               await subscription.close();
-              this.#startLoop(p);
               return;
             }
-            break;
-          } catch (error) {
-            this.#failures.set(p.name, (this.#failures.get(p.name) ?? 0) + 1);
-            this.#errors.set(p.name, error instanceof Error ? error.message : String(error));
-            if (this.#running.get(p.name)?.subscription !== subscription) return;
-            await new Promise((r) => setTimeout(r, this.#retryDelayMs));
+            continue;
           }
+          break;
         }
       }
     })();
-    this.#running.set(p.name, { subscription, done });
+  }
+
+  #recordFailure(name: string, error: unknown): void {
+    this.#failures.set(name, (this.#failures.get(name) ?? 0) + 1);
+    this.#errors.set(name, error instanceof Error ? error.message : String(error));
   }
 
   /**
-   * Applies one batch that follows this runner's checkpoint. Answers `rewound` without applying
-   * when the stored checkpoint is behind it: another process rebuilt the projection, and this
-   * batch would leave a gap.
+   * Applies one batch to the projections of a loop in one transaction, each from its own
+   * stored checkpoint (read under a row lock, so a re-delivered batch is a no-op even if two
+   * runners were started by mistake). A projection whose stored checkpoint is behind this
+   * runner's was rebuilt by another process: it is answered in `rewound`, not applied, since
+   * this batch would leave a gap. A failing `apply` rolls the whole batch back and throws
+   * `MemberFailed` naming the projection.
    */
   async #applyBatch(
-    p: Projection<DB>,
+    members: readonly Projection<DB>[],
     batch: readonly RecordedEvent[],
-  ): Promise<'applied' | 'rewound'> {
+  ): Promise<{ rewound: Projection<DB>[] }> {
     const last = batch.at(-1);
-    if (!last) return 'applied';
-    const before = this.#checkpoints.get(p.name) ?? 0;
+    if (!last || members.length === 0) return { rewound: [] };
     const outcome = await this.#db.transaction().execute(async (trx) => {
-      // Reading the stored checkpoint under a row lock makes a re-delivered batch a no-op,
-      // even if two runners were started by mistake.
-      const row = await trx
+      const rows = await trx
         .selectFrom('projection_checkpoints')
-        .select('position')
-        .where('name', '=', p.name)
+        .select(['name', 'position'])
+        .where(
+          'name',
+          'in',
+          members.map((m) => m.name),
+        )
+        .orderBy('name')
         .forUpdate()
-        .executeTakeFirst();
-      const stored = Number(row?.position ?? 0);
-      if (stored < before) return { rewound: stored };
-      const fresh = batch.filter(
-        (e) => e.position > stored && matchesFilter(p.filter, e.streamId, e.type),
-      );
-      if (fresh.length > 0) await p.apply(trx as unknown as Transaction<DB>, fresh);
-      await this.#saveCheckpoint(trx, p.name, Math.max(stored, last.position));
-      return undefined;
+        .execute();
+      const stored = new Map(rows.map((r) => [r.name, Number(r.position)]));
+      const rewound: { p: Projection<DB>; stored: number }[] = [];
+      const advanced: string[] = [];
+      for (const p of members) {
+        const from = stored.get(p.name) ?? 0;
+        if (from < (this.#checkpoints.get(p.name) ?? 0)) {
+          rewound.push({ p, stored: from });
+          continue;
+        }
+        if (from >= last.position) continue;
+        const fresh = batch.filter(
+          (e) => e.position > from && matchesFilter(p.filter, e.streamId, e.type),
+        );
+        try {
+          if (fresh.length > 0) await p.apply(trx as unknown as Transaction<DB>, fresh);
+        } catch (error) {
+          throw new MemberFailed(p, error);
+        }
+        advanced.push(p.name);
+      }
+      if (advanced.length > 0) {
+        await trx
+          .updateTable('projection_checkpoints')
+          .set({ position: last.position, updated_at: new Date() })
+          .where('name', 'in', advanced)
+          .where('position', '<', last.position)
+          .execute();
+      }
+      return { stored, rewound };
     });
-    if (outcome) {
-      this.#checkpoints.set(p.name, outcome.rewound);
-      return 'rewound';
+    for (const p of members) {
+      const gone = outcome.rewound.find((r) => r.p === p);
+      if (gone) {
+        this.#checkpoints.set(p.name, gone.stored);
+        continue;
+      }
+      const at = Math.max(outcome.stored.get(p.name) ?? 0, last.position);
+      this.#checkpoints.set(p.name, Math.max(this.#checkpoints.get(p.name) ?? 0, at));
+      this.#errors.delete(p.name);
     }
-    this.#checkpoints.set(p.name, Math.max(this.#checkpoints.get(p.name) ?? 0, last.position));
-    this.#errors.delete(p.name);
     this.#applied.notify();
-    return 'applied';
+    return { rewound: outcome.rewound.map((r) => r.p) };
   }
 
   /** Reads the stored checkpoints of projections this runner does not run. */

@@ -268,6 +268,51 @@ for (const [target, openDatabase] of targets)
       await waiting;
     });
 
+    it('projections share a loop, and a failing one leaves it without holding the others back', async () => {
+      let failuresLeft = 3;
+      const flaky: Projection<ToyDb> = {
+        name: 'flaky',
+        apply() {
+          if (failuresLeft-- > 0) return Promise.reject(new Error('flaky read model'));
+          return Promise.resolve();
+        },
+        reset: () => Promise.resolve(),
+      };
+      const runner = new ProjectionRunner(store, db, [flaky, balances()], {
+        schema,
+        retryDelayMs: 20,
+      });
+      await runner.start();
+      try {
+        const { position } = await deposit('account-1', '4.25');
+        await runner.waitForPosition(position, 5000, ['balances']);
+        expect(await rows()).to.deep.equal([
+          { stream_id: 'account-1', balance: '4.25', events: 1 },
+        ]);
+        await runner.waitForPosition(position, 5000, ['flaky']);
+        const status = await runner.status();
+        expect(status.find((x) => x.name === 'flaky')).to.deep.include({
+          running: true,
+          failures: 3,
+          checkpoint: position,
+        });
+        expect(status.find((x) => x.name === 'balances')).to.deep.include({ failures: 0 });
+        // Both keep following live events.
+        const next = await deposit('account-1', '1');
+        await runner.waitForPosition(next.position, 5000);
+        // Stopping one leaves the other running.
+        await runner.stop(['balances']);
+        const more = await deposit('account-1', '1');
+        await runner.waitForPosition(more.position, 5000, ['flaky']);
+        expect((await runner.status()).map((x) => [x.name, x.running])).to.deep.equal([
+          ['flaky', true],
+          ['balances', false],
+        ]);
+      } finally {
+        await runner.stop();
+      }
+    });
+
     it('refuses unknown or duplicate projection names', () => {
       expect(() => new ProjectionRunner(store, db, [balances(), balances()])).to.throw(
         /Two projections/,
