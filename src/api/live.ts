@@ -16,6 +16,7 @@
 import type { Logger } from 'pino';
 import { decideAccess, type Principal } from '../commands/policy.ts';
 import {
+  ACCOUNT_EVENT_TYPES,
   buyingPower,
   evolve,
   initialState,
@@ -53,7 +54,8 @@ export interface LiveEntry {
   readonly accountId: string;
   /** The account owner; tenants see only their own accounts' entries. */
   readonly ownerId: string;
-  readonly messages: readonly LiveMessage[];
+  /** The `event:` name of each message, in order (for metrics). */
+  readonly events: readonly LiveEventName[];
   /** The SSE text of every message, `id:` on the last (so a resume never skips half an event). */
   readonly chunk: string;
 }
@@ -325,6 +327,13 @@ export function sseChunk(position: number, messages: readonly LiveMessage[]): st
     .join('');
 }
 
+const KNOWN_TYPES: ReadonlySet<string> = new Set(ACCOUNT_EVENT_TYPES);
+
+/** Whether a recorded event is one of the account events this version knows. */
+function isAccountEvent(recorded: RecordedEvent): recorded is RecordedEvent & AccountEvent {
+  return KNOWN_TYPES.has(recorded.type);
+}
+
 // ─── folding account streams ────────────────────────────────────────────────────────────────
 
 interface FoldEntry {
@@ -385,10 +394,10 @@ export class AccountFolds {
   }
 
   #apply(entry: FoldEntry, recorded: RecordedEvent): FoldEntry {
-    const event = { type: recorded.type, data: recorded.data } as AccountEvent;
+    if (!isAccountEvent(recorded)) return { ...entry, revision: recorded.revision };
     // The owner is fixed at opening (a reset keeps the account's owner).
-    const ownerId = event.type === 'AccountOpened' ? event.data.ownerId : entry.ownerId;
-    return { revision: recorded.revision, ownerId, state: evolve(entry.state, event) };
+    const ownerId = recorded.type === 'AccountOpened' ? recorded.data.ownerId : entry.ownerId;
+    return { revision: recorded.revision, ownerId, state: evolve(entry.state, recorded) };
   }
 }
 
@@ -396,18 +405,15 @@ export class AccountFolds {
 async function renderRecorded(folds: AccountFolds, recorded: RecordedEvent): Promise<LiveEntry> {
   const accountId = recorded.streamId.slice('account-'.length);
   const { before, after, ownerId } = await folds.step(recorded);
-  const messages = renderEvent(
-    accountId,
-    { type: recorded.type, data: recorded.data } as AccountEvent,
-    before,
-    after,
-    recorded.position,
-  );
+  // An event type this version does not know (written by a newer one) tells clients nothing.
+  const messages = isAccountEvent(recorded)
+    ? renderEvent(accountId, recorded, before, after, recorded.position)
+    : [];
   return {
     position: recorded.position,
     accountId,
     ownerId,
-    messages,
+    events: messages.map((m) => m.event),
     chunk: messages.length > 0 ? sseChunk(recorded.position, messages) : '',
   };
 }
@@ -661,6 +667,8 @@ export class LiveUpdates {
             this.#position = recorded.position;
             continue;
           }
+          // A stopped hub's last render must not land in the buffer of the one that follows.
+          if (stopped()) return;
           this.#rememberOwner(recorded.streamId, entry.ownerId);
           this.#push(entry);
         }

@@ -195,6 +195,31 @@ describe('api: GET /api/v1/stream (Server-Sent Events)', () => {
     }
   });
 
+  it('passes over event types it does not know (written by a newer version)', async () => {
+    const lee = await h.user();
+    const account = await openAccount(lee.userId);
+    const stream = await open(lee.access);
+    await ready(stream);
+    await h.store.append(`account-${account}`, [
+      { type: 'OptionExercisedV9', data: { contract: 'AAPL  250117C00150000' } },
+    ]);
+    const deposit = await h.store.append(`account-${account}`, [
+      {
+        type: 'CashDeposited',
+        data: {
+          amount: '5',
+          cashAfter: '100005',
+          reason: 'deposit',
+          reference: null,
+          at: '2025-03-03T15:00:00.000Z',
+        },
+      },
+    ]);
+    const [next] = await stream.take(1);
+    expect(next?.id).to.equal(String(deposit.position));
+    expect(next?.data).to.include({ event: 'deposit', account_id: account, cash: '100005' });
+  });
+
   it('shows every account to an auditor', async () => {
     const auditor = await h.user('auditor');
     const carol = await h.user();

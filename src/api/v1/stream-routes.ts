@@ -231,7 +231,7 @@ export function streamRoutes(deps: StreamRouteDeps): RouteModule {
             const entries = await cursor.next();
             if (isEnded() || entries.length === 0) return;
             for (const entry of entries) {
-              for (const m of entry.messages) metrics.sent.inc({ event: m.event });
+              for (const event of entry.events) metrics.sent.inc({ event });
               // A client that reads slower than events arrive is waited for (its cursor waits
               // with it, so nothing piles up here), and dropped once it stops reading.
               if (!res.write(entry.chunk) && !(await drained())) return;
