@@ -379,6 +379,38 @@ function tradingSuite(label: string, database: (ctx: Mocha.Context) => Promise<D
         expect(open.body.items).to.deep.equal([]);
       });
 
+      it('places a bracket order: the legs are nested and held until the entry fills', async () => {
+        const placed = await call(server, 'POST', `/accounts/${accountId}/orders`, {
+          token: user.token,
+          body: {
+            symbol: 'MSFT',
+            qty: '2',
+            side: 'buy',
+            type: 'limit',
+            limit_price: '10',
+            time_in_force: 'gtc',
+            order_class: 'bracket',
+            take_profit: { limit_price: 12 },
+            stop_loss: { stop_price: '9', limit_price: '8.5' },
+          },
+        });
+        expect(placed.status, JSON.stringify(placed.body)).to.equal(201);
+        conforms(OrderSchema, placed);
+        lastWrite = position(placed);
+        const legs = placed.body.legs as Json[];
+        expect(legs.map((l) => [l.leg_role, l.status, l.side])).to.deep.equal([
+          ['take_profit', 'held', 'sell'],
+          ['stop_loss', 'held', 'sell'],
+        ]);
+        expect(legs[0]?.limit_price).to.equal('12');
+        const again = await read(`/accounts/${accountId}/orders/${String(placed.body.id)}`);
+        expect((again.body.legs as Json[]).map((l) => l.id)).to.deep.equal(legs.map((l) => l.id));
+        const canceled = await call(server, 'DELETE', `/accounts/${accountId}/orders`, {
+          token: user.token,
+        });
+        expect((canceled.body.canceled as Json[]).length).to.be.at.least(1);
+      });
+
       it('finds an order by its client_order_id', async () => {
         const found = await read(
           `/accounts/${accountId}/orders/by_client_order_id?client_order_id=buy-1`,
