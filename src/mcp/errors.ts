@@ -25,6 +25,11 @@ export class ToolFailure extends Error {
   }
 }
 
+/** A tool was called before the venue finished starting, or after it failed to start. */
+export class VenueNotReady extends Error {
+  override readonly name = 'VenueNotReady';
+}
+
 /** Domain field names → the argument names of the tools. */
 const FIELD_NAMES: Readonly<Record<string, string>> = {
   orderId: 'order_id',
@@ -214,6 +219,9 @@ export function toFailure(error: unknown): ToolFailure | undefined {
       'Omit cursor to start from the first page.',
     );
   }
+  if (error instanceof VenueNotReady) {
+    return new ToolFailure('venue_not_ready', error.message, undefined, 'Retry in a few seconds.');
+  }
   if (error instanceof ProjectionTimeout) {
     return new ToolFailure(
       error.code,
@@ -234,7 +242,7 @@ export function failureText(failure: ToolFailure, marketNote: string): string {
   const parts = [sentence(`Error (${failure.code})${about}: ${failure.message}`)];
   if (failure.fix !== undefined) parts.push(sentence(`Fix: ${failure.fix}`));
   if (failure.code !== 'internal_error') parts.push('Nothing was changed.');
-  parts.push(marketNote);
+  if (marketNote !== '') parts.push(marketNote);
   return parts.join(' ');
 }
 

@@ -5,7 +5,13 @@
  * projections as REST.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ToolSession, type McpDeps, type McpIdentity } from './session.ts';
+import {
+  ToolSession,
+  type CallTracker,
+  type McpDeps,
+  type McpIdentity,
+  type McpSetup,
+} from './session.ts';
 import { ToolCatalog } from './tool.ts';
 import { registerAccountTools } from './tools/account.ts';
 import { registerMarketTools } from './tools/market.ts';
@@ -14,7 +20,7 @@ import { registerOrderTools } from './tools/orders.ts';
 import { registerSystemTools } from './tools/system.ts';
 
 export { CallTracker } from './session.ts';
-export type { McpDeps, McpIdentity, ReadModelProgress } from './session.ts';
+export type { McpDeps, McpIdentity, McpSetup, ReadModelProgress } from './session.ts';
 
 /** The tool names this server offers, in the order `tools/list` returns them (docs/mcp.md). */
 export const MCP_TOOL_NAMES = [
@@ -53,13 +59,28 @@ const INSTRUCTIONS = [
   'Quantities and prices may be numbers or strings ("10", "185.50"); every refused call says which argument to fix.',
 ].join('\n');
 
-/** An MCP server for `identity`, ready to `connect` to a transport. */
+/** An MCP server acting for `identity`, ready to `connect` to a transport. */
 export function createMcpServer(deps: McpDeps, identity: McpIdentity): McpServer {
+  return buildServer(new ToolSession({ deps, identity }), deps.version);
+}
+
+/**
+ * An MCP server that answers `initialize` and `tools/list` at once while the venue is still
+ * starting (`setup`); tool calls wait for it. Stdio uses this so a client's initialize timeout
+ * never races the start of the embedded database.
+ */
+export function createStartingMcpServer(
+  setup: Promise<McpSetup>,
+  options: { readonly version: string; readonly calls?: CallTracker },
+): McpServer {
+  return buildServer(new ToolSession(setup, options.calls), options.version);
+}
+
+function buildServer(session: ToolSession, version: string): McpServer {
   const server = new McpServer(
-    { name: 'open-paper-trading', title: 'Open Paper Trading', version: deps.version },
+    { name: 'open-paper-trading', title: 'Open Paper Trading', version },
     { instructions: INSTRUCTIONS, capabilities: { tools: {} } },
   );
-  const session = new ToolSession(deps, identity);
   const catalog = new ToolCatalog();
   registerOrderTools(server, session, catalog);
   registerOrderManagementTools(server, session, catalog);

@@ -15,7 +15,7 @@ import type { EventStore } from '../eventstore/port.ts';
 import type { MarketData } from '../market/port.ts';
 import type { ProjectionStatus } from '../projections/runner.ts';
 import { ProjectionTimeout } from '../projections/runner.ts';
-import { ToolFailure } from './errors.ts';
+import { ToolFailure, VenueNotReady } from './errors.ts';
 import { marketSnapshot, type MarketOut } from './market-info.ts';
 
 /** The read side's progress, as the projection runner reports it. */
@@ -43,8 +43,6 @@ export interface McpDeps {
   readonly logger?: Logger;
   /** Longest a read waits for the read models to include earlier writes (default 5000 ms). */
   readonly readTimeoutMs?: number;
-  /** Counts calls in flight (stdio waits for them before it stops). */
-  readonly calls?: CallTracker;
 }
 
 /** Counts tool calls in flight, so a stopping process can let them finish first. */
@@ -91,27 +89,63 @@ export interface McpIdentity {
   readonly description: string;
 }
 
+/** What a server needs to answer tools: its parts and whom it acts for. */
+export interface McpSetup {
+  readonly deps: McpDeps;
+  readonly identity: McpIdentity;
+}
+
 export class ToolSession {
-  readonly #deps: McpDeps;
+  #setup: McpSetup | undefined;
+  readonly #ready: Promise<void>;
   /** Reads wait for this position: the head when the session started, then each write. */
   #floor = 0;
-  readonly #start: Promise<void>;
 
+  /**
+   * `setup` may still be on its way (stdio answers `initialize` while the venue starts):
+   * tool calls wait for it.
+   */
   constructor(
-    deps: McpDeps,
-    readonly identity: McpIdentity,
+    setup: McpSetup | Promise<McpSetup>,
+    /** Counts calls in flight (stdio lets them finish before it stops). */
+    readonly calls?: CallTracker,
   ) {
-    this.#deps = deps;
-    this.#start = deps.eventStore.headPosition().then(
-      (head) => {
-        this.#floor = Math.max(this.#floor, head);
-      },
-      () => undefined,
-    );
+    this.#ready = Promise.resolve(setup).then(async (ready) => {
+      this.#setup = ready;
+      try {
+        this.#floor = Math.max(this.#floor, await ready.deps.eventStore.headPosition());
+      } catch {
+        // Reads then wait only for this session's own writes.
+      }
+    });
+    // A failed start is reported to each tool call; nobody else needs to hear of it.
+    this.#ready.catch(() => undefined);
+  }
+
+  /** Resolves once the venue is running; rejects with `VenueNotReady` when it failed to start. */
+  async ready(): Promise<void> {
+    try {
+      await this.#ready;
+    } catch (error) {
+      throw new VenueNotReady(
+        `The paper-trading venue failed to start: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
   }
 
   get deps(): McpDeps {
-    return this.#deps;
+    if (this.#setup === undefined) throw new VenueNotReady('The venue is still starting');
+    return this.#setup.deps;
+  }
+
+  /** The parts, when the venue is running (for logging from error paths). */
+  get depsIfReady(): McpDeps | undefined {
+    return this.#setup?.deps;
+  }
+
+  get identity(): McpIdentity {
+    if (this.#setup === undefined) throw new VenueNotReady('The venue is still starting');
+    return this.#setup.identity;
   }
 
   get principal(): Principal {
@@ -133,10 +167,10 @@ export class ToolSession {
    * not catch up in time: the caller still answers, saying the data may lag.
    */
   async readable(): Promise<boolean> {
-    await this.#start;
+    await this.ready();
     if (this.#floor === 0) return true;
     try {
-      await this.#deps.projections.waitForPosition(this.#floor, this.#deps.readTimeoutMs ?? 5000);
+      await this.deps.projections.waitForPosition(this.#floor, this.deps.readTimeoutMs ?? 5000);
       return true;
     } catch (error) {
       if (error instanceof ProjectionTimeout) return false;
@@ -152,7 +186,7 @@ export class ToolSession {
     if (named !== undefined) return named;
     if (this.identity.defaultAccountId !== undefined) return this.identity.defaultAccountId;
     await this.readable();
-    const page = await this.#deps.trading.listAccounts(this.principal, { limit: 11 });
+    const page = await this.deps.trading.listAccounts(this.principal, { limit: 11 });
     const mine = page.items.filter((a) => a.ownerId === this.principal.userId);
     const [only] = mine;
     if (only !== undefined && mine.length === 1) return only.id;
@@ -174,6 +208,6 @@ export class ToolSession {
 
   /** The market now. */
   market(): MarketOut {
-    return marketSnapshot(this.#deps.market, this.#deps.clock ?? 'simulated');
+    return marketSnapshot(this.deps.market, this.deps.clock ?? 'simulated');
   }
 }

@@ -9,7 +9,7 @@ import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/
 import * as z from 'zod';
 import { advertisedShape, parseArguments } from './args.ts';
 import { failureText, sentence, toFailure, ToolFailure } from './errors.ts';
-import { marketOut, marketSentence } from './market-info.ts';
+import { marketOut, marketSentence, marketSnapshot } from './market-info.ts';
 import type { ToolSession } from './session.ts';
 
 /** The groups of DESIGN.md section 5 this server implements. */
@@ -70,7 +70,6 @@ export function registerTool<I extends z.ZodObject, O extends z.ZodRawShape>(
     description: spec.description,
     annotations: spec.annotations,
   });
-  const logger = session.deps.logger;
   server.registerTool(
     spec.name,
     {
@@ -81,8 +80,9 @@ export function registerTool<I extends z.ZodObject, O extends z.ZodRawShape>(
       annotations,
     },
     async (raw: Record<string, unknown>): Promise<CallToolResult> => {
-      const finished = session.deps.calls?.start();
+      const finished = session.calls?.start();
       try {
+        await session.ready();
         const args = parseArguments(spec.input, raw);
         const answer = await spec.run(args, session);
         const market = session.market();
@@ -99,7 +99,7 @@ export function registerTool<I extends z.ZodObject, O extends z.ZodRawShape>(
       } catch (error) {
         let failure = toFailure(error);
         if (failure === undefined) {
-          logger?.error({ err: error, tool: spec.name }, 'MCP tool failed');
+          session.depsIfReady?.logger?.error({ err: error, tool: spec.name }, 'MCP tool failed');
           failure = new ToolFailure(
             'internal_error',
             'The service failed while handling this call',
@@ -109,10 +109,12 @@ export function registerTool<I extends z.ZodObject, O extends z.ZodRawShape>(
               : 'Check stock_orders before retrying: the change may or may not have been applied. A retry with the same client_order_id never places a second order.',
           );
         }
-        return {
-          content: [{ type: 'text', text: failureText(failure, marketSentence(session.market())) }],
-          isError: true,
-        };
+        const deps = session.depsIfReady;
+        const note =
+          deps === undefined
+            ? ''
+            : marketSentence(marketSnapshot(deps.market, deps.clock ?? 'simulated'));
+        return { content: [{ type: 'text', text: failureText(failure, note) }], isError: true };
       } finally {
         finished?.();
       }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { MCP_TOOL_NAMES } from '../../src/mcp/server.ts';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { createStartingMcpServer, MCP_TOOL_NAMES, type McpSetup } from '../../src/mcp/server.ts';
 import { call, connect, startVenue, trader, type ToolResult, type Venue } from './harness.ts';
 
 /** The tool names in the table of docs/mcp.md, in order. */
@@ -750,5 +751,48 @@ describe('MCP tools outside the regular session', function () {
     } finally {
       await venue.close();
     }
+  });
+});
+
+describe('an MCP server whose venue is still starting (stdio)', function () {
+  this.timeout(60_000);
+
+  async function connectStarting(setup: Promise<McpSetup>): Promise<Client> {
+    const server = createStartingMcpServer(setup, { version: 'test' });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    const client = new Client({ name: 'test', version: '1.0.0' });
+    await server.connect(serverSide);
+    await client.connect(clientSide);
+    return client;
+  }
+
+  it('answers initialize and tools/list at once; tool calls wait for the venue', async () => {
+    let start: (setup: McpSetup) => void = () => undefined;
+    const client = await connectStarting(new Promise<McpSetup>((resolve) => (start = resolve)));
+    const { tools } = await client.listTools();
+    expect(tools).to.have.length(MCP_TOOL_NAMES.length);
+    const venue = await startVenue();
+    try {
+      const pending = call(client, 'market_hours', {});
+      start({ deps: venue.deps, identity: { principal: trader('erin'), description: 'erin' } });
+      const answered = await pending;
+      expect(answered.isError).to.equal(false);
+      expect(answered.data.phase).to.equal('regular');
+    } finally {
+      await client.close();
+      await venue.close();
+    }
+  });
+
+  it('reports a failed start as a tool error', async () => {
+    const client = await connectStarting(
+      Promise.reject(new Error('PAPER_TRADING_API_KEY is not valid')),
+    );
+    const result = await call(client, 'account_info', {});
+    expect(result.isError).to.equal(true);
+    expect(result.text).to.match(
+      /^Error \(venue_not_ready\): The paper-trading venue failed to start: PAPER_TRADING_API_KEY is not valid/,
+    );
+    await client.close();
   });
 });

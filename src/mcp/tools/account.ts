@@ -57,8 +57,6 @@ export function registerAccountTools(
   session: ToolSession,
   catalog: ToolCatalog,
 ): void {
-  const { trading } = session.deps;
-
   registerTool(server, session, catalog, {
     name: 'account_info',
     title: 'Account balances',
@@ -82,8 +80,10 @@ export function registerAccountTools(
     run: async (args) => {
       const accountId = await session.accountId(args.account_id);
       const fresh = await session.readable();
-      const account = accountFromView(await trading.account(session.principal, accountId));
-      const all = await trading.listAccounts(session.principal, { limit: 100 });
+      const account = accountFromView(
+        await session.deps.trading.account(session.principal, accountId),
+      );
+      const all = await session.deps.trading.listAccounts(session.principal, { limit: 100 });
       const accounts = all.items
         .filter((a) => a.ownerId === session.principal.userId)
         .map((a) => ({ id: a.id, name: a.name }));
@@ -145,8 +145,8 @@ export function registerAccountTools(
     run: async (args) => {
       const accountId = await session.accountId(args.account_id);
       const fresh = await session.readable();
-      const view = await trading.account(session.principal, accountId);
-      const positions = (await trading.positions(session.principal, accountId)).map(
+      const view = await session.deps.trading.account(session.principal, accountId);
+      const positions = (await session.deps.trading.positions(session.principal, accountId)).map(
         positionFromView,
       );
       const s = view.settings;
@@ -211,10 +211,10 @@ export function registerAccountTools(
       const fresh = await session.readable();
       let views: readonly PositionView[];
       if (args.symbol === undefined) {
-        views = await trading.positions(session.principal, accountId);
+        views = await session.deps.trading.positions(session.principal, accountId);
       } else {
         // An absent position is an answer (you hold none), not an error.
-        const all = await trading.positions(session.principal, accountId);
+        const all = await session.deps.trading.positions(session.principal, accountId);
         views = all.filter((p) => p.symbol === args.symbol);
       }
       const positions = views.map(positionFromView);
@@ -266,7 +266,7 @@ export function registerAccountTools(
     run: async (args) => {
       const accountId = await session.accountId(args.account_id);
       const fresh = await session.readable();
-      const history = await trading.portfolioHistory(session.principal, accountId, {
+      const history = await session.deps.trading.portfolioHistory(session.principal, accountId, {
         ...(args.timeframe === undefined ? {} : { timeframe: args.timeframe }),
         ...(args.start === undefined ? {} : { start: args.start }),
         ...(args.end === undefined ? {} : { end: args.end }),

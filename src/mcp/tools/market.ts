@@ -42,8 +42,6 @@ export function registerMarketTools(
   session: ToolSession,
   catalog: ToolCatalog,
 ): void {
-  const { market } = session.deps;
-
   registerTool(server, session, catalog, {
     name: 'get_quote',
     title: 'Stock quote',
@@ -74,8 +72,9 @@ export function registerMarketTools(
       const quotes = [];
       const notListed: string[] = [];
       for (const symbol of args.symbol) {
-        const asset = market.asset(symbol);
-        const quote = asset === undefined ? undefined : market.latestQuote(asset.symbol);
+        const asset = session.deps.market.asset(symbol);
+        const quote =
+          asset === undefined ? undefined : session.deps.market.latestQuote(asset.symbol);
         if (asset === undefined || quote === undefined) {
           notListed.push(symbol);
           continue;
@@ -99,7 +98,7 @@ export function registerMarketTools(
           'unknown_symbol',
           `${notListed.join(', ')} ${notListed.length === 1 ? 'is' : 'are'} not listed on this venue`,
           'symbol',
-          `This venue lists a fixed universe of simulated stocks, e.g. ${market
+          `This venue lists a fixed universe of simulated stocks, e.g. ${session.deps.market
             .assets()
             .slice(0, 8)
             .map((a) => a.symbol)
@@ -148,8 +147,8 @@ export function registerMarketTools(
     },
     annotations: READ,
     run: (args) => {
-      const now = market.clock.now();
-      const { calendar } = market;
+      const now = session.deps.market.clock.now();
+      const { calendar } = session.deps.market;
       const date = args.date ?? newYorkDate(now);
       const day = calendar.session(date);
       const holiday =

@@ -302,8 +302,6 @@ export function registerOrderManagementTools(
   session: ToolSession,
   catalog: ToolCatalog,
 ): void {
-  const { trading } = session.deps;
-
   registerTool(server, session, catalog, {
     name: 'stock_orders',
     title: 'List stock orders',
@@ -337,7 +335,7 @@ export function registerOrderManagementTools(
       const accountId = await session.accountId(args.account_id);
       const fresh = await session.readable();
       const status = args.status ?? 'all';
-      const page = await trading.listOrders(session.principal, accountId, {
+      const page = await session.deps.trading.listOrders(session.principal, accountId, {
         status,
         ...(args.symbol === undefined ? {} : { symbols: args.symbol }),
         ...(args.limit === undefined ? {} : { limit: args.limit }),
@@ -375,7 +373,7 @@ export function registerOrderManagementTools(
     run: async (args) => {
       const accountId = await session.accountId(args.account_id);
       const fresh = await session.readable();
-      const page = await trading.listOrders(session.principal, accountId, {
+      const page = await session.deps.trading.listOrders(session.principal, accountId, {
         status: 'open',
         limit: 500,
         ...(args.symbol === undefined ? {} : { symbols: args.symbol }),
@@ -424,7 +422,7 @@ export function registerOrderManagementTools(
         args.order_id !== undefined && args.client_order_id === undefined
           ? args.order_id
           : (await findOrder(session, accountId, args)).id;
-      const result = await trading.cancelOrder(
+      const result = await session.deps.trading.cancelOrder(
         session.principal,
         accountId,
         orderId,
@@ -465,7 +463,11 @@ export function registerOrderManagementTools(
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
     run: async (args) => {
       const accountId = await session.accountId(args.account_id);
-      const result = await trading.cancelAll(session.principal, accountId, session.callContext());
+      const result = await session.deps.trading.cancelAll(
+        session.principal,
+        accountId,
+        session.callContext(),
+      );
       session.wrote(result.position);
       const canceled = result.events.flatMap((e) => {
         const order = e.type === 'OrderCanceled' ? result.state.orders[e.data.orderId] : undefined;
