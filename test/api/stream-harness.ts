@@ -19,7 +19,9 @@ import { AccountService, type CallContext } from '../../src/commands/accounts.ts
 import { SYSTEM_PRINCIPAL } from '../../src/commands/policy.ts';
 import type { Role } from '../../src/domain/user/roles.ts';
 import { instrumentEventStore } from '../../src/eventstore/instrumented.ts';
+import { openPostgresDatabase } from '../../src/eventstore/database.ts';
 import { openPgliteEventStore } from '../../src/eventstore/pglite.ts';
+import { openPostgresEventStore } from '../../src/eventstore/postgres.ts';
 import type { EventStore } from '../../src/eventstore/port.ts';
 import {
   createDefaultMarket,
@@ -28,6 +30,7 @@ import {
 } from '../../src/market/index.ts';
 import { call, PASSWORD, TEST_SECRET, testHasher } from '../auth/harness.ts';
 import { sharedPglite, uniqueSchema } from '../support/pglite.ts';
+import { postgresUrl } from '../support/services.ts';
 import { Kysely, PostgresDialect } from 'kysely';
 import {
   ProjectionRunner,
@@ -60,6 +63,8 @@ export interface LiveHarness {
 }
 
 export interface LiveHarnessOptions {
+  /** Run on the test PostgreSQL server (`postgresUrl(ctx)`) instead of the shared PGlite. */
+  readonly postgres?: Mocha.Context;
   readonly live?: Partial<LiveUpdatesOptions>;
   readonly stream?: Partial<Omit<StreamRouteDeps, 'live' | 'authenticated'>>;
   /** Extra route modules (e.g. one that fails, for the metrics spec). */
@@ -69,10 +74,14 @@ export interface LiveHarnessOptions {
 let users = 0;
 
 export async function startLiveHarness(options: LiveHarnessOptions = {}): Promise<LiveHarness> {
-  const database = await sharedPglite();
   const schema = uniqueSchema('live');
+  const database = options.postgres
+    ? await openPostgresDatabase(await postgresUrl(options.postgres), 8)
+    : await sharedPglite();
   const metrics = new Registry();
-  const raw = await openPgliteEventStore({ database, schema });
+  const raw = options.postgres
+    ? await openPostgresEventStore({ database, schema, pollMs: 20 })
+    : await openPgliteEventStore({ database, schema });
   const root = new Kysely<ReadModelDb>({ dialect: new PostgresDialect({ pool: database.pool }) });
   await migrateReadModels(root as unknown as Kysely<unknown>, schema);
   const runner = new ProjectionRunner(raw, root, readModelProjections(), { schema });
@@ -151,6 +160,10 @@ export async function startLiveHarness(options: LiveHarnessOptions = {}): Promis
       await server.close();
       await security.close();
       market.close();
+      if (options.postgres) {
+        await database.pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await database.close();
+      }
     },
   };
 }
