@@ -235,6 +235,50 @@ describe('MCP over Streamable HTTP (/mcp)', function () {
     await client.close();
   });
 
+  it('lets a client resume a stream with Last-Event-ID', async () => {
+    const auth = { authorization: `Bearer ${users.alice.token}` };
+    const init = await post(
+      { ...INITIALIZE, params: { ...INITIALIZE.params, protocolVersion: '2025-11-25' } },
+      auth,
+    );
+    const sessionId = init.headers.get('mcp-session-id') ?? '';
+    await init.text();
+    const session = { ...auth, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' };
+    await (await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, session)).text();
+    const answered = await post(
+      {
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'market_hours', arguments: {} },
+      },
+      session,
+    );
+    const events = (await answered.text()).split('\n\n').filter((e) => e.includes('id: '));
+    const [priming, response] = events;
+    expect(response).to.match(/"id":2/);
+    const primingId = /id: (\S+)/.exec(priming ?? '')?.[1] ?? '';
+
+    // The client lost the stream after the priming event: it asks for what followed.
+    const controller = new AbortController();
+    const resumed = await fetch(`${url}/mcp`, {
+      method: 'GET',
+      headers: { ...session, accept: 'text/event-stream', 'last-event-id': primingId },
+      signal: controller.signal,
+    });
+    expect(resumed.status).to.equal(200);
+    const reader = resumed.body?.getReader();
+    let replayed = '';
+    while (reader !== undefined && !replayed.includes('"id":2')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      replayed += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    expect(replayed).to.match(/"id":2/);
+    expect(replayed).to.match(/The market is OPEN/);
+  });
+
   it('refuses browsers of origins that are not allowed', async () => {
     const foreign = await post(INITIALIZE, {
       authorization: `Bearer ${users.alice.token}`,
