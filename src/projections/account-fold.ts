@@ -8,6 +8,7 @@ import {
   type Order,
 } from '../domain/account/index.ts';
 import type { RecordedEvent } from '../eventstore/port.ts';
+import type { BatchRange } from './runner.ts';
 
 type Json<T> = ColumnType<T, string, string>;
 type Position = ColumnType<string, number | string, number | string>;
@@ -44,6 +45,44 @@ interface Fold {
   state: AccountState;
 }
 
+/**
+ * The folds a projection wrote in its last committed batch, kept in memory so the next batch
+ * need not read and parse them again. It is trusted only when the next batch starts exactly
+ * where the batch that filled it ended (`after` = its `through`): a rolled-back transaction,
+ * a rebuild or another runner's batch all leave the stored checkpoint elsewhere, and the
+ * cache is dropped.
+ */
+export class FoldCache {
+  readonly #folds = new Map<string, Fold>();
+  #validThrough = -1;
+
+  constructor(private readonly maxAccounts = 10_000) {}
+
+  /** The cached folds valid for a batch starting after `after` (emptied otherwise). */
+  begin(after: number): Map<string, Fold> {
+    if (after !== this.#validThrough) this.#folds.clear();
+    this.#validThrough = -1;
+    return this.#folds;
+  }
+
+  /** A batch with nothing for the projection: the folds stay valid if they were. */
+  pass(range: BatchRange): void {
+    this.#validThrough = range.after === this.#validThrough ? range.through : -1;
+    if (this.#validThrough === -1) this.#folds.clear();
+  }
+
+  /** Marks the folds as what a batch ending at `through` leaves behind once committed. */
+  end(through: number): void {
+    if (this.#folds.size > this.maxAccounts) this.#folds.clear();
+    this.#validThrough = through;
+  }
+
+  clear(): void {
+    this.#folds.clear();
+    this.#validThrough = -1;
+  }
+}
+
 /** The account id of an `account-{id}` stream. */
 export function accountIdOf(streamId: string): string {
   return streamId.slice('account-'.length);
@@ -65,19 +104,25 @@ export async function foldAccountBatch(
   trx: Transaction<AccountFoldTables>,
   projection: string,
   events: readonly RecordedEvent[],
+  cached: { readonly cache: FoldCache; readonly range: BatchRange } | undefined,
   visit: (step: AccountStep) => Promise<void> | void,
 ): Promise<void> {
+  const folds =
+    cached === undefined ? new Map<string, Fold>() : cached.cache.begin(cached.range.after);
   const accountIds = [
     ...new Set(events.filter((e) => e.streamId.startsWith('account-')).map((e) => e.streamId)),
-  ].map(accountIdOf);
-  if (accountIds.length === 0) return;
-  const folds = new Map<string, Fold>();
-  const rows = await trx
-    .selectFrom('account_folds')
-    .selectAll()
-    .where('projection', '=', projection)
-    .where('account_id', 'in', accountIds)
-    .execute();
+  ]
+    .map(accountIdOf)
+    .filter((id) => !folds.has(id));
+  const rows =
+    accountIds.length === 0
+      ? []
+      : await trx
+          .selectFrom('account_folds')
+          .selectAll()
+          .where('projection', '=', projection)
+          .where('account_id', 'in', accountIds)
+          .execute();
   for (const r of rows) {
     folds.set(r.account_id, {
       ownerId: r.owner_id,
@@ -125,6 +170,8 @@ export async function foldAccountBatch(
   const values = [...changed].flatMap((accountId) => {
     const fold = folds.get(accountId);
     if (fold === undefined) return [];
+    // The cache must hold exactly what is stored.
+    fold.state = pruned(fold.state);
     return [
       {
         projection,
@@ -132,7 +179,7 @@ export async function foldAccountBatch(
         owner_id: fold.ownerId,
         opened_position: fold.openedPosition,
         position: fold.position,
-        state: JSON.stringify(pruned(fold.state)),
+        state: JSON.stringify(fold.state),
       },
     ];
   });
@@ -148,6 +195,7 @@ export async function foldAccountBatch(
       )
       .execute();
   }
+  cached?.cache.end(cached.range.through);
 }
 
 /** Deletes a projection's folds (the first step of its rebuild). */

@@ -11,9 +11,24 @@ export interface Projection<DB> {
   readonly name: string;
   /** Events the projection cares about; the checkpoint still advances past the others. */
   readonly filter?: EventFilter;
-  apply(trx: Transaction<DB>, events: readonly RecordedEvent[]): Promise<void>;
+  /**
+   * Applies the batch's events after the projection's stored checkpoint (`range.after`); the
+   * checkpoint becomes `range.through` when the transaction commits.
+   */
+  apply(trx: Transaction<DB>, events: readonly RecordedEvent[], range: BatchRange): Promise<void>;
+  /**
+   * Called instead of `apply` when a batch holds nothing for the projection, inside the same
+   * transaction: its checkpoint moves from `range.after` to `range.through` all the same.
+   */
+  pass?(range: BatchRange): void;
   /** Deletes every row the projection owns (the first step of a rebuild). */
   reset(trx: Transaction<DB>): Promise<void>;
+}
+
+/** The positions a batch spans for one projection: after its stored checkpoint, through the last. */
+export interface BatchRange {
+  readonly after: number;
+  readonly through: number;
 }
 
 export interface ProjectionStatus {
@@ -371,8 +386,10 @@ export class ProjectionRunner<DB> {
         const fresh = batch.filter(
           (e) => e.position > from && matchesFilter(p.filter, e.streamId, e.type),
         );
+        const range = { after: from, through: last.position };
         try {
-          if (fresh.length > 0) await p.apply(trx as unknown as Transaction<DB>, fresh);
+          if (fresh.length > 0) await p.apply(trx as unknown as Transaction<DB>, fresh, range);
+          else p.pass?.(range);
         } catch (error) {
           throw new MemberFailed(p, error);
         }

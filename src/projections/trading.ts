@@ -27,6 +27,7 @@ import { equity, type Instrument } from '../domain/instrument.ts';
 import type { AuctionPrint, Quote } from '../domain/market.ts';
 import { dec, fmt } from '../domain/money.ts';
 import {
+  FoldCache,
   foldAccountBatch,
   resetAccountFolds,
   type AccountFoldTables,
@@ -188,13 +189,17 @@ function sumBasis(state: AccountState): Dec {
 /** `accounts`: one row per account with its cash, buying power and ledger totals. */
 export function accountsProjection<DB extends TradingTables>(): Projection<DB> {
   const name = 'accounts';
+  const cache = new FoldCache();
   return {
     name,
     filter: ACCOUNT_STREAMS,
-    async apply(trx, events) {
+    pass: (range) => {
+      cache.pass(range);
+    },
+    async apply(trx, events, range) {
       const db = trx as unknown as Db;
       const latest = new Map<string, AccountStep>();
-      await foldAccountBatch(db, name, events, (step) => {
+      await foldAccountBatch(db, name, events, { cache, range }, (step) => {
         latest.set(step.accountId, step);
       });
       const rows = [...latest.values()].map((step) => accountRow(step));
@@ -229,6 +234,7 @@ export function accountsProjection<DB extends TradingTables>(): Projection<DB> {
     async reset(trx) {
       const db = trx as unknown as Db;
       await db.deleteFrom('accounts').execute();
+      cache.clear();
       await resetAccountFolds(db, name);
     },
   };
@@ -273,13 +279,17 @@ type OrderRow = Insertable<TradingTables['orders']>;
  */
 export function ordersProjection<DB extends TradingTables>(): Projection<DB> {
   const name = 'orders';
+  const cache = new FoldCache();
   return {
     name,
     filter: ACCOUNT_STREAMS,
-    async apply(trx, events) {
+    pass: (range) => {
+      cache.pass(range);
+    },
+    async apply(trx, events, range) {
       const db = trx as unknown as Db;
       const pending = new Map<string, OrderRow>();
-      await foldAccountBatch(db, name, events, async (step) => {
+      await foldAccountBatch(db, name, events, { cache, range }, async (step) => {
         const { event, before, after, recorded } = step;
         const touch = (id: string): void => {
           const order = after.orders[id];
@@ -353,6 +363,7 @@ export function ordersProjection<DB extends TradingTables>(): Projection<DB> {
     async reset(trx) {
       const db = trx as unknown as Db;
       await db.deleteFrom('orders').execute();
+      cache.clear();
       await resetAccountFolds(db, name);
     },
   };
@@ -494,13 +505,17 @@ async function relinkStoredOrders(
 /** `positions`: open positions at average cost; a position's row is deleted when it is flat. */
 export function positionsProjection<DB extends TradingTables>(): Projection<DB> {
   const name = 'positions';
+  const cache = new FoldCache();
   return {
     name,
     filter: ACCOUNT_STREAMS,
-    async apply(trx, events) {
+    pass: (range) => {
+      cache.pass(range);
+    },
+    async apply(trx, events, range) {
       const db = trx as unknown as Db;
       const pending = new Map<string, { step: AccountStep; symbol: string }>();
-      await foldAccountBatch(db, name, events, async (step) => {
+      await foldAccountBatch(db, name, events, { cache, range }, async (step) => {
         const { event, before, after } = step;
         if (event.type === 'OrderFilled' && after !== before) {
           pending.set(`${step.accountId}\u0000${event.data.symbol}`, {
@@ -559,6 +574,7 @@ export function positionsProjection<DB extends TradingTables>(): Projection<DB> 
     async reset(trx) {
       const db = trx as unknown as Db;
       await db.deleteFrom('positions').execute();
+      cache.clear();
       await resetAccountFolds(db, name);
     },
   };
@@ -569,13 +585,17 @@ export function positionsProjection<DB extends TradingTables>(): Projection<DB> 
 /** `fills`: every execution with the quote that priced it and the fill model that applied. */
 export function fillsProjection<DB extends TradingTables>(): Projection<DB> {
   const name = 'fills';
+  const cache = new FoldCache();
   return {
     name,
     filter: ACCOUNT_STREAMS,
-    async apply(trx, events) {
+    pass: (range) => {
+      cache.pass(range);
+    },
+    async apply(trx, events, range) {
       const db = trx as unknown as Db;
       let rows: Insertable<TradingTables['fills']>[] = [];
-      await foldAccountBatch(db, name, events, async (step) => {
+      await foldAccountBatch(db, name, events, { cache, range }, async (step) => {
         const { event, before, after, recorded } = step;
         if (event.type === 'AccountReset') {
           rows = rows.filter((r) => r.account_id !== step.accountId);
@@ -624,6 +644,7 @@ export function fillsProjection<DB extends TradingTables>(): Projection<DB> {
     async reset(trx) {
       const db = trx as unknown as Db;
       await db.deleteFrom('fills').execute();
+      cache.clear();
       await resetAccountFolds(db, name);
     },
   };
@@ -657,13 +678,17 @@ export function holdingsOf(state: AccountState): Holding[] {
  */
 export function portfolioHistoryProjection<DB extends TradingTables>(): Projection<DB> {
   const name = 'portfolio_history';
+  const cache = new FoldCache();
   return {
     name,
     filter: ACCOUNT_STREAMS,
-    async apply(trx, events) {
+    pass: (range) => {
+      cache.pass(range);
+    },
+    async apply(trx, events, range) {
       const db = trx as unknown as Db;
       const rows: Insertable<TradingTables['account_balances']>[] = [];
-      await foldAccountBatch(db, name, events, (step) => {
+      await foldAccountBatch(db, name, events, { cache, range }, (step) => {
         const { event, before, after, recorded } = step;
         if (!BALANCE_EVENTS.has(event.type) || after === before) return;
         rows.push({
@@ -689,6 +714,7 @@ export function portfolioHistoryProjection<DB extends TradingTables>(): Projecti
     async reset(trx) {
       const db = trx as unknown as Db;
       await db.deleteFrom('account_balances').execute();
+      cache.clear();
       await resetAccountFolds(db, name);
     },
   };
