@@ -6,7 +6,7 @@
  * account, and another tenant's account is reported as not found. Refusals are recorded in the
  * audit trail. Interfaces translate wire formats; they hold no business rule.
  */
-import type { Principal } from './policy.ts';
+import type { Action, Principal } from './policy.ts';
 import { actorOf, authorize, PolicyError, roleOf } from './policy.ts';
 import type { AuditTrail, AttemptContext } from './audit-trail.ts';
 import type {
@@ -93,6 +93,19 @@ export interface TradingCommandsDeps {
 /** A write refused because the account does not exist or is not visible to the caller. */
 function accountNotFound(): PolicyError {
   return new PolicyError('not_found', 'account_not_found', 'The account does not exist');
+}
+
+/**
+ * `authorize` on an account: another tenant's account is refused exactly like a missing one
+ * (`account_not_found`), so a caller cannot tell "exists but not yours" from "does not exist".
+ */
+function authorizeOn(principal: Principal, action: Action, ownerId: string): void {
+  try {
+    authorize(principal, action, { ownerId });
+  } catch (error) {
+    if (error instanceof PolicyError && error.kind === 'not_found') throw accountNotFound();
+    throw error;
+  }
 }
 
 export class TradingCommands {
@@ -221,7 +234,7 @@ export class TradingCommands {
   ): Promise<OrderPreview> {
     const { state } = await this.deps.accounts.load(accountId);
     if (state.status !== 'open' || state.ownerId === null) throw accountNotFound();
-    authorize(principal, 'account.read', { ownerId: state.ownerId });
+    authorizeOn(principal, 'account.read', state.ownerId);
     const symbol =
       request.instrument.kind === 'equity'
         ? request.instrument.symbol
@@ -314,7 +327,7 @@ export class TradingCommands {
   async account(principal: Principal, accountId: string): Promise<AccountView> {
     const view = await this.deps.queries.getAccount(accessOf(principal), accountId);
     if (!view) throw accountNotFound();
-    authorize(principal, 'account.read', { ownerId: view.ownerId });
+    authorizeOn(principal, 'account.read', view.ownerId);
     return view;
   }
 
@@ -414,7 +427,7 @@ export class TradingCommands {
     return this.#audited(principal, context, command, accountId, async () => {
       const { state } = await this.deps.accounts.load(accountId);
       if (state.status !== 'open' || state.ownerId === null) throw accountNotFound();
-      authorize(principal, 'account.trade', { ownerId: state.ownerId });
+      authorizeOn(principal, 'account.trade', state.ownerId);
       return work(state);
     });
   }
