@@ -270,9 +270,9 @@ describe('MCP over Streamable HTTP (/mcp)', function () {
     const reader = resumed.body?.getReader();
     let replayed = '';
     while (reader !== undefined && !replayed.includes('"id":2')) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      replayed += new TextDecoder().decode(value);
+      const chunk = (await reader.read()) as { done: boolean; value?: Uint8Array };
+      if (chunk.done) break;
+      replayed += new TextDecoder().decode(chunk.value);
     }
     controller.abort();
     expect(replayed).to.match(/"id":2/);
