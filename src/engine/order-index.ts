@@ -39,6 +39,76 @@ export interface IndexedOrder {
   mark: number;
 }
 
+/**
+ * The live orders of one symbol. Limits and untriggered stops sit in lists sorted by price, so
+ * a quote walks only the orders it reaches — from the end of a list whose orders act at or
+ * above a threshold, from the start of one whose orders act at or below it — instead of every
+ * order of the symbol. Market orders, triggered stops and trailing stops are tested one by one.
+ */
+interface SymbolBook {
+  /** Every live order of the symbol by key (`never` orders included). */
+  readonly entries: Map<string, IndexedOrder>;
+  /** Ascending by price; a quote reaches those with price ≥ ask (minus EPSILON). */
+  readonly buyLimit: IndexedOrder[];
+  /** Ascending; reached at price ≤ bid. */
+  readonly sellLimit: IndexedOrder[];
+  /** Ascending; reached at price ≤ max(last, ask). */
+  readonly buyStop: IndexedOrder[];
+  /** Ascending; reached at price ≥ min(last, bid). */
+  readonly sellStop: IndexedOrder[];
+  /** `always` and trailing stops. */
+  readonly others: IndexedOrder[];
+}
+
+type Lane = 'buyLimit' | 'sellLimit' | 'buyStop' | 'sellStop' | 'others' | undefined;
+
+/** The list of a book an entry sits in (none for `never`, or a limit/stop without a price). */
+function laneOf(entry: IndexedOrder): Lane {
+  switch (entry.watch) {
+    case 'never':
+      return undefined;
+    case 'always':
+    case 'buy_trail':
+    case 'sell_trail':
+      return 'others';
+    case 'buy_limit':
+      return Number.isNaN(entry.price) ? undefined : 'buyLimit';
+    case 'sell_limit':
+      return Number.isNaN(entry.price) ? undefined : 'sellLimit';
+    case 'buy_stop':
+      return Number.isNaN(entry.price) ? undefined : 'buyStop';
+    case 'sell_stop':
+      return Number.isNaN(entry.price) ? undefined : 'sellStop';
+  }
+}
+
+function addToLane(book: SymbolBook, entry: IndexedOrder): void {
+  const lane = laneOf(entry);
+  if (lane === undefined) return;
+  const list = book[lane];
+  if (lane === 'others') {
+    list.push(entry);
+    return;
+  }
+  // First index whose price is greater: equal prices keep their arrival order.
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((list[mid]?.price ?? 0) <= entry.price) lo = mid + 1;
+    else hi = mid;
+  }
+  list.splice(lo, 0, entry);
+}
+
+function removeFromLane(book: SymbolBook, entry: IndexedOrder): void {
+  const lane = laneOf(entry);
+  if (lane === undefined) return;
+  const list = book[lane];
+  const at = list.indexOf(entry);
+  if (at >= 0) list.splice(at, 1);
+}
+
 interface KnownAccount {
   state: AccountState;
   revision: number;
@@ -106,7 +176,7 @@ export type ApplyOutcome = 'applied' | 'skipped' | 'unknown_account';
  */
 export class OpenOrderIndex {
   readonly #accounts = new Map<string, KnownAccount>();
-  readonly #bySymbol = new Map<string, Map<string, IndexedOrder>>();
+  readonly #bySymbol = new Map<string, SymbolBook>();
   /** Accounts whose open-order membership may have changed since `takeChanges`. */
   readonly #dirty = new Set<string>();
   /** Called when a symbol gains its first or loses its last indexed order. */
@@ -152,13 +222,34 @@ export class OpenOrderIndex {
 
   /** Orders of `symbol` the quote may act on, with their order and settings (exact evaluation next). */
   *candidates(quote: Quote): Generator<{ entry: IndexedOrder; order: Order; state: AccountState }> {
-    const entries = this.#bySymbol.get(quote.symbol);
-    if (entries === undefined) return;
+    const book = this.#bySymbol.get(quote.symbol);
+    if (book === undefined) return;
     const bid = Number(quote.bid);
     const ask = Number(quote.ask);
     const last = Number(quote.last);
-    for (const entry of entries.values()) {
-      if (!mayAct(entry, bid, ask, last)) continue;
+    // Each sorted list is walked from the end the quote reaches while `mayAct` holds: it is
+    // monotonic in the price along the list, so this finds exactly the entries a test of every
+    // entry would. Collected first, so the caller may change the index while it iterates.
+    const reached: IndexedOrder[] = [];
+    const fromTop = (list: readonly IndexedOrder[]): void => {
+      for (let i = list.length - 1; i >= 0; i--) {
+        const entry = list[i];
+        if (entry === undefined || !mayAct(entry, bid, ask, last)) break;
+        reached.push(entry);
+      }
+    };
+    const fromBottom = (list: readonly IndexedOrder[]): void => {
+      for (const entry of list) {
+        if (!mayAct(entry, bid, ask, last)) break;
+        reached.push(entry);
+      }
+    };
+    fromTop(book.buyLimit);
+    fromBottom(book.sellLimit);
+    fromBottom(book.buyStop);
+    fromTop(book.sellStop);
+    for (const entry of book.others) if (mayAct(entry, bid, ask, last)) reached.push(entry);
+    for (const entry of reached) {
       const known = this.#accounts.get(entry.accountId);
       const order = known?.state.orders[entry.orderId];
       if (known && order) yield { entry, order, state: known.state };
@@ -167,8 +258,8 @@ export class OpenOrderIndex {
 
   /** Every indexed order (for session-boundary sweeps). */
   *all(): Generator<{ entry: IndexedOrder; order: Order; state: AccountState }> {
-    for (const entries of this.#bySymbol.values()) {
-      for (const entry of entries.values()) {
+    for (const { entries } of [...this.#bySymbol.values()]) {
+      for (const entry of [...entries.values()]) {
         const known = this.#accounts.get(entry.accountId);
         const order = known?.state.orders[entry.orderId];
         if (known && order) yield { entry, order, state: known.state };
@@ -184,7 +275,7 @@ export class OpenOrderIndex {
   /** Number of indexed (live) orders. */
   get size(): number {
     let n = 0;
-    for (const entries of this.#bySymbol.values()) n += entries.size;
+    for (const book of this.#bySymbol.values()) n += book.entries.size;
     return n;
   }
 
@@ -224,28 +315,46 @@ export class OpenOrderIndex {
       const watch = watchOf(order);
       const price = priceOf(order, watch);
       const mark = order.hwm === null ? NaN : Number(order.hwm);
-      let entries = this.#bySymbol.get(order.symbol);
-      if (entries === undefined) {
-        entries = new Map();
-        this.#bySymbol.set(order.symbol, entries);
+      let book = this.#bySymbol.get(order.symbol);
+      if (book === undefined) {
+        book = {
+          entries: new Map(),
+          buyLimit: [],
+          sellLimit: [],
+          buyStop: [],
+          sellStop: [],
+          others: [],
+        };
+        this.#bySymbol.set(order.symbol, book);
         this.onSymbolsChanged(order.symbol, true);
       }
-      const existing = entries.get(key);
+      const existing = book.entries.get(key);
       if (existing) {
+        // Only a change of watch or price moves the entry in its book.
+        const moves =
+          existing.watch !== watch ||
+          (existing.price !== price && !(Number.isNaN(existing.price) && Number.isNaN(price)));
+        if (moves) removeFromLane(book, existing);
         existing.watch = watch;
         existing.price = price;
         existing.mark = mark;
+        if (moves) addToLane(book, existing);
       } else {
-        entries.set(key, { key, accountId, orderId: order.id, watch, price, mark });
+        const entry: IndexedOrder = { key, accountId, orderId: order.id, watch, price, mark };
+        book.entries.set(key, entry);
+        addToLane(book, entry);
         known.indexed.set(key, order.symbol);
       }
     }
     for (const [key, symbol] of known.indexed) {
       if (live.has(key)) continue;
       known.indexed.delete(key);
-      const entries = this.#bySymbol.get(symbol);
-      entries?.delete(key);
-      if (entries?.size === 0) {
+      const book = this.#bySymbol.get(symbol);
+      if (book === undefined) continue;
+      const entry = book.entries.get(key);
+      if (entry) removeFromLane(book, entry);
+      book.entries.delete(key);
+      if (book.entries.size === 0) {
         this.#bySymbol.delete(symbol);
         this.onSymbolsChanged(symbol, false);
       }
