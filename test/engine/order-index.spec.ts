@@ -209,10 +209,16 @@ describe('OpenOrderIndex', () => {
     expect(keys('99.50')).to.deep.equal([]);
     expect(keys('98.99')).to.deep.equal(['x']);
     expect(keys('97.00')).to.deep.equal(['x', 'y']);
-    state = evolve(state, { type: 'OrderCanceled', data: { orderId: 'x', reason: 'user', at: AT } });
+    state = evolve(state, {
+      type: 'OrderCanceled',
+      data: { orderId: 'x', reason: 'user', at: AT },
+    });
     index.setAccount('a', state, 3);
     expect(keys('97.00')).to.deep.equal(['y']);
-    state = evolve(state, { type: 'OrderCanceled', data: { orderId: 'y', reason: 'user', at: AT } });
+    state = evolve(state, {
+      type: 'OrderCanceled',
+      data: { orderId: 'y', reason: 'user', at: AT },
+    });
     index.setAccount('a', state, 4);
     expect(index.size).to.equal(0);
     expect(changes).to.deep.equal(['AAPL:true', 'AAPL:false']);
