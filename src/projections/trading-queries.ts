@@ -276,7 +276,10 @@ export class SqlTradingQueries implements TradingQueries {
     const nested = request.nested ?? true;
     const after = instant(request.after, 'after');
     const until = instant(request.until, 'until');
-    const symbols = request.symbols === undefined ? undefined : [...request.symbols];
+    const symbols =
+      request.symbols === undefined
+        ? undefined
+        : [...new Set(request.symbols.flatMap((x) => [x, x.trim().toUpperCase()]))];
     const scope = JSON.stringify([accountId, status, direction, nested, symbols, after, until]);
     const from = decodeCursor(request.cursor, 'orders', scope);
     return withTenant(this.db, access, async (trx) => {
@@ -381,7 +384,9 @@ export class SqlTradingQueries implements TradingQueries {
         .selectFrom('positions')
         .selectAll()
         .where('account_id', '=', accountId)
-        .where('symbol', '=', symbol)
+        // Tickers are stored upper case; callers may pass what a user typed.
+        .where('symbol', 'in', [...new Set([symbol, symbol.trim().toUpperCase()])])
+        .orderBy('symbol')
         .executeTakeFirst(),
     );
     return row === undefined ? undefined : positionView(row, prices);
@@ -658,25 +663,64 @@ export class SqlTradingQueries implements TradingQueries {
     grid: readonly { at: Date; session: Session }[],
   ): Promise<PortfolioHistory> {
     const points: PortfolioHistoryPoint[] = [];
-    const bars = new Map<string, Promise<Bar[]>>();
-    const barsOf = (symbol: string, session: Session): Promise<Bar[]> => {
+    const first = grid[0]?.session;
+    const last = grid.at(-1)?.session;
+    // Daily closes: one request per symbol for the whole range, keyed by session date.
+    const daily = new Map<string, Promise<Map<string, Bar>>>();
+    const dailyOf = (symbol: string): Promise<Map<string, Bar>> => {
+      let found = daily.get(symbol);
+      if (found === undefined) {
+        found =
+          first === undefined || last === undefined
+            ? Promise.resolve(new Map())
+            : this.market
+                .bars(symbol, {
+                  timeframe: '1Day',
+                  start: new Date(first.preOpen.getTime() - 6 * MS_PER_HOUR),
+                  end: last.postClose,
+                  limit: 10_000,
+                })
+                .then((bars) => {
+                  const byDate = new Map<string, Bar>();
+                  for (const bar of bars) {
+                    const date = this.market.calendar.session(new Date(bar.time))?.date;
+                    if (date !== undefined) byDate.set(date, bar);
+                  }
+                  return byDate;
+                })
+                .catch(() => new Map<string, Bar>());
+        daily.set(symbol, found);
+      }
+      return found;
+    };
+    // Minute closes: one request per symbol and session.
+    const minutes = new Map<string, Promise<Bar[]>>();
+    const minutesOf = (symbol: string, session: Session): Promise<Bar[]> => {
       const key = `${symbol}\u0000${session.date}`;
-      let found = bars.get(key);
+      let found = minutes.get(key);
       if (found === undefined) {
         found = this.market
           .bars(symbol, {
-            timeframe: timeframe === '1D' ? '1Day' : '1Min',
-            start:
-              timeframe === '1D'
-                ? new Date(session.preOpen.getTime() - 6 * MS_PER_HOUR)
-                : session.preOpen,
+            timeframe: '1Min',
+            start: session.preOpen,
             end: session.postClose,
             limit: 1000,
           })
           .catch(() => []);
-        bars.set(key, found);
+        minutes.set(key, found);
       }
       return found;
+    };
+    const priceAt = async (
+      symbol: string,
+      at: Date,
+      session: Session,
+    ): Promise<Dec | undefined> => {
+      if (timeframe === '1D') {
+        const bar = (await dailyOf(symbol)).get(session.date);
+        return bar === undefined ? undefined : new Dec(bar.close);
+      }
+      return closeBy(await minutesOf(symbol, session), at);
     };
     let r = -1;
     let base: Dec | undefined;
@@ -685,9 +729,7 @@ export class SqlTradingQueries implements TradingQueries {
       const balance = rows[r];
       if (balance === undefined) continue; // before the account existed
       const holdings = balance.holdings;
-      const prices = await Promise.all(
-        holdings.map(async (h) => closeAt(await barsOf(h.symbol, session), at, timeframe)),
-      );
+      const prices = await Promise.all(holdings.map((h) => priceAt(h.symbol, at, session)));
       const equity = equityOf(n(balance.cash), holdings, prices);
       base ??= equity;
       const pl = equity.minus(base);
@@ -703,12 +745,8 @@ export class SqlTradingQueries implements TradingQueries {
   }
 }
 
-/** The close of the last bar that ended by `at` (daily: the session's bar). */
-function closeAt(bars: readonly Bar[], at: Date, timeframe: HistoryTimeframe): Dec | undefined {
-  if (timeframe === '1D') {
-    const bar = bars.at(-1);
-    return bar === undefined ? undefined : new Dec(bar.close);
-  }
+/** The close of the last minute bar that ended by `at`. */
+function closeBy(bars: readonly Bar[], at: Date): Dec | undefined {
   let found: Bar | undefined;
   for (const bar of bars) {
     if (Date.parse(bar.time) + MS_PER_MINUTE > at.getTime()) break;

@@ -75,6 +75,9 @@ for (const [target, openDatabase] of TARGETS) {
         const value = price.times(10);
         const unrealized = value.minus(aapl.costBasis);
         const view = await fx.queries.getPosition({ tenant: 'alice' }, alice, 'AAPL');
+        expect(await fx.queries.getPosition({ tenant: 'alice' }, alice, ' aapl')).to.deep.equal(
+          view,
+        );
         expect(view).to.deep.include({
           qty: '10',
           costBasis: aapl.costBasis,
