@@ -353,6 +353,15 @@ export class AccountService {
     return this.handler.load(accountId);
   }
 
+  /**
+   * Hands the command handler an account state the caller folded from the stream up to
+   * `revision` (see `CommandHandler.prime`): the execution engine's index, so its commands do
+   * not read the stream first.
+   */
+  prime(accountId: string, state: AccountState, revision: number): void {
+    this.handler.prime(accountId, state, revision);
+  }
+
   /** Ids of every opened account, in the order they were opened (a scan of `$all`). */
   async listAccountIds(): Promise<string[]> {
     const ids: string[] = [];

@@ -96,6 +96,21 @@ export class CommandHandler<Command, Event extends { type: string; data: unknown
   }
 
   /**
+   * Offers the handler a state of the aggregate at `revision` that the caller folded from the
+   * stream itself (the execution engine follows every account it acts on). It replaces the
+   * cached state only when newer, saving a read of the stream on the next command. A state
+   * that is stale by then costs nothing but the usual conflict: the append's expected
+   * revision no longer matches, and the handler reloads.
+   */
+  prime(id: string, state: State, revision: number): void {
+    if (revision < 0) return;
+    const streamId = this.options.streamId(id);
+    const cached = this.#cache.get(streamId);
+    if (cached !== undefined && cached.revision >= revision) return;
+    this.#remember(streamId, { state, revision });
+  }
+
+  /**
    * Decides `command` against the aggregate's current state and appends the result.
    * `command` may be a function of the state, for commands that need to look first.
    * Domain errors thrown by the decider propagate and nothing is written.

@@ -53,6 +53,11 @@ export interface EngineOptions {
   /** How often a standby asks for the lease (real milliseconds, default 1000). */
   readonly leasePollMs?: number;
   readonly batchSize?: number;
+  /**
+   * Longest the checkpoint trails the events folded into the index (real milliseconds,
+   * default 200): saves are coalesced rather than one transaction per subscription batch.
+   */
+  readonly checkpointIntervalMs?: number;
   readonly onApplied?: (applied: AppliedCommand) => void;
 }
 
@@ -91,6 +96,9 @@ export class ExecutionEngine implements EngineStatusSource {
   readonly #parkedAt = new Map<string, OrderVersion>();
   #cancelBoundary: Cancel | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
+  #checkpointTimer: NodeJS.Timeout | undefined;
+  /** The checkpoint save under way, so saves never overlap. */
+  #saving: Promise<void> = Promise.resolve();
   #activated: { promise: Promise<void>; resolve: () => void };
   #generation = 0;
   readonly #metrics: EngineMetrics;
@@ -142,6 +150,7 @@ export class ExecutionEngine implements EngineStatusSource {
     await this.#subscription?.close();
     await this.#following;
     await Promise.allSettled(this.#inFlight.values());
+    await this.#saving;
     if (wasActive) await this.#saveCheckpoint();
     await this.#lease?.release();
     this.#lease = undefined;
@@ -287,6 +296,8 @@ export class ExecutionEngine implements EngineStatusSource {
     this.#status = 'stopped';
     this.#generation++;
     clearTimeout(this.#pollTimer);
+    clearTimeout(this.#checkpointTimer);
+    this.#checkpointTimer = undefined;
     this.#cancelBoundary?.();
     this.#cancelBoundary = undefined;
     for (const cancel of this.#quoteSubscriptions.values()) cancel();
@@ -327,7 +338,23 @@ export class ExecutionEngine implements EngineStatusSource {
       }
       this.#processed = recorded.position;
     }
-    await this.#saveCheckpoint();
+    this.#scheduleCheckpoint();
+  }
+
+  /**
+   * Saves the checkpoint at most every `checkpointIntervalMs`. It is only a restart
+   * optimisation (a restart re-folds whatever came after it), so under load one save covers
+   * many subscription batches instead of costing a transaction each.
+   */
+  #scheduleCheckpoint(): void {
+    if (this.#checkpointTimer !== undefined) return;
+    const generation = this.#generation;
+    this.#checkpointTimer = setTimeout(() => {
+      this.#checkpointTimer = undefined;
+      if (this.#generation !== generation) return;
+      this.#saving = this.#saving.then(() => this.#saveCheckpoint());
+    }, this.options.checkpointIntervalMs ?? 200);
+    this.#checkpointTimer.unref();
   }
 
   async #saveCheckpoint(): Promise<void> {
@@ -433,6 +460,11 @@ export class ExecutionEngine implements EngineStatusSource {
     const run = async (): Promise<void> => {
       for (let attempt = 1; ; attempt++) {
         try {
+          // The index follows the account event by event: hand its state to the command
+          // handler, so the command does not read the stream first (a cold cache after a
+          // start or a hand-over would otherwise cost a read per account).
+          const known = this.#index.account(accountId);
+          if (known) this.options.service.prime(accountId, known.state, known.revision);
           const result = await this.#send(action, accountId, order.id, market, expected);
           this.#metrics.commands.inc({ action });
           this.#index.setAccount(accountId, result.state, result.revision);
