@@ -118,6 +118,7 @@ export function evolve(state: AccountState, event: AccountEvent): AccountState {
         ...initialState(),
         status: 'open',
         accountId: state.accountId,
+        ownerId: state.ownerId,
         name: state.name,
         settings: d.settings,
         cash: d.initialCash,

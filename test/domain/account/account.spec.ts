@@ -269,6 +269,9 @@ describe('account: opening, cash and settings', () => {
     expect(s.orders).to.deep.equal({});
     expect(s.totalDeposits).to.equal('5000');
     expect(s.status).to.equal('open');
+    // The account keeps its owner (and so its tenancy) across a reset.
+    expect(s.ownerId).to.equal('owner-1');
+    expect(s.accountId).to.equal('acc-1');
     expect(findOrderByClientOrderId(s, 'o1')).to.equal(undefined);
   });
 
