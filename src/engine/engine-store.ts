@@ -1,8 +1,10 @@
 import type pg from 'pg';
+import type { OrderVersion } from '../commands/accounts.ts';
+import type { MarketContext } from '../domain/market.ts';
 import type { SqlDatabase } from '../eventstore/database.ts';
 
-/** A command the engine gave up on after its retries, kept for an operator to look at. */
-export interface ParkedCommand {
+/** A command the engine gave up on after its retries: what to park. */
+export interface ParkCommand {
   readonly engine: string;
   readonly accountId: string;
   readonly orderId: string;
@@ -10,6 +12,43 @@ export interface ParkedCommand {
   readonly action: string;
   readonly reason: string;
   readonly attempts: number;
+  readonly at: string;
+  /** The order version the command was evaluated against: a replay's guard. */
+  readonly expected?: OrderVersion;
+  /** The market the command was priced against, so a replay sends the very same command. */
+  readonly market?: MarketContext;
+}
+
+/**
+ * Where a parked command stands: still `parked`, `replayed` (applied by a replay), `stale`
+ * (the order had moved on; nothing applied) or `refused` (the decider turned it down).
+ */
+export type ParkedStatus = 'parked' | 'replayed' | 'stale' | 'refused';
+
+/** A parked command as kept for an operator (`paper-trading engine parked`). */
+export interface ParkedCommand {
+  /** Stable id, for `paper-trading engine replay <id>`. */
+  readonly id: number;
+  readonly engine: string;
+  readonly accountId: string;
+  readonly orderId: string;
+  readonly action: string;
+  readonly reason: string;
+  readonly attempts: number;
+  readonly at: string;
+  /** Null for commands parked before versions and markets were kept: those cannot be replayed. */
+  readonly expected: OrderVersion | null;
+  readonly market: MarketContext | null;
+  readonly status: ParkedStatus;
+  readonly resolvedAt: string | null;
+  /** What the replay found (`applied at position …`, `stale_order_version`, an error code). */
+  readonly resolution: string | null;
+}
+
+/** How a replay settled a parked command. */
+export interface ParkedResolution {
+  readonly status: Exclude<ParkedStatus, 'parked'>;
+  readonly detail: string;
   readonly at: string;
 }
 
@@ -38,8 +77,20 @@ export interface EngineStore {
     position: number,
     changes: { readonly add: readonly string[]; readonly remove: readonly string[] },
   ): Promise<void>;
-  park(command: ParkedCommand): Promise<void>;
-  parked(name: string): Promise<ParkedCommand[]>;
+  park(command: ParkCommand): Promise<void>;
+  /** Parked commands of engine `name`, oldest first; settled ones only with `includeResolved`. */
+  parked(name: string, options?: { readonly includeResolved?: boolean }): Promise<ParkedCommand[]>;
+  /**
+   * Settles a parked command. Answers false when it was not parked (unknown, or settled by
+   * another replay). One exception: `replayed` also settles a command a concurrent replay
+   * found `stale` — the version guard let exactly one apply, and this is the one that did.
+   */
+  resolveParked(name: string, id: number, resolution: ParkedResolution): Promise<boolean>;
+}
+
+/** Whether a resolution may settle a command now in `status` (see `resolveParked`). */
+function settles(status: ParkedStatus, next: ParkedResolution['status']): boolean {
+  return status === 'parked' || (status === 'stale' && next === 'replayed');
 }
 
 /** A lease nobody can take away: resolves `lost` only never. */
@@ -62,6 +113,7 @@ export class MemoryEngineStore implements EngineStore {
   readonly #holders = new Set<string>();
   readonly #checkpoints = new Map<string, { position: number; accounts: Set<string> }>();
   readonly #parked: ParkedCommand[] = [];
+  #nextParkedId = 1;
 
   tryAcquire(name: string): Promise<Lease | undefined> {
     if (this.#holders.has(name)) return Promise.resolve(undefined);
@@ -90,13 +142,43 @@ export class MemoryEngineStore implements EngineStore {
     return Promise.resolve();
   }
 
-  park(command: ParkedCommand): Promise<void> {
-    this.#parked.push(command);
+  park(command: ParkCommand): Promise<void> {
+    this.#parked.push({
+      ...command,
+      id: this.#nextParkedId++,
+      expected: command.expected ?? null,
+      market: command.market ?? null,
+      status: 'parked',
+      resolvedAt: null,
+      resolution: null,
+    });
     return Promise.resolve();
   }
 
-  parked(name: string): Promise<ParkedCommand[]> {
-    return Promise.resolve(this.#parked.filter((p) => p.engine === name));
+  parked(
+    name: string,
+    options: { readonly includeResolved?: boolean } = {},
+  ): Promise<ParkedCommand[]> {
+    return Promise.resolve(
+      this.#parked.filter(
+        (p) => p.engine === name && (options.includeResolved === true || p.status === 'parked'),
+      ),
+    );
+  }
+
+  resolveParked(name: string, id: number, resolution: ParkedResolution): Promise<boolean> {
+    const at = this.#parked.findIndex(
+      (p) => p.engine === name && p.id === id && settles(p.status, resolution.status),
+    );
+    const found = this.#parked[at];
+    if (found === undefined) return Promise.resolve(false);
+    this.#parked[at] = {
+      ...found,
+      status: resolution.status,
+      resolvedAt: resolution.at,
+      resolution: resolution.detail,
+    };
+    return Promise.resolve(true);
   }
 }
 
@@ -146,6 +228,15 @@ export class SqlEngineStore implements EngineStore {
              id bigserial PRIMARY KEY, name text NOT NULL, account_id text NOT NULL,
              order_id text NOT NULL, action text NOT NULL, reason text NOT NULL,
              attempts integer NOT NULL, parked_at timestamptz NOT NULL)`,
+        );
+        // What a replay needs, and how it went (tables made before replays existed get them).
+        await client.query(
+          `ALTER TABLE ${this.#table('engine_parked')}
+             ADD COLUMN IF NOT EXISTS expected json,
+             ADD COLUMN IF NOT EXISTS market json,
+             ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'parked',
+             ADD COLUMN IF NOT EXISTS resolved_at timestamptz,
+             ADD COLUMN IF NOT EXISTS resolution text`,
         );
         await client.query('COMMIT');
       } catch (error) {
@@ -238,11 +329,12 @@ export class SqlEngineStore implements EngineStore {
     }
   }
 
-  async park(command: ParkedCommand): Promise<void> {
+  async park(command: ParkCommand): Promise<void> {
     await this.prepare();
     await this.database.pool.query(
-      `INSERT INTO ${this.#table('engine_parked')} (name, account_id, order_id, action, reason, attempts, parked_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      `INSERT INTO ${this.#table('engine_parked')}
+         (name, account_id, order_id, action, reason, attempts, parked_at, expected, market)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       [
         command.engine,
         command.accountId,
@@ -251,25 +343,39 @@ export class SqlEngineStore implements EngineStore {
         command.reason,
         command.attempts,
         command.at,
+        command.expected === undefined ? null : JSON.stringify(command.expected),
+        command.market === undefined ? null : JSON.stringify(command.market),
       ],
     );
   }
 
-  async parked(name: string): Promise<ParkedCommand[]> {
+  async parked(
+    name: string,
+    options: { readonly includeResolved?: boolean } = {},
+  ): Promise<ParkedCommand[]> {
     await this.prepare();
     const result = await this.database.pool.query<{
+      id: string | number;
       account_id: string;
       order_id: string;
       action: string;
       reason: string;
       attempts: number;
       parked_at: Date;
+      expected: OrderVersion | null;
+      market: MarketContext | null;
+      status: ParkedStatus;
+      resolved_at: Date | null;
+      resolution: string | null;
     }>(
-      `SELECT account_id, order_id, action, reason, attempts, parked_at
-       FROM ${this.#table('engine_parked')} WHERE name = $1 ORDER BY id`,
-      [name],
+      `SELECT id, account_id, order_id, action, reason, attempts, parked_at, expected, market,
+              status, resolved_at, resolution
+       FROM ${this.#table('engine_parked')}
+       WHERE name = $1 AND ($2 OR status = 'parked') ORDER BY id`,
+      [name, options.includeResolved === true],
     );
     return result.rows.map((r) => ({
+      id: Number(r.id),
       engine: name,
       accountId: r.account_id,
       orderId: r.order_id,
@@ -277,7 +383,24 @@ export class SqlEngineStore implements EngineStore {
       reason: r.reason,
       attempts: r.attempts,
       at: new Date(r.parked_at).toISOString(),
+      expected: r.expected,
+      market: r.market,
+      status: r.status,
+      resolvedAt: r.resolved_at === null ? null : new Date(r.resolved_at).toISOString(),
+      resolution: r.resolution,
     }));
+  }
+
+  async resolveParked(name: string, id: number, resolution: ParkedResolution): Promise<boolean> {
+    await this.prepare();
+    const result = await this.database.pool.query(
+      `UPDATE ${this.#table('engine_parked')}
+         SET status = $3, resolved_at = $4, resolution = $5
+       WHERE name = $1 AND id = $2
+         AND (status = 'parked' OR (status = 'stale' AND $3 = 'replayed'))`,
+      [name, id, resolution.status, resolution.at, resolution.detail],
+    );
+    return (result.rowCount ?? 0) > 0;
   }
 }
 

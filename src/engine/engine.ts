@@ -4,7 +4,6 @@ import {
   StaleOrderVersion,
   type AccountService,
   type CallContext,
-  type OrderResult,
   type OrderVersion,
 } from '../commands/accounts.ts';
 import { marketContext } from '../commands/market-context.ts';
@@ -16,10 +15,10 @@ import type { Cancel } from '../market/port.ts';
 import type { EngineStore, Lease } from './engine-store.ts';
 import { NO_METRICS, type EngineMetrics, type EngineStatusSource } from './metrics.ts';
 import { OpenOrderIndex } from './order-index.ts';
+import { engineCausation, sendEngineCommand, type EngineAction } from './send.ts';
 import { lastBoundaries, nextBoundary, type BoundaryKind } from './sessions.ts';
 
-/** An evaluation the engine acts on. */
-export type EngineAction = 'fill' | 'trigger' | 'expire' | 'update_water_mark';
+export type { EngineAction } from './send.ts';
 
 /** What `onApplied` hears after each command the engine got appended. */
 export interface AppliedCommand {
@@ -465,7 +464,15 @@ export class ExecutionEngine implements EngineStatusSource {
           // start or a hand-over would otherwise cost a read per account).
           const known = this.#index.account(accountId);
           if (known) this.options.service.prime(accountId, known.state, known.revision);
-          const result = await this.#send(action, accountId, order.id, market, expected);
+          const result = await sendEngineCommand(
+            this.options.service,
+            action,
+            accountId,
+            order.id,
+            market,
+            { ...ENGINE, causationId: engineCausation(market) },
+            expected,
+          );
           this.#metrics.commands.inc({ action });
           this.#index.setAccount(accountId, result.state, result.revision);
           this.options.onApplied?.({
@@ -485,7 +492,7 @@ export class ExecutionEngine implements EngineStatusSource {
           // A crashed or stopped engine leaves the work to whoever leads next.
           if (this.#generation !== generation) return;
           if (attempt >= this.#attempts) {
-            await this.#park(key, accountId, order, action, error, attempt, expected);
+            await this.#park(key, accountId, order, action, error, attempt, expected, market);
             return;
           }
           this.#metrics.retries.inc();
@@ -503,32 +510,6 @@ export class ExecutionEngine implements EngineStatusSource {
     this.#inFlight.set(key, running);
   }
 
-  #send(
-    action: EngineAction,
-    accountId: string,
-    orderId: string,
-    market: MarketContext,
-    expected: OrderVersion,
-  ): Promise<OrderResult> {
-    const service = this.options.service;
-    const context: CallContext = {
-      ...ENGINE,
-      causationId: market.auction
-        ? `auction:${market.auction.kind}:${market.auction.time}`
-        : `quote:${market.quote?.symbol ?? ''}:${market.quote?.seq ?? ''}`,
-    };
-    switch (action) {
-      case 'fill':
-        return service.fill(accountId, orderId, market, context, expected);
-      case 'trigger':
-        return service.trigger(accountId, orderId, market, context, expected);
-      case 'expire':
-        return service.expire(accountId, orderId, market, context, expected);
-      case 'update_water_mark':
-        return service.updateWaterMark(accountId, orderId, market, context, expected);
-    }
-  }
-
   async #park(
     key: string,
     accountId: string,
@@ -537,6 +518,7 @@ export class ExecutionEngine implements EngineStatusSource {
     error: unknown,
     attempts: number,
     expected: OrderVersion,
+    market: MarketContext,
   ): Promise<void> {
     this.#parkedAt.set(key, expected);
     this.#metrics.parked.inc();
@@ -553,6 +535,8 @@ export class ExecutionEngine implements EngineStatusSource {
       reason,
       attempts,
       at: this.options.service.now(),
+      expected,
+      market,
     });
   }
 }

@@ -189,17 +189,31 @@ describe('ExecutionEngine crash safety', () => {
         attempts: 5,
         at: '2025-03-03T15:00:00.000Z',
       });
-      expect(await storeB.parked('execution')).to.deep.equal([
-        {
-          engine: 'execution',
-          accountId: 'y',
-          orderId: 'o',
-          action: 'fill',
-          reason: 'Error: boom',
-          attempts: 5,
-          at: '2025-03-03T15:00:00.000Z',
-        },
-      ]);
+      const [parked] = await storeB.parked('execution');
+      expect(parked).to.deep.equal({
+        id: parked?.id,
+        engine: 'execution',
+        accountId: 'y',
+        orderId: 'o',
+        action: 'fill',
+        reason: 'Error: boom',
+        attempts: 5,
+        at: '2025-03-03T15:00:00.000Z',
+        expected: null,
+        market: null,
+        status: 'parked',
+        resolvedAt: null,
+        resolution: null,
+      });
+      expect(
+        await storeA.resolveParked('execution', parked?.id ?? 0, {
+          status: 'refused',
+          detail: 'order_not_fillable',
+          at: '2025-03-03T16:00:00.000Z',
+        }),
+      ).to.equal(true);
+      expect(await storeB.parked('execution')).to.deep.equal([]);
+      expect(await storeB.parked('execution', { includeResolved: true })).to.have.length(1);
     } finally {
       await a.close();
       await b.close();

@@ -5,6 +5,7 @@
  */
 import type { CommandModule } from '../deps.ts';
 import * as accounts from './accounts.ts';
+import * as engine from './engine.ts';
 import * as ledger from './ledger.ts';
 import * as mcp from './mcp.ts';
 import * as orders from './orders.ts';
@@ -20,4 +21,5 @@ export const commandModules: readonly CommandModule[] = [
   ledger,
   accounts,
   orders,
+  engine,
 ];
