@@ -10,16 +10,18 @@
  *
  * The per-IP and per-user rate limits would throttle a load generator on one address, so the
  * benchmark server runs with them raised (compose's `rateLimits`). `npm run bench -- api
- * [--quick]`; `tsx bench/api.ts --serve` is the child.
+ * [--quick] [--postgres]` (`--postgres`: against a scratch PostgreSQL database instead, written as
+ * `api-postgres`); `tsx bench/api.ts --serve` is the child.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type Request as CannonRequest, type Result } from 'autocannon';
 import { percentile, report, round } from './report.ts';
+import { scratchDatabase } from './support.ts';
 
 const ACCOUNTS = 100;
 const USERS = 10;
@@ -63,7 +65,11 @@ interface Account {
   readonly token: string;
 }
 
-async function startChild(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+async function startChild(
+  dataDir: string,
+  databaseUrl: string | undefined,
+): Promise<{ child: ChildProcess; url: string }> {
+  const { DATABASE_URL: _inherited, ...env } = process.env;
   const child = spawn(
     process.execPath,
     [
@@ -77,7 +83,13 @@ async function startChild(dataDir: string): Promise<{ child: ChildProcess; url: 
       '--serve',
     ],
     {
-      env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'development' },
+      env: {
+        ...env,
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'warn',
+        NODE_ENV: 'development',
+        ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
@@ -162,8 +174,29 @@ function order(i: number, side: 'buy' | 'sell', qty = '1'): Record<string, unkno
   };
 }
 
+/**
+ * CPU seconds (user + system) a process has used so far, from `/proc/<pid>/stat` (Linux;
+ * `NaN` elsewhere). Unlike latency, CPU per request barely depends on what else the machine
+ * is running.
+ */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** `getconf CLK_TCK` on Linux. */
+const CLOCK_TICKS = 100;
+
 interface Run {
   readonly result: Result;
+  /** Server CPU seconds the run cost (engine and projections included). */
+  readonly serverCpu: number;
   /** Every response time in ms, ascending (a failed request counts as the timeout). */
   readonly latencies: number[];
 }
@@ -171,11 +204,13 @@ interface Run {
 /** One autocannon run; `next` picks each request (account, path, body) in turn. */
 async function load(
   url: string,
+  server: ChildProcess,
   connections: number,
   seconds: number,
   next: () => CannonRequest,
 ): Promise<Run> {
   const latencies: number[] = [];
+  const cpuBefore = cpuSeconds(server.pid);
   const result = await new Promise<Result>((resolve, reject) => {
     const instance = autocannon(
       {
@@ -199,7 +234,7 @@ async function load(
     });
   });
   latencies.sort((a, b) => a - b);
-  return { result, latencies };
+  return { result, latencies, serverCpu: cpuSeconds(server.pid) - cpuBefore };
 }
 
 function succeeded(result: Result): { ok: number; all: number } {
@@ -223,17 +258,23 @@ function failures(result: Result): string {
 
 /** The API benchmark (see the file comment). */
 export async function run(quick: boolean): Promise<void> {
+  // `--postgres`: the same runs against a scratch database on the local PostgreSQL (for
+  // comparison; written as `api-postgres`). The targets are for PGlite.
+  const scratch = process.argv.includes('--postgres') ? await scratchDatabase() : undefined;
+  const store = scratch ? 'PostgreSQL (DATABASE_URL, a scratch database)' : 'embedded PGlite';
   const seconds = quick ? 5 : 30;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'opt-bench-api-'));
-  const { child, url } = await startChild(dataDir);
+  let started: Awaited<ReturnType<typeof startChild>> | undefined;
   try {
+    started = await startChild(dataDir, scratch?.url);
+    const { child, url } = started;
     const api = `${url}/api/v1`;
     const accounts = await setUp(api);
     const pick = (i: number): Account => accounts[i % accounts.length] ?? { id: '', token: '' };
 
     // Warm-up: JIT, prepared statements, state caches.
     let w = 0;
-    await load(url, 10, 2, () => {
+    await load(url, child, 10, 2, () => {
       const a = pick(w++);
       return {
         method: 'GET',
@@ -243,7 +284,7 @@ export async function run(quick: boolean): Promise<void> {
     });
 
     let g = 0;
-    const positions = await load(url, 50, seconds, () => {
+    const positions = await load(url, child, 50, seconds, () => {
       const a = pick(g++);
       return {
         method: 'GET',
@@ -253,7 +294,7 @@ export async function run(quick: boolean): Promise<void> {
     });
 
     let p = 0;
-    const orders = await load(url, 20, seconds, () => {
+    const orders = await load(url, child, 20, seconds, () => {
       const i = p++;
       const a = pick(i);
       // Each account alternates buy and sell, so positions stay small and cash never runs out.
@@ -279,6 +320,8 @@ export async function run(quick: boolean): Promise<void> {
       post_order_p99_ms: round(percentile(orders.latencies, 99)),
       post_order_per_s: Math.round(b.all / orders.result.duration),
       requests: a.all + b.all,
+      get_positions_server_cpu_ms: round((positions.serverCpu * 1000) / Math.max(1, a.all), 2),
+      post_order_server_cpu_ms: round((orders.serverCpu * 1000) / Math.max(1, b.all), 2),
     };
     const met = (name: keyof typeof TARGETS): string =>
       name === 'success_rate'
@@ -288,23 +331,27 @@ export async function run(quick: boolean): Promise<void> {
         : metrics[name] <= TARGETS[name]
           ? 'met'
           : 'MISSED';
-    report('api', quick, metrics, {
-      setup: `the composition of \`serve --role all\` (engine and projections running, hash chain on) on embedded PGlite in a temporary DATA_DIR, in a child process; autocannon in this process over loopback; ${USERS} users, ${ACCOUNTS} accounts each holding a position; per-IP and per-user rate limits raised for the run (compose \`rateLimits\`); ${seconds} s per run after a 2 s warm-up; a request that times out (${TIMEOUT_S} s) counts with that latency${quick ? '; QUICK: 5 s runs instead of 30 s' : ''}`,
+    report(scratch ? 'api-postgres' : 'api', quick, metrics, {
+      setup: `the composition of \`serve --role all\` (engine and projections running, hash chain on) on ${store}${scratch ? '' : ' in a temporary DATA_DIR'}, in a child process; autocannon in this process over loopback; ${USERS} users, ${ACCOUNTS} accounts each holding a position; per-IP and per-user rate limits raised for the run (compose \`rateLimits\`); ${seconds} s per run after a 2 s warm-up; a request that times out (${TIMEOUT_S} s) counts with that latency${quick ? '; QUICK: 5 s runs instead of 30 s' : ''}`,
       get_positions: `50 connections, GET /api/v1/accounts/{id}/positions round-robin over the ${ACCOUNTS} accounts (valued with the latest quotes); p95 target ≤ ${TARGETS.get_positions_p95_ms} ms: ${met('get_positions_p95_ms')}; non-2xx: ${failures(positions.result)}`,
       post_order: `20 connections, POST /api/v1/accounts/{id}/orders market orders (qty 1, ${SYMBOLS.length} symbols, buy then sell per account) round-robin over the ${ACCOUNTS} accounts, each filled at once; p95 target ≤ ${TARGETS.post_order_p95_ms} ms: ${met('post_order_p95_ms')}; non-2xx: ${failures(orders.result)}`,
       success_rate: `2xx share of all ${a.all + b.all} requests of both runs; target ≥ ${TARGETS.success_rate * 100} %: ${met('success_rate')}`,
+      server_cpu:
+        'CPU time (user + system) of the server process per request during each run, engine and projections included: capacity per core ≈ 1000 / this, whatever else the machine runs',
       machine_load: `load average at the end ${os
         .loadavg()
         .map((l) => l.toFixed(1))
         .join(' / ')} (1/5/15 min) on ${os.cpus().length} CPUs`,
     });
   } finally {
-    if (child.exitCode === null) {
+    const child = started?.child;
+    if (child && child.exitCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;
     }
     rmSync(dataDir, { recursive: true, force: true });
+    await scratch?.drop();
   }
 }
 
