@@ -14,6 +14,10 @@ import { createMetricsRegistry } from '../api/metrics.ts';
 import type { Config } from '../config.ts';
 import { openStorage } from '../eventstore/index.ts';
 import { createReadSide } from '../projections/index.ts';
+import { LiveUpdates } from '../api/live.ts';
+import { marketRoutes } from '../api/v1/market-routes.ts';
+import { streamRoutes } from '../api/v1/stream-routes.ts';
+import { instrumentEventStore } from '../eventstore/instrumented.ts';
 import { registerProjectionMetrics } from '../api/metrics.ts';
 import { createSecurity, type Security } from '../api/security.ts';
 import { tradingRoutes } from '../api/v1/index.ts';
@@ -162,7 +166,8 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       ...(options.rateLimits ? { limits: options.rateLimits } : {}),
     });
     closers.add('security', () => security.close());
-    const eventStore = security.eventStore;
+    // Append latency (`eventstore_append_seconds`) of every trading write, over the hash chain.
+    const eventStore = instrumentEventStore(security.eventStore, metrics);
 
     // The one AccountService of the process: REST, MCP and the engine share its state cache
     // and its per-stream serialization.
@@ -183,8 +188,11 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
           readWaitMs: config.readWaitMs,
         }),
       );
-      // WIRE: `GET /api/v1/stream` (SSE), `/api/v1/market/*` and MCP over HTTP at `/mcp`: their
-      // route factories take `parts` below.
+      routes.push(marketRoutes({ market, authenticated: security.authenticated }));
+      // Live updates: one `$all` follower for every SSE client of this process.
+      const live = new LiveUpdates({ store: eventStore, logger });
+      closers.add('live updates', () => live.close());
+      routes.push(streamRoutes({ live, authenticated: security.authenticated, metrics, logger }));
     }
     if (runsEngine) {
       // The execution engine behind its lease: a second engine process waits as a standby.
