@@ -164,6 +164,23 @@ async function setUp(api: string): Promise<Account[]> {
   return accounts;
 }
 
+/**
+ * Waits (at most a minute) until every projection has applied every stored event, per the
+ * server's own `/metrics`, so a run measures the steady state rather than a catch-up.
+ */
+async function projectionsCaughtUp(url: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const lags = [...text.matchAll(/^projection_lag_events\{[^}]*\} (\d+)$/gm)].map((m) =>
+      Number(m[1]),
+    );
+    if (lags.length > 0 && lags.every((lag) => lag === 0)) return;
+    if (Date.now() > deadline) throw new Error(`projections still behind: ${lags.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 function order(i: number, side: 'buy' | 'sell', qty = '1'): Record<string, unknown> {
   return {
     symbol: SYMBOLS[i % SYMBOLS.length],
@@ -283,6 +300,7 @@ export async function run(quick: boolean): Promise<void> {
       };
     });
 
+    await projectionsCaughtUp(url);
     let g = 0;
     const positions = await load(url, child, 50, seconds, () => {
       const a = pick(g++);
@@ -293,6 +311,7 @@ export async function run(quick: boolean): Promise<void> {
       };
     });
 
+    await projectionsCaughtUp(url);
     let p = 0;
     const orders = await load(url, child, 20, seconds, () => {
       const i = p++;
@@ -332,7 +351,7 @@ export async function run(quick: boolean): Promise<void> {
           ? 'met'
           : 'MISSED';
     report(scratch ? 'api-postgres' : 'api', quick, metrics, {
-      setup: `the composition of \`serve --role all\` (engine and projections running, hash chain on) on ${store}${scratch ? '' : ' in a temporary DATA_DIR'}, in a child process; autocannon in this process over loopback; ${USERS} users, ${ACCOUNTS} accounts each holding a position; per-IP and per-user rate limits raised for the run (compose \`rateLimits\`); ${seconds} s per run after a 2 s warm-up; a request that times out (${TIMEOUT_S} s) counts with that latency${quick ? '; QUICK: 5 s runs instead of 30 s' : ''}`,
+      setup: `the composition of \`serve --role all\` (engine and projections running, hash chain on) on ${store}${scratch ? '' : ' in a temporary DATA_DIR'}, in a child process; autocannon in this process over loopback; ${USERS} users, ${ACCOUNTS} accounts each holding a position; per-IP and per-user rate limits raised for the run (compose \`rateLimits\`); ${seconds} s per run after a 2 s warm-up, each starting once the projections have caught up; a request that times out (${TIMEOUT_S} s) counts with that latency${quick ? '; QUICK: 5 s runs instead of 30 s' : ''}`,
       get_positions: `50 connections, GET /api/v1/accounts/{id}/positions round-robin over the ${ACCOUNTS} accounts (valued with the latest quotes); p95 target ≤ ${TARGETS.get_positions_p95_ms} ms: ${met('get_positions_p95_ms')}; non-2xx: ${failures(positions.result)}`,
       post_order: `20 connections, POST /api/v1/accounts/{id}/orders market orders (qty 1, ${SYMBOLS.length} symbols, buy then sell per account) round-robin over the ${ACCOUNTS} accounts, each filled at once; p95 target ≤ ${TARGETS.post_order_p95_ms} ms: ${met('post_order_p95_ms')}; non-2xx: ${failures(orders.result)}`,
       success_rate: `2xx share of all ${a.all + b.all} requests of both runs; target ≥ ${TARGETS.success_rate * 100} %: ${met('success_rate')}`,
