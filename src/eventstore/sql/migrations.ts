@@ -292,6 +292,83 @@ END
 $$;
 `,
   },
+  {
+    version: 4,
+    name: 'group commit, one insert',
+    // Migration 3's batch called `append_stream` per append: a statement and a function call
+    // each, and slices of the event arrays. This one settles every append's expected revision
+    // first (the same rules as `append_stream`, applied to the `streams` row), then writes the
+    // events of all accepted appends with one INSERT, their positions following batch order.
+    sql: `
+CREATE OR REPLACE FUNCTION {schema}.append_events_batch(
+  p_streams text[], p_expected bigint[], p_counts int[], p_ids uuid[], p_types text[],
+  p_data json[], p_meta json[]
+) RETURNS TABLE (outcome text, next_revision bigint, last_position bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_tx     bigint := pg_current_xact_id()::text::bigint;
+  v_from   int := 1;
+  v_to     int;
+  n        int;
+  v_head   text;
+  v_found  int;
+  v_rev    bigint;
+  v_pos    bigint;
+  v_stream text[] := '{}';
+  v_revs   bigint[] := '{}';
+  v_out    text[] := '{}';
+  v_next   bigint[] := '{}';
+  v_last   bigint[] := '{}';
+BEGIN
+  FOR k IN 1 .. cardinality(p_streams) LOOP
+    n := p_counts[k];
+    v_to := v_from + n - 1;
+    v_head := p_meta[v_to] ->> 'hash';
+    v_rev := NULL;
+    IF p_expected[k] = -2 THEN
+      INSERT INTO {schema}.streams AS s (stream_id, revision, head_hash) VALUES (p_streams[k], n - 1, v_head)
+        ON CONFLICT (stream_id) DO UPDATE SET revision = s.revision + n, head_hash = v_head
+        RETURNING s.revision INTO v_rev;
+    ELSIF p_expected[k] = -1 THEN
+      INSERT INTO {schema}.streams (stream_id, revision, head_hash) VALUES (p_streams[k], n - 1, v_head)
+        ON CONFLICT (stream_id) DO NOTHING
+        RETURNING revision INTO v_rev;
+    ELSIF p_expected[k] = -3 THEN
+      UPDATE {schema}.streams SET revision = revision + n, head_hash = v_head
+        WHERE stream_id = p_streams[k] RETURNING revision INTO v_rev;
+    ELSE
+      UPDATE {schema}.streams SET revision = revision + n, head_hash = v_head
+        WHERE stream_id = p_streams[k] AND revision = p_expected[k] RETURNING revision INTO v_rev;
+    END IF;
+    IF v_rev IS NULL THEN
+      SELECT count(*), max(e.revision), max(e.position) INTO v_found, v_rev, v_pos
+        FROM {schema}.events e WHERE e.stream_id = p_streams[k] AND e.event_id = ANY (p_ids[v_from:v_to]);
+      IF v_found = n THEN
+        v_out[k] := 'idempotent'; v_next[k] := v_rev; v_last[k] := v_pos;
+      ELSIF v_found > 0 THEN
+        v_out[k] := 'partial_duplicate'; v_next[k] := v_found; v_last[k] := NULL;
+      ELSE
+        SELECT s.revision INTO v_rev FROM {schema}.streams s WHERE s.stream_id = p_streams[k];
+        v_out[k] := 'wrong_expected_version'; v_next[k] := coalesce(v_rev, -1); v_last[k] := NULL;
+      END IF;
+    ELSE
+      FOR i IN v_from .. v_to LOOP
+        v_stream[i] := p_streams[k];
+        v_revs[i] := v_rev - v_to + i;
+      END LOOP;
+      v_out[k] := 'ok'; v_next[k] := v_rev; v_last[k] := v_tx * 65536 + v_to - 1;
+    END IF;
+    v_from := v_to + 1;
+  END LOOP;
+  INSERT INTO {schema}.events (position, stream_id, revision, event_id, type, data, metadata)
+    SELECT v_tx * 65536 + t.i - 1, v_stream[t.i], v_revs[t.i], t.id, t.type, t.data, t.meta
+      FROM unnest(p_ids, p_types, p_data, p_meta) WITH ORDINALITY AS t(id, type, data, meta, i)
+     WHERE v_revs[t.i] IS NOT NULL;
+  RETURN QUERY SELECT * FROM unnest(v_out, v_next, v_last);
+END
+$$;
+`,
+  },
 ];
 
 export function quoteIdent(name: string): string {
