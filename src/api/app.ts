@@ -50,6 +50,8 @@ export interface AppDeps {
   readonly rateLimit?: RequestHandler;
   /** Milliseconds a request may take before a 503 `request_timeout` (default 30000). */
   readonly requestTimeoutMs?: number;
+  /** Handlers mounted at the server root beside `/api/v1` (MCP at `/mcp`), in order. */
+  readonly mounts?: readonly { readonly path: string; readonly handler: RequestHandler }[];
 }
 
 /** Builds the express application; it opens no sockets (see `server.ts`). */
@@ -125,6 +127,7 @@ export function createApp(deps: AppDeps): Express {
   for (const mount of deps.routes ?? []) mount(api);
   api.use(commandErrors);
   app.use(API_PREFIX, api);
+  for (const { path, handler } of deps.mounts ?? []) app.use(path, handler);
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

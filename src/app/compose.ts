@@ -6,7 +6,7 @@
  * TradingCommands and the `/api/v1` trading routes, the engine. Each `WIRE:` comment below
  * marks where a part of DESIGN.md section 1 plugs in when it lands.
  */
-import type { Express } from 'express';
+import type { Express, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { createApp, type RouteModule } from '../api/app.ts';
 import type { HealthCheck } from '../api/health.ts';
@@ -18,6 +18,7 @@ import { LiveUpdates } from '../api/live.ts';
 import { marketRoutes } from '../api/v1/market-routes.ts';
 import { streamRoutes } from '../api/v1/stream-routes.ts';
 import { instrumentEventStore } from '../eventstore/instrumented.ts';
+import { mcpHttpHandler } from '../mcp/http.ts';
 import { registerProjectionMetrics } from '../api/metrics.ts';
 import { createSecurity, type Security } from '../api/security.ts';
 import { tradingRoutes } from '../api/v1/index.ts';
@@ -121,6 +122,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
   const closers = new Closers(logger);
   const healthChecks: HealthCheck[] = [];
   const routes: RouteModule[] = [];
+  const mounts: { path: string; handler: RequestHandler }[] = [];
   const metrics = createMetricsRegistry();
   const servesApi = role === 'all' || role === 'api';
   const runsEngine = role === 'all' || role === 'engine';
@@ -193,6 +195,26 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       const live = new LiveUpdates({ store: eventStore, logger });
       closers.add('live updates', () => live.close());
       routes.push(streamRoutes({ live, authenticated: security.authenticated, metrics, logger }));
+      // MCP over Streamable HTTP at `/mcp`: the same tools as `paper-trading mcp` (stdio), for
+      // the caller of the bearer token (access token or API key).
+      const mcp = mcpHttpHandler({
+        deps: {
+          trading,
+          market,
+          projections,
+          accountEvents,
+          eventStore,
+          version: options.version,
+          clock: config.marketClock,
+          healthChecks,
+          logger,
+        },
+        authenticated: security.authenticated,
+        allowedOrigins: config.corsOrigins,
+        logger,
+      });
+      closers.add('mcp sessions', () => mcp.close());
+      mounts.push({ path: '/mcp', handler: mcp.router });
     }
     if (runsEngine) {
       // The execution engine behind its lease: a second engine process waits as a standby.
@@ -223,6 +245,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       healthChecks,
       metrics,
       routes,
+      mounts,
       logger,
       corsOrigins: config.corsOrigins,
       rateLimit: security.rateLimit,
