@@ -80,7 +80,8 @@ export function createApp(deps: AppDeps): Express {
         {
           requestId: res.locals.requestId as unknown,
           method: req.method,
-          url: req.originalUrl,
+          // The path only: a query string may carry a credential (e.g. an EventSource token).
+          url: req.originalUrl.split('?')[0],
           status: res.statusCode,
           ms: now() - started,
         },
