@@ -246,8 +246,18 @@ export function corsAllowList(origins: readonly string[]): RequestHandler {
       callback(null, origin !== undefined && origins.includes(origin));
     },
     methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'X-Min-Position'],
+    // The MCP headers let browser-based MCP clients (e.g. the Inspector UI) use `/mcp`.
+    allowedHeaders: [
+      'Authorization',
+      'Content-Type',
+      'X-Request-Id',
+      'X-Min-Position',
+      'Last-Event-ID',
+      'Mcp-Session-Id',
+      'Mcp-Protocol-Version',
+    ],
     exposedHeaders: [
+      'Mcp-Session-Id',
       'X-Request-Id',
       'X-Event-Position',
       'Retry-After',

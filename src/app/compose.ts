@@ -208,6 +208,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
           clock: config.marketClock,
           healthChecks,
           logger,
+          readTimeoutMs: config.readWaitMs,
         },
         authenticated: security.authenticated,
         allowedOrigins: config.corsOrigins,
