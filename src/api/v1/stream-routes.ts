@@ -5,6 +5,7 @@
  * right after it, with nothing skipped and nothing repeated.
  */
 import { once } from 'node:events';
+import { Server, type Socket } from 'node:net';
 import { Router, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -41,6 +42,15 @@ export interface StreamRouteDeps {
 }
 
 const POSITION = /^\d{1,15}$/;
+
+/** How often an open stream checks whether its server is shutting down. */
+const SHUTDOWN_CHECK_MS = 250;
+
+/** The server that accepted a socket (`net` sets `socket.server` on accepted connections). */
+function serverOf(socket: Socket): Server | undefined {
+  const server = (socket as Socket & { server?: unknown }).server;
+  return server instanceof Server ? server : undefined;
+}
 
 const streamQuery = z
   .object({
@@ -203,6 +213,11 @@ export function streamRoutes(deps: StreamRouteDeps): RouteModule {
             if (!backpressured && !ended) res.write(`: heartbeat ${new Date().toISOString()}\n\n`);
           }, heartbeatMs),
           setTimeout(end, maxDurationMs),
+          // A server that stops listening is shutting down: end the stream now rather than
+          // hold the shutdown for its grace period (clients reconnect elsewhere with their id).
+          setInterval(() => {
+            if (serverOf(req.socket)?.listening === false) end();
+          }, SHUTDOWN_CHECK_MS),
         );
         for (const t of timers) t.unref();
 
