@@ -17,14 +17,39 @@ export const GENESIS_HASH = '0'.repeat(64);
 export function canonicalJson(value: unknown): string {
   if (value === undefined) return 'null';
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  if (Array.isArray(value)) {
+    // Written out rather than map/join: this runs for every event appended and verified.
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      if (i in value) out += canonicalJson(value[i]);
+    }
+    return `${out}]`;
+  }
+  return canonicalObject(value as Record<string, unknown>);
 }
 
-/** What an event's hash covers: its place in the stream, identity, content and metadata. */
+/** `canonicalJson` of an object, leaving out the keys `skip` names. */
+function canonicalObject(record: Record<string, unknown>, skip?: ReadonlySet<string>): string {
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  for (const key of keys) {
+    const v = record[key];
+    if (v === undefined || skip?.has(key) === true) continue;
+    if (out.length > 1) out += ',';
+    out += `${JSON.stringify(key)}:${canonicalJson(v)}`;
+  }
+  return `${out}}`;
+}
+
+/** Metadata the hash does not cover: the chain's own fields. */
+const CHAIN_FIELDS: ReadonlySet<string> = new Set(['prevHash', 'hash']);
+
+/**
+ * What an event's hash covers: its place in the stream, identity, content and metadata —
+ * `sha256(prevHash + "\n" + canonicalJson({ streamId, revision, id, type, data, metadata }))`,
+ * with `metadata` less `prevHash` and `hash`.
+ */
 export function eventHash(
   prevHash: string,
   event: {
@@ -36,15 +61,14 @@ export function eventHash(
     readonly metadata: EventMetadata;
   },
 ): string {
-  const { prevHash: _p, hash: _h, ...metadata } = event.metadata;
-  const body = canonicalJson({
-    streamId: event.streamId,
-    revision: event.revision,
-    id: event.id.toLowerCase(),
-    type: event.type,
-    data: event.data,
-    metadata,
-  });
+  // The canonical JSON of that object, built directly (its keys in sorted order) instead of
+  // copying the metadata and the event into a new object first.
+  const data = event.data === undefined ? '' : `"data":${canonicalJson(event.data)},`;
+  const body =
+    `{${data}"id":${JSON.stringify(event.id.toLowerCase())},` +
+    `"metadata":${canonicalObject(event.metadata, CHAIN_FIELDS)},` +
+    `"revision":${JSON.stringify(event.revision)},"streamId":${JSON.stringify(event.streamId)},` +
+    `"type":${JSON.stringify(event.type)}}`;
   return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
 }
 
