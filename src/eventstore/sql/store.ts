@@ -60,8 +60,10 @@ export interface SqlEventStoreOptions {
   readonly kind: 'postgres' | 'pglite';
   readonly pool: SqlPool;
   /**
-   * Append calls in flight at once (default: the pool's size, 1 for PGlite). Appends that
-   * arrive while all are busy wait and then go together, as one group commit.
+   * Append calls in flight at once (default: half the pool's connections, so subscriptions,
+   * reads and read-model writes on the same pool always find one; 1 on PGlite, which has one
+   * session). Appends that arrive while all are busy wait and then go together, as one group
+   * commit.
    */
   readonly maxConcurrentAppends?: number;
   /** Schema holding the event tables (tests isolate themselves with their own). */
@@ -92,7 +94,8 @@ export class SqlEventStore implements EventStore {
     this.#pollMs = options.pollMs ?? 50;
     this.#maxConcurrent = Math.max(
       1,
-      options.maxConcurrentAppends ?? (options.kind === 'pglite' ? 1 : (options.pool.size ?? 10)),
+      options.maxConcurrentAppends ??
+        (options.kind === 'pglite' ? 1 : Math.floor((options.pool.size ?? 10) / 2)),
     );
   }
 
