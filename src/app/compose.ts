@@ -168,7 +168,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       ...(options.rateLimits ? { limits: options.rateLimits } : {}),
     });
     closers.add('security', () => security.close());
-    // Append latency (`eventstore_append_seconds`) of every trading write, over the hash chain.
+    // Append latency (`eventstore_append_duration_seconds`) of every trading write, over the hash chain.
     const eventStore = instrumentEventStore(security.eventStore, metrics);
 
     // The one AccountService of the process: REST, MCP and the engine share its state cache
