@@ -208,7 +208,9 @@ describe('cli', () => {
       });
     }
 
-    describe('serve', () => {
+    describe('serve', function () {
+      // A fresh DATA_DIR means creating the embedded database and running every migration.
+      this.timeout(120_000);
       let dataDir: string;
       before(async () => {
         dataDir = await mkdtemp(join(tmpdir(), 'opt-cli-'));
