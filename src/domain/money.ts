@@ -38,9 +38,23 @@ export function parseDecimal(input: string | number, field = 'value'): Dec {
   return new Dec(text);
 }
 
+/**
+ * Decimals already read, by spelling. The same few strings (a settings rate, a price, a
+ * quantity, the cash of an account) are read over and over by every decision; parsing one is
+ * the expensive part of using it. Decimal instances are immutable, so one can be shared.
+ */
+const readDecimals = new Map<string, Dec>();
+const READ_DECIMALS_MAX = 4096;
+
 /** Reads a canonical decimal string from an event or state (trusted, but still checked). */
 export function dec(value: DecimalString): Dec {
-  return parseDecimal(value);
+  const known = readDecimals.get(value);
+  if (known !== undefined) return known;
+  const parsed = parseDecimal(value);
+  // A crude bound: starting over costs a few re-parses, never a wrong value.
+  if (readDecimals.size >= READ_DECIMALS_MAX) readDecimals.clear();
+  readDecimals.set(value, parsed);
+  return parsed;
 }
 
 /** Canonical spelling of a decimal (see {@link DecimalString}). */
