@@ -5,7 +5,8 @@ import type { AuditQueries } from '../projections/audit.ts';
 import { principalOf, route } from './authenticate.ts';
 import type { RouteModule } from './app.ts';
 
-const filters = z
+/** The audit log's query filters (also documented in OpenAPI by `system-docs.ts`). */
+export const auditFilters = z
   .object({
     actor: z.string().max(200).optional(),
     outcome: z.enum(['accepted', 'rejected', 'refused']).optional(),
@@ -42,7 +43,7 @@ export function auditRoutes(deps: AuditRouteDeps): RouteModule {
       route(async (req, res) => {
         const principal = principalOf(res);
         authorize(principal, 'audit.read');
-        const q = filters.parse(req.query);
+        const q = auditFilters.parse(req.query);
         const entries = await deps.audit.search(
           principal.roles.includes('admin') ? 'admin' : 'auditor',
           {

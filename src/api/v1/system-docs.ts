@@ -4,6 +4,7 @@
  * me-routes,audit-routes}.ts`; the request schemas here mirror the ones those handlers parse
  * (same names, limits and defaults). Imported for its side effect by `src/api/app.ts`.
  */
+import { auditFilters } from '../audit-routes.ts';
 import { z } from 'zod';
 import { API_KEY_SCOPES, ROLES } from '../../domain/user/roles.ts';
 import { API_PREFIX, DOCS_PATH, documentOperation } from '../openapi.ts';
@@ -356,21 +357,7 @@ documentOperation({
   description:
     'Every accepted, rejected and refused command, newest first; filter by actor, outcome, source, stream, event type, correlation id and time, and page with `before` (the last `position` seen, `next_before`). Auditors and admins only.',
   request: {
-    query: z.object({
-      actor: z.string().max(200).optional(),
-      outcome: z.enum(['accepted', 'rejected', 'refused']).optional(),
-      source: z.string().max(20).optional(),
-      stream: z.string().max(200).optional(),
-      event_type: z.string().max(128).optional(),
-      correlation_id: z.string().max(128).optional(),
-      from: z.iso.datetime({ offset: true }).optional(),
-      to: z.iso.datetime({ offset: true }).optional(),
-      before: z
-        .string()
-        .regex(/^\d{1,19}$/)
-        .optional(),
-      limit: z.coerce.number().int().min(1).max(1000).default(100),
-    }),
+    query: auditFilters,
   },
   responses: {
     200: {
