@@ -46,6 +46,8 @@ export interface SecurityOptions {
   readonly redisConnectTimeoutMs?: number;
   /** How long a Redis call may take before the local count answers (default 500 ms). */
   readonly redisCommandTimeoutMs?: number;
+  /** The owner of an account (write side), so API keys can be bound to the user's accounts. */
+  readonly accountOwner?: (accountId: string) => Promise<string | undefined>;
 }
 
 /** What the HTTP layer needs from the security parts; later route modules reuse `authenticated`. */
@@ -86,6 +88,7 @@ export async function createSecurity(options: SecurityOptions): Promise<Security
     hasher: options.hasher ?? argon2Hasher(),
     tokens,
     audit,
+    ...(options.accountOwner === undefined ? {} : { accountOwner: options.accountOwner }),
     onApiKeyUsed: (userId, keyId, at) => {
       // At most one write per key and minute; failures only cost the timestamp.
       const previous = lastStamp.get(keyId) ?? 0;

@@ -166,6 +166,9 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       logger,
       ...(options.passwordHasher ? { hasher: options.passwordHasher } : {}),
       ...(options.rateLimits ? { limits: options.rateLimits } : {}),
+      // API keys may be bound to an account of their user (the account `/v2` acts on); the
+      // trading commands are built below, after security, and only called at request time.
+      accountOwner: (accountId) => trading.ownerOf(accountId),
     });
     closers.add('security', () => security.close());
     // Append latency (`eventstore_append_duration_seconds`) of every trading write, over the hash chain.

@@ -190,6 +190,7 @@ const ApiKeySummary = z
     id: z.uuid(),
     name: z.string(),
     scopes: z.array(z.enum(API_KEY_SCOPES)),
+    account_id: z.string().nullable().meta({ description: 'The account the key is bound to' }),
     created_at: z.string(),
     revoked_at: z.string().nullable(),
   })
@@ -279,7 +280,7 @@ documentOperation({
   tags: ['Me'],
   summary: 'Create an API key',
   description:
-    'Creates an API key with `read` (queries) and/or `trade` (orders) scope. `key` appears in this response only; use it as a bearer token. Not with an API key (403).',
+    'Creates an API key with `read` (queries) and/or `trade` (orders) scope. `key` and `secret` appear in this response only (the secret is stored hashed). `key` is a bearer token; `key_id` + `secret` are the same key as an Alpaca pair (`APCA-API-KEY-ID`, `APCA-API-SECRET-KEY`) for `/v2`. `account_id` (optional) binds the key to one of your accounts: the account `/v2` trades; an account that is not yours is 422 `invalid_account`. Not with an API key (403).',
   request: {
     body: {
       schema: z
@@ -290,9 +291,12 @@ documentOperation({
             .min(1)
             .max(API_KEY_SCOPES.length)
             .default(['read']),
+          account_id: z.string().optional().meta({
+            description: 'Bind the key to this account of yours (the account `/v2` acts on)',
+          }),
         })
         .meta({ id: 'ApiKeyRequest' }),
-      example: { name: 'my bot', scopes: ['read', 'trade'] },
+      example: { name: 'my bot', scopes: ['read', 'trade'], account_id: '3322c1d0-…' },
     },
   },
   responses: {
@@ -301,22 +305,28 @@ documentOperation({
       schema: z
         .object({
           id: z.uuid(),
-          key: z.string(),
+          key: z.string().meta({ description: 'Bearer token: `key_id` + "." + `secret`' }),
+          key_id: z.string().meta({ description: 'Alpaca `APCA-API-KEY-ID` (not secret)' }),
+          secret: z.string().meta({ description: 'Alpaca `APCA-API-SECRET-KEY`, shown once' }),
           name: z.string(),
           scopes: z.array(z.enum(API_KEY_SCOPES)),
+          account_id: z.string().nullable(),
           created_at: z.string(),
         })
         .meta({ id: 'ApiKeyCreated' }),
       example: {
         id: '5d2b8f7e-1c1a-4b8e-8f2a-3e4d5c6b7a89',
-        key: 'opt_5d2b8f7e…',
+        key: 'optk_9a1f…5d2b8f7e….Xq3…',
+        key_id: 'optk_9a1f…5d2b8f7e…',
+        secret: 'Xq3…',
         name: 'my bot',
         scopes: ['read', 'trade'],
+        account_id: '3322c1d0-…',
         created_at: '2026-01-05T14:31:00.000Z',
       },
     },
   },
-  errors: { 403: ['forbidden'], 422: ['validation_failed', 'invalid_value'] },
+  errors: { 403: ['forbidden'], 422: ['validation_failed', 'invalid_value', 'invalid_account'] },
 });
 
 documentOperation({
