@@ -192,20 +192,20 @@ async function barsOf(
   for (const symbol of sorted.slice(startAt)) {
     if (left === 0) return { bars, next: encodeToken({ symbol, from: q.start ?? '' }) };
     const from = token?.symbol === symbol ? token.from : q.start;
+    const baseLimit = Math.min(MAX_BARS, (left + 1) * width.n);
     const base = await market.bars(symbol, {
       timeframe: width.base,
       ...(from === undefined || from === '' ? {} : { start: dateOf(from) }),
       ...(end === undefined ? {} : { end }),
-      limit: Math.min(MAX_BARS, (left + 1) * width.n),
+      limit: baseLimit,
     });
-    let merged = aggregate(base, width.n);
-    // A base page cut short may end inside a bar: leave that bar for the next page.
-    if (base.length === Math.min(MAX_BARS, (left + 1) * width.n) && width.n > 1)
-      merged = merged.slice(0, -1);
+    const merged = aggregate(base, width.n);
+    // A base page cut short may end inside a bar: that bar starts the next page.
+    const partial = base.length === baseLimit && width.n > 1 ? merged.pop() : undefined;
     const shown = merged.slice(0, left);
     bars[symbol] = shown.map(barWire);
     left -= shown.length;
-    const rest = merged[shown.length];
+    const rest = merged[shown.length] ?? partial;
     if (rest !== undefined) return { bars, next: encodeToken({ symbol, from: rest.time }) };
   }
   return { bars, next: null };
