@@ -164,6 +164,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       eventStore: storage.eventStore,
       readModels,
       logger,
+      secureCookies: config.nodeEnv === 'production',
       ...(options.passwordHasher ? { hasher: options.passwordHasher } : {}),
       ...(options.rateLimits ? { limits: options.rateLimits } : {}),
     });
