@@ -169,6 +169,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       eventStore: storage.eventStore,
       readModels,
       logger,
+      secureCookies: config.nodeEnv === 'production',
       ...(options.passwordHasher ? { hasher: options.passwordHasher } : {}),
       ...(options.rateLimits ? { limits: options.rateLimits } : {}),
       // API keys may be bound to an account of their user (the account `/v2` acts on); the

@@ -5,6 +5,7 @@
  * (same names, limits and defaults). Imported for its side effect by `src/api/app.ts`.
  */
 import { auditFilters } from '../audit-routes.ts';
+import { credentialsBody, refreshBody, registrationBody } from '../auth-routes.ts';
 import { z } from 'zod';
 import { API_KEY_SCOPES, ROLES } from '../../domain/user/roles.ts';
 import { API_PREFIX, DOCS_PATH, documentOperation } from '../openapi.ts';
@@ -87,19 +88,29 @@ documentOperation({
 
 // ─── /auth ──────────────────────────────────────────────────────────────────────────────────
 
-const credentials = z.object({
-  email: z.string().min(3).max(254).meta({ example: 'ada@example.com' }),
-  password: z.string().min(1).max(1024).meta({ example: 'correct horse battery staple' }),
-});
-const Registration = credentials
-  .extend({ display_name: z.string().min(1).max(100).optional().meta({ example: 'Ada' }) })
+const sessionField = {
+  session: z.enum(['token', 'cookie']).default('token').meta({
+    description:
+      '`token` (default): the pair comes back in the body. `cookie`: a browser session — the tokens go into HttpOnly SameSite=Strict cookies, the body carries a `csrf_token`, and every state-changing request the cookie authenticates must echo it in `X-CSRF-Token`.',
+  }),
+};
+const Registration = registrationBody
+  .extend({
+    email: registrationBody.shape.email.meta({ example: 'ada@example.com' }),
+    display_name: registrationBody.shape.display_name.meta({ example: 'Ada' }),
+    ...sessionField,
+  })
   .meta({ id: 'Registration' });
-const Credentials = credentials.meta({ id: 'Credentials' });
-const RefreshRequest = z
-  .object({ refresh_token: z.string().min(1).max(512) })
+const Credentials = credentialsBody.extend(sessionField).meta({ id: 'Credentials' });
+const RefreshRequest = refreshBody
+  .extend({
+    refresh_token: refreshBody.shape.refresh_token.meta({
+      description: 'Required unless a cookie session sends its refresh cookie (with X-CSRF-Token)',
+    }),
+  })
   .meta({ id: 'RefreshRequest' });
 
-const TokenPair = z
+const TokenPairSchema = z
   .object({
     access_token: z.string().meta({ description: 'JWT, sent as `Authorization: Bearer …`' }),
     refresh_token: z
@@ -110,6 +121,18 @@ const TokenPair = z
     user_id: z.string(),
   })
   .meta({ id: 'TokenPair' });
+const CookieSession = z
+  .object({
+    token_type: z.literal('cookie'),
+    expires_in: z.number().int().meta({ description: 'Seconds the session cookie is valid' }),
+    user_id: z.string(),
+    csrf_token: z.string().meta({
+      description:
+        'Send it as `X-CSRF-Token` on every POST, PATCH and DELETE the session cookie authenticates (also readable from the `opt_csrf` cookie)',
+    }),
+  })
+  .meta({ id: 'CookieSession' });
+const TokenPair = z.union([TokenPairSchema, CookieSession]);
 
 const tokenExample = {
   access_token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…',
@@ -167,7 +190,7 @@ documentOperation({
   security: 'none',
   request: { body: { schema: RefreshRequest, example: { refresh_token: 'rt_3q2…' } } },
   responses: { 200: { description: 'A new token pair', schema: TokenPair, example: tokenExample } },
-  errors: { 401: ['invalid_token'], 422: ['validation_failed'] },
+  errors: { 401: ['invalid_token'], 403: ['csrf_failed'], 422: ['validation_failed'] },
 });
 
 documentOperation({
@@ -176,11 +199,11 @@ documentOperation({
   tags: ['Auth'],
   summary: 'Log out',
   description:
-    "Revokes the refresh token's family. Always 204, whether or not the token was valid, so it cannot be used to probe tokens.",
+    "Revokes the refresh token's family (the body's, or a cookie session's refresh cookie). Always 204, whether or not the token was valid, so it cannot be used to probe tokens.",
   security: 'none',
   request: { body: { schema: RefreshRequest, example: { refresh_token: 'rt_3q2…' } } },
-  responses: { 204: { description: 'Logged out' } },
-  errors: { 422: ['validation_failed'] },
+  responses: { 204: { description: 'Logged out (a cookie session also clears its cookies)' } },
+  errors: { 403: ['csrf_failed'], 422: ['validation_failed'] },
 });
 
 // ─── /me ────────────────────────────────────────────────────────────────────────────────────
