@@ -159,7 +159,7 @@ describe('Alpaca SDK 4.x against /v2', function () {
       expect(byClient.status).to.equal('filled');
       const byId = await alpaca.trading.orders.getOrderByOrderID({ orderId: buyId });
       expect(byId.clientOrderId).to.equal('bot-buy-1');
-      expect(byId.filledAvgPrice).to.equal(market.latestQuote('AAPL')?.ask);
+      expect(Number(byId.filledAvgPrice)).to.equal(Number(market.latestQuote('AAPL')?.ask));
     });
 
     it('lists the position', async () => {
@@ -169,7 +169,7 @@ describe('Alpaca SDK 4.x against /v2', function () {
       expect(positions[0]?.qty).to.equal('10');
       expect(positions[0]?.side).to.equal('long');
       const one = await alpaca.trading.positions.getOpenPosition({ symbolOrAssetId: 'AAPL' });
-      expect(one.avgEntryPrice).to.equal(market.latestQuote('AAPL')?.ask);
+      expect(Number(one.avgEntryPrice)).to.equal(Number(market.latestQuote('AAPL')?.ask));
     });
 
     it('places a limit sell above the market, replaces it, cancels it', async () => {
@@ -314,7 +314,7 @@ describe('Alpaca SDK 4.x against /v2', function () {
         const fill = updates[1];
         expect(fill?.positionQty).to.equal('3');
         expect(fill?.qty).to.equal('3');
-        expect(fill?.price).to.equal(market.latestQuote('MSFT')?.ask);
+        expect(Number(fill?.price)).to.equal(Number(market.latestQuote('MSFT')?.ask));
         expect(fill?.timestamp).to.be.instanceOf(Date);
         expect(fill?.order.status).to.equal('filled');
       } finally {
