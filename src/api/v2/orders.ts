@@ -10,7 +10,7 @@ import { rejectionMessage, type RejectionReason } from '../../domain/rejections.
 import type { OrderResult, PlaceOrderResult } from '../../commands/accounts.ts';
 import type { OrderListRequest, OrderView } from '../../projections/trading-views.ts';
 import { principalOf, route } from '../authenticate.ts';
-import { orderRequestOf, parseInput } from '../v1/input.ts';
+import { orderRequestOf, parseInput, replaceChangesOf } from '../v1/input.ts';
 import { exactBody } from '../v1/decimal-json.ts';
 import { PlaceOrderBody, ReplaceOrderBody } from '../v1/schemas.ts';
 import { orderViewOf } from '../v1/serialize.ts';
@@ -315,14 +315,7 @@ export function mountOrderRoutes(router: Router, deps: AlpacaDeps, marks: Accoun
         principalOf(res),
         accountId,
         orderId,
-        {
-          ...(body.qty === undefined ? {} : { qty: body.qty }),
-          ...(body.limit_price === undefined ? {} : { limitPrice: body.limit_price }),
-          ...(body.stop_price === undefined ? {} : { stopPrice: body.stop_price }),
-          ...(body.trail === undefined ? {} : { trail: body.trail }),
-          ...(body.time_in_force === undefined ? {} : { timeInForce: body.time_in_force }),
-          ...(body.client_order_id === undefined ? {} : { clientOrderId: body.client_order_id }),
-        },
+        replaceChangesOf(body),
         alpacaContext(req, res),
       );
       marks.note(accountId, replaced.position);
