@@ -5,14 +5,19 @@
  */
 import { expect } from 'chai';
 import WebSocket from 'ws';
-import { aggregate } from '../../src/api/v2/market.ts';
-import { assetId } from '../../src/api/v2/wire.ts';
+import { aggregate } from '../../src/api/v2/bars.ts';
 import type { Bar } from '../../src/market/port.ts';
 import type { SimulatedClock, SimulatedMarket } from '../../src/market/index.ts';
 import type { ApiServer } from '../support/api.ts';
-import { call } from '../support/api-client.ts';
+import { call, newUser } from '../support/api-client.ts';
 import { eventually, testMarket } from '../support/api-market.ts';
-import { alpacaTrader, startAlpacaServer, v2, type AlpacaTrader } from './alpaca-harness.ts';
+import {
+  alpacaKey,
+  alpacaTrader,
+  startAlpacaServer,
+  v2,
+  type AlpacaTrader,
+} from './alpaca-harness.ts';
 
 type Json = Record<string, unknown>;
 
@@ -57,6 +62,10 @@ describe('/v2 on the wire', function () {
   let clock: SimulatedClock;
   let trader: AlpacaTrader;
 
+  /** The asset id `/v2/assets/{symbol}` answers. */
+  const assetId = async (symbol: string): Promise<string> =>
+    String(asJson((await v2(server, 'GET', `/v2/assets/${symbol}`, trader.key)).body).id);
+
   before(async () => {
     ({ market, clock } = testMarket(3));
     server = await startAlpacaServer(market);
@@ -92,7 +101,6 @@ describe('/v2 on the wire', function () {
     });
 
     it('a read-only key reads but cannot trade (403)', async () => {
-      const { alpacaKey } = await import('./alpaca-harness.ts');
       const readOnly = await alpacaKey(server, trader.user, {
         scopes: ['read'],
         accountId: trader.accountId,
@@ -139,7 +147,7 @@ describe('/v2 on the wire', function () {
       const order = asJson(res.body);
       expect(order.qty).to.equal('2');
       expect(order.filled_qty).to.equal('2');
-      expect(order.asset_id).to.equal(assetId('AAPL'));
+      expect(order.asset_id).to.equal(await assetId('AAPL'));
       expect(order.notional).to.equal(null);
       expect(order.created_at).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       const account = asJson((await v2(server, 'GET', '/v2/account', trader.key)).body);
@@ -230,7 +238,12 @@ describe('/v2 on the wire', function () {
       expect(both.status).to.equal(422);
       const missing = await v2(server, 'DELETE', '/v2/positions/TSLA', trader.key);
       expect(missing.status).to.equal(404);
-      const byAssetId = await v2(server, 'GET', `/v2/positions/${assetId('MSFT')}`, trader.key);
+      const byAssetId = await v2(
+        server,
+        'GET',
+        `/v2/positions/${await assetId('MSFT')}`,
+        trader.key,
+      );
       expect(asJson(byAssetId.body).qty).to.equal('3.5');
       const all = await v2(server, 'DELETE', '/v2/positions?cancel_orders=true', trader.key);
       expect(all.status).to.equal(207);
@@ -546,7 +559,6 @@ describe('/v2 on the wire', function () {
 
   describe('the audit log', () => {
     it('records the /v2 calls with source alpaca-v2', async () => {
-      const { newUser } = await import('../support/api-client.ts');
       const auditor = await newUser(server, ['auditor'], 'auditor');
       const res = await eventually(async () => {
         const r = await call(server, 'GET', '/audit?source=alpaca-v2&limit=50', {
