@@ -5,7 +5,10 @@
  *
  * - A bar is visited as four prices: open → first extreme → second extreme → close. A bar that
  *   closes at or above its open visits its low first (open → low → high → close), otherwise
- *   its high first (open → high → low → close).
+ *   its high first (open → high → low → close). The path is continuous between them: where a
+ *   move crosses the limit or stop of a working order, a quote at that level comes first (so
+ *   a limit fills at its limit and a stop at its stop, not at the far extreme); only a gap at
+ *   the open jumps.
  * - Each price p becomes an NBBO quote: bid = p × (1 − spread/2) floored to the tick grid,
  *   ask = p × (1 + spread/2) ceiled, last = p on the grid; with no spread a price on the grid
  *   quotes bid = ask = p. Both sides show the bar's volume (10^9 shares when it has none), so

@@ -344,7 +344,11 @@ export class BacktestEngine implements StrategyContext {
     return false;
   }
 
-  /** The bar's four quotes against the symbol's open orders. */
+  /**
+   * The bar's path against the symbol's open orders: its four prices, and between two of them
+   * every limit or stop level the move crosses (a continuous path passes through it, so an
+   * order meets its own price there rather than the far extreme). A gap meets the open.
+   */
   #meetPath(s: SymbolState, i: number, session: BarSession | null, t: number): void {
     const series = s.series;
     const open = series.open[i] ?? 0;
@@ -365,18 +369,54 @@ export class BacktestEngine implements StrategyContext {
     const volume = series.volume[i] ?? 0;
     const size = volume >= 1 ? Math.floor(volume) : UNLIMITED_SIZE;
     const opening = session !== null && (this.#config.timeframe === '1Day' || t === session.open);
-    for (let k = 0; k < PATH; k++) {
-      const at = this.#pathT[k] ?? t;
-      const price = p[k] ?? close;
-      const quote = this.#quotes.quote(s.name, price, size, at);
-      const auction =
-        k === 0 && opening && this.#hasTif(s.name, 'opg')
-          ? this.#quotes.auction('open', open, at)
-          : undefined;
-      const market = contextAt(at, session, { quote, asset: s.asset, auction });
-      this.#evaluateSymbol(s.name, market);
+    const levels = this.#levels(s.name);
+    const at0 = this.#pathT[0] ?? t;
+    const auction =
+      opening && this.#hasTif(s.name, 'opg') ? this.#quotes.auction('open', open, at0) : undefined;
+    this.#meetQuote(s, open, size, at0, session, auction);
+    for (let k = 1; k < PATH; k++) {
       if (!this.#anyMayAct(s.name, low, high)) return;
+      const from = p[k - 1] ?? open;
+      const to = p[k] ?? close;
+      const t0 = this.#pathT[k - 1] ?? t;
+      const t1 = this.#pathT[k] ?? t;
+      if (levels.length > 0 && from !== to) {
+        const up = to > from;
+        const crossed = levels.filter((l) => (up ? l > from && l < to : l < from && l > to));
+        crossed.sort((a, b) => (up ? a - b : b - a));
+        for (const level of crossed) {
+          const at = Math.round(t0 + ((t1 - t0) * (level - from)) / (to - from));
+          this.#meetQuote(s, level, size, at, session, undefined);
+        }
+      }
+      this.#meetQuote(s, to, size, t1, session, undefined);
     }
+  }
+
+  /** Limit and stop levels of the symbol's working orders (trailing stops move: not listed). */
+  #levels(symbol: string): number[] {
+    const out: number[] = [];
+    const orders = this.#ledger.state.orders;
+    for (const id in orders) {
+      const o = orders[id];
+      if (o === undefined || o.symbol !== symbol || o.status === 'held') continue;
+      if (o.limitPrice !== null) out.push(Number(o.limitPrice));
+      if (o.stopPrice !== null && o.type !== 'trailing_stop' && !o.triggered)
+        out.push(Number(o.stopPrice));
+    }
+    return out;
+  }
+
+  #meetQuote(
+    s: SymbolState,
+    price: number,
+    size: number,
+    at: number,
+    session: BarSession | null,
+    auction: ReturnType<QuoteMaker['auction']> | undefined,
+  ): void {
+    const quote = this.#quotes.quote(s.name, price, size, at);
+    this.#evaluateSymbol(s.name, contextAt(at, session, { quote, asset: s.asset, auction }));
   }
 
   /** The float pre-test: can any open order of the symbol act inside [low, high]? */

@@ -47,11 +47,15 @@ export function returnMetrics(
 ): ReturnMetrics {
   const periods = options.periodsPerYear ?? PERIODS_PER_YEAR;
   const rf = dailyRate(options.riskFreeRate ?? 0, periods);
-  const n = returns.length;
+  // A NaN (a period without a return) counts towards the length of the period, not the
+  // averages — empyrical's convention, which its published values depend on.
+  const length = returns.length;
+  const valid = returns.filter((r) => !Number.isNaN(r));
+  const n = valid.length;
   let wealth = 1;
   let peak = 1;
   let maxDrawdown = 0;
-  for (const r of returns) {
+  for (const r of valid) {
     wealth *= 1 + r;
     if (wealth > peak) peak = wealth;
     maxDrawdown = Math.min(maxDrawdown, wealth / peak - 1);
@@ -68,9 +72,9 @@ export function returnMetrics(
       max_drawdown: 0,
     };
   }
-  const annual = finite((1 + total) ** (periods / n) - 1);
-  const excess = returns.map((r) => r - rf);
-  const sd = n > 1 ? sampleStandardDeviation([...returns]) : Number.NaN;
+  const annual = finite((1 + total) ** (periods / length) - 1);
+  const excess = valid.map((r) => r - rf);
+  const sd = n > 1 ? sampleStandardDeviation(valid) : Number.NaN;
   const sdExcess = n > 1 ? sampleStandardDeviation(excess) : Number.NaN;
   const meanExcess = mean(excess);
   const downside = Math.sqrt(excess.reduce((s, x) => s + Math.min(x, 0) ** 2, 0) / n);
