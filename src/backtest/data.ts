@@ -115,9 +115,12 @@ export async function loadBacktestData(
   const kinds = new Set(loaded.map((l) => l.kind));
   let benchmark: BarSeries | undefined;
   if (request.benchmark !== null) {
+    // The default benchmark comes from the same kind of data as the symbols: real history is
+    // never compared with a simulated SPY.
+    const kind = kinds.has('stored') ? 'stored' : 'generated';
     const wanted =
       request.benchmark ??
-      ((await hasData('SPY', request, sources.store)) ? 'SPY' : request.symbols[0]);
+      ((await hasData('SPY', request, sources.store, kind)) ? 'SPY' : request.symbols[0]);
     if (wanted !== undefined) {
       const inSet = series.find((s) => s.symbol === wanted);
       benchmark =
@@ -137,11 +140,15 @@ async function hasData(
   symbol: string,
   request: BacktestRequest,
   store: BarStore | undefined,
+  kind: 'stored' | 'generated',
 ): Promise<boolean> {
-  if (request.data !== 'generated' && store !== undefined) {
-    if ((await store.series({ symbol, timeframe: request.timeframe })).length > 0) return true;
+  if (kind === 'stored') {
+    return (
+      store !== undefined &&
+      (await store.series({ symbol, timeframe: request.timeframe })).length > 0
+    );
   }
-  return request.data !== 'stored' && listed.has(symbol);
+  return listed.has(symbol);
 }
 
 async function loadOne(

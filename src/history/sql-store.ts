@@ -247,13 +247,7 @@ export class SqlBarStore implements BarStore {
          FROM ${this.#t.bars}
         WHERE symbol = $1 AND timeframe = $2 AND ts >= $3 AND ts < $4
         ORDER BY ts LIMIT $5`,
-      [
-        symbol,
-        timeframe,
-        range.start ?? '-infinity',
-        range.end ?? 'infinity',
-        range.limit,
-      ],
+      [symbol, timeframe, range.start ?? '-infinity', range.end ?? 'infinity', range.limit],
     );
     return result.rows.map((r) =>
       barOf({
