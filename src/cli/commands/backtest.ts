@@ -35,7 +35,7 @@ interface RunFlags {
   fillAt: string;
   timeframe: string;
   data?: string;
-  source: string;
+  dataSource: string;
   benchmark?: string;
   riskFree: string;
   seed: string;
@@ -125,7 +125,7 @@ export function requestFromFlags(f: RunFlags): BacktestRequest {
     ...(f.benchmark === undefined
       ? {}
       : { benchmark: f.benchmark.toLowerCase() === 'none' ? null : f.benchmark }),
-    data: f.source,
+    data: f.dataSource,
     seed: number(f.seed, '--seed'),
     ...(walkForward(f.walkForward, f.grid) === undefined
       ? {}
