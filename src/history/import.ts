@@ -39,6 +39,7 @@ export async function importCsv(
   const started = performance.now();
   const writer = await store.writer();
   let pending: BarRow[] = [];
+  let staging: Promise<void> = Promise.resolve();
   let summary: CsvReadSummary;
   try {
     summary = await readCsvBars(input, options, {
@@ -50,14 +51,18 @@ export async function importCsv(
         if (pending.length >= STAGE_ROWS) {
           const batch = pending;
           pending = [];
-          await writer.write(batch);
+          // Parse the next chunk while the database stages this one (one write in flight).
+          await staging;
+          staging = writer.write(batch);
         }
       },
       onProgress: (rows) => {
         options.onProgress?.(rows);
       },
     });
+    await staging;
   } catch (error) {
+    await staging.catch(() => undefined);
     await writer.abort();
     throw error;
   }
@@ -78,7 +83,8 @@ export async function importCsv(
     await writer.abort();
     throw error;
   }
-  const result = await writer.commit('import');
+  // A file in time order per symbol cannot repeat a key (repeats are bad rows).
+  const result = await writer.commit('import', { distinct: !summary.unsorted });
   return {
     ...summary,
     written: true,
