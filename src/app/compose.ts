@@ -42,6 +42,9 @@ import { createDefaultMarket } from '../market/index.ts';
 import type { MarketData } from '../market/port.ts';
 import type { PasswordHasher } from '../auth/passwords.ts';
 import type { RateLimitSettings } from '../api/hardening.ts';
+import { backtestRoutes } from '../api/v1/backtest-routes.ts';
+import { BacktestService } from '../backtest/service.ts';
+import { SqlBarStore } from '../history/sql-store.ts';
 
 /** What a `serve` process runs: everything, only the HTTP API, or only the execution engine. */
 export const ROLES = ['all', 'api', 'engine'] as const;
@@ -190,7 +193,13 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
           readWaitMs: config.readWaitMs,
         }),
       );
-      routes.push(marketRoutes({ market, authenticated: security.authenticated }));
+      // Historical bars (ADR 0006) and backtest jobs on worker threads (docs/backtesting.md).
+      const bars = new SqlBarStore(storage.database);
+      await bars.migrate();
+      const backtests = new BacktestService({ store: eventStore, bars });
+      closers.add('backtests', () => backtests.close());
+      routes.push(backtestRoutes({ backtests, authenticated: security.authenticated }));
+      routes.push(marketRoutes({ market, authenticated: security.authenticated, history: bars }));
       // Live updates: one `$all` follower for every SSE client of this process.
       const live = new LiveUpdates({ store: eventStore, logger });
       closers.add('live updates', () => live.close());

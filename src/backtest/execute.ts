@@ -8,7 +8,7 @@ import { WorkerGrid } from './grid.ts';
 import { equityReturns } from './metrics.ts';
 import { monteCarlo } from './monte-carlo.ts';
 import type { BacktestRequest } from './request.ts';
-import { runBacktest, type BacktestResult, type RunOptions } from './run.ts';
+import { runBacktest, type BacktestData, type BacktestResult, type RunOptions } from './run.ts';
 import { loadStrategy } from './strategies/index.ts';
 import { resolveParams } from './strategy.ts';
 import { walkForward } from './walk-forward.ts';
@@ -24,13 +24,13 @@ export interface ExecuteOptions extends RunOptions {
 
 export async function executeBacktest(
   request: BacktestRequest,
-  sources: LoadSources,
+  sources: LoadSources & { readonly preloaded?: BacktestData },
   options: ExecuteOptions = {},
 ): Promise<BacktestResult> {
   const cwd = options.cwd ?? process.cwd();
   const definition = await loadStrategy(request.strategy, cwd);
   const params = resolveParams(definition, request.params);
-  const data = await loadBacktestData(request, definition, params, sources);
+  const data = sources.preloaded ?? (await loadBacktestData(request, definition, params, sources));
   options.onPhase?.('replay');
   const result = await runBacktest(request, definition, data, options);
   if (request.monte_carlo !== undefined) {
