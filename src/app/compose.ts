@@ -85,6 +85,8 @@ export interface Parts {
   readonly readModels: ReadModels;
   readonly security: Security;
   readonly metrics: Registry;
+  /** Backtest jobs (processes that serve the API). */
+  readonly backtests?: BacktestService;
 }
 
 export interface Composition {
@@ -129,6 +131,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
   const metrics = createMetricsRegistry();
   const servesApi = role === 'all' || role === 'api';
   const runsEngine = role === 'all' || role === 'engine';
+  let backtests: BacktestService | undefined;
 
   try {
     const storage = await (options.openStorage ?? openStorage)(config);
@@ -196,9 +199,10 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       // Historical bars (ADR 0006) and backtest jobs on worker threads (docs/backtesting.md).
       const bars = new SqlBarStore(storage.database);
       await bars.migrate();
-      const backtests = new BacktestService({ store: eventStore, bars });
-      closers.add('backtests', () => backtests.close());
-      routes.push(backtestRoutes({ backtests, authenticated: security.authenticated }));
+      const jobs = new BacktestService({ store: eventStore, bars });
+      backtests = jobs;
+      closers.add('backtests', () => jobs.close());
+      routes.push(backtestRoutes({ backtests: jobs, authenticated: security.authenticated }));
       routes.push(marketRoutes({ market, authenticated: security.authenticated, history: bars }));
       // Live updates: one `$all` follower for every SSE client of this process.
       const live = new LiveUpdates({ store: eventStore, logger });
@@ -218,6 +222,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
           healthChecks,
           logger,
           readTimeoutMs: config.readWaitMs,
+          backtests,
         },
         authenticated: security.authenticated,
         allowedOrigins: config.corsOrigins,
@@ -275,6 +280,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
         readModels,
         security,
         metrics,
+        ...(backtests === undefined ? {} : { backtests }),
       },
       close: () => closers.close(),
     };

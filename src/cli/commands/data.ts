@@ -32,9 +32,11 @@ export function parseTimeframe(text: string, flag = '--timeframe'): Timeframe {
 
 /** `YYYY-MM-DD` checked, or an error naming the flag. */
 export function parseDate(text: string, flag: string): string {
+  const ms = Date.parse(`${text}T12:00:00Z`);
   const ok =
     /^\d{4}-\d{2}-\d{2}$/.test(text) &&
-    new Date(`${text}T12:00:00Z`).toISOString().startsWith(text);
+    !Number.isNaN(ms) &&
+    new Date(ms).toISOString().startsWith(text);
   if (!ok) throw new Error(`${flag} must be a date YYYY-MM-DD (got "${text}")`);
   return text;
 }
