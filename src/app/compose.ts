@@ -45,6 +45,7 @@ import type { RateLimitSettings } from '../api/hardening.ts';
 import { backtestRoutes } from '../api/v1/backtest-routes.ts';
 import { BacktestService } from '../backtest/service.ts';
 import { SqlBarStore } from '../history/sql-store.ts';
+import { ReplayMarket } from '../market/replay/feed.ts';
 
 /** What a `serve` process runs: everything, only the HTTP API, or only the execution engine. */
 export const ROLES = ['all', 'api', 'engine'] as const;
@@ -147,19 +148,34 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       closers.add('projections', () => projections.stop());
     }
 
+    // Historical bars (ADR 0006): the replay feed plays them, the bars route and backtests read them.
+    const bars = new SqlBarStore(storage.database);
+    await bars.migrate();
+
     // Market data: the seeded simulated feed (MARKET_SEED) on a simulated clock that starts in
-    // a regular session, or the wall clock (MARKET_CLOCK=real). Redis caching is still to come.
+    // a regular session, or the wall clock (MARKET_CLOCK=real); MARKET_FEED=replay plays stored
+    // history from REPLAY_FROM at REPLAY_SPEED. Redis caching is still to come.
     const market =
-      options.market ?? createDefaultMarket({ seed: config.marketSeed, clock: config.marketClock });
+      options.market ??
+      (config.marketFeed === 'replay' && config.replayFrom !== undefined
+        ? await ReplayMarket.open({
+            source: bars,
+            from: config.replayFrom,
+            ...(config.replayTo === undefined ? {} : { to: config.replayTo }),
+            speed: config.replaySpeed,
+          })
+        : createDefaultMarket({ seed: config.marketSeed, clock: config.marketClock }));
     closers.add('market', () => {
       market.close();
       return Promise.resolve();
     });
+    // A replay lists only the symbols it has history for: probe SPY when listed, else the first.
+    const probe = market.asset('SPY') === undefined ? (market.assets()[0]?.symbol ?? 'SPY') : 'SPY';
     healthChecks.push({
       name: 'market',
       check: () =>
-        market.latestQuote('SPY') === undefined
-          ? Promise.reject(new Error('no quote for SPY'))
+        market.latestQuote(probe) === undefined
+          ? Promise.reject(new Error(`no quote for ${probe}`))
           : Promise.resolve(),
     });
     // Users, tokens, audit trail and rate limits; routes mount `security.authenticated`.
@@ -196,9 +212,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
           readWaitMs: config.readWaitMs,
         }),
       );
-      // Historical bars (ADR 0006) and backtest jobs on worker threads (docs/backtesting.md).
-      const bars = new SqlBarStore(storage.database);
-      await bars.migrate();
+      // Backtest jobs on worker threads (docs/backtesting.md).
       const jobs = new BacktestService({ store: eventStore, bars });
       backtests = jobs;
       closers.add('backtests', () => jobs.close());

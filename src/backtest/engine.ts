@@ -43,7 +43,7 @@ import {
   QuoteMaker,
   UNLIMITED_SIZE,
   type BarSession,
-} from './bar-path.ts';
+} from '../market/replay/bar-path.ts';
 import { BacktestLedger } from './ledger.ts';
 import type {
   BarField,

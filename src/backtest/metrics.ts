@@ -14,7 +14,7 @@
  * Floats (analytics), never prices of record. Undefined ratios (no variance, no trades) are `null`.
  */
 import { mean, sampleStandardDeviation } from 'simple-statistics';
-import { civilOf, isoMonth, monthIndex } from './days.ts';
+import { civilOf, isoMonth, monthIndex } from '../market/civil-days.ts';
 import type { Trade } from './trades.ts';
 
 export const PERIODS_PER_YEAR = 252;

@@ -6,7 +6,7 @@
 import type { SettingsPatch } from '../domain/account/index.ts';
 import { DEFAULT_FILL_MODEL } from '../domain/fill-model.ts';
 import { newYorkWallTime } from '../market/time-zone.ts';
-import { isoDate } from './days.ts';
+import { isoDate } from '../market/civil-days.ts';
 import { lowerBound, type BarSeries } from '../history/bars.ts';
 import { BacktestEngine, type EngineOutput } from './engine.ts';
 import {

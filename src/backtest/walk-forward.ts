@@ -7,7 +7,7 @@
  * out-of-sample daily returns, chained, give the aggregated metrics.
  */
 import type { BarSeries } from '../history/bars.ts';
-import { isoDate } from './days.ts';
+import { isoDate } from '../market/civil-days.ts';
 import type { GridRunner } from './grid.ts';
 import { equityReturns, returnMetrics, round, roundOrNull } from './metrics.ts';
 import type { BacktestRequest } from './request.ts';

@@ -18,12 +18,12 @@
  *   made at the close. Minute bars: the minute's start, +15 s, +30 s, +59 s; decisions at the
  *   minute's end.
  */
-import type { AuctionPrint, MarketContext, MarketPhase, Quote } from '../domain/market.ts';
-import { nyseCalendar, type MarketCalendar } from '../market/calendar.ts';
-import { formatUnits, toTickUnits } from '../market/ticks.ts';
-import { newYorkDate } from '../market/time-zone.ts';
-import type { Timeframe } from '../history/bars.ts';
-import { civilInto, weekdayOfDay } from './days.ts';
+import type { AuctionPrint, MarketContext, MarketPhase, Quote } from '../../domain/market.ts';
+import { nyseCalendar, type MarketCalendar } from '../calendar.ts';
+import { formatUnits, toTickUnits } from '../ticks.ts';
+import { newYorkDate } from '../time-zone.ts';
+import type { Timeframe } from '../port.ts';
+import { civilInto, weekdayOfDay } from '../civil-days.ts';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
