@@ -256,16 +256,7 @@ export class SqlBarStore implements BarStore {
     timeframe: Timeframe,
     range: BarRange & { readonly limit: number },
   ): Promise<Bar[]> {
-    const result = await this.db.sql.query<{
-      t: number;
-      open: string;
-      high: string;
-      low: string;
-      close: string;
-      volume: number;
-      vwap: string | null;
-      trade_count: string | null;
-    }>(
+    const result = await this.db.sql.query<BarRowSql>(
       `SELECT ${EPOCH_MS} AS t, open::text, high::text, low::text, close::text, volume,
               vwap::text, trade_count
          FROM ${this.#t.bars}
@@ -273,18 +264,7 @@ export class SqlBarStore implements BarStore {
         ORDER BY ts LIMIT $5`,
       [symbol, timeframe, range.start ?? '-infinity', range.end ?? 'infinity', range.limit],
     );
-    return result.rows.map((r) =>
-      barOf({
-        time: r.t,
-        open: r.open,
-        high: r.high,
-        low: r.low,
-        close: r.close,
-        volume: r.volume,
-        vwap: r.vwap,
-        tradeCount: r.trade_count === null ? null : Number(r.trade_count),
-      }),
-    );
+    return result.rows.map(barFromSql);
   }
 
   async readSeries(
@@ -333,17 +313,7 @@ export class SqlBarStore implements BarStore {
     timeframe: Timeframe,
     range: Required<BarRange> & { readonly limit: number; readonly symbols?: readonly string[] },
   ): Promise<(Bar & { readonly symbol: string })[]> {
-    const result = await this.db.sql.query<{
-      symbol: string;
-      t: number;
-      open: string;
-      high: string;
-      low: string;
-      close: string;
-      volume: number;
-      vwap: string | null;
-      trade_count: string | null;
-    }>(
+    const result = await this.db.sql.query<BarRowSql & { symbol: string }>(
       `SELECT symbol, ${EPOCH_MS} AS t, open::text, high::text, low::text, close::text, volume,
               vwap::text, trade_count
          FROM ${this.#t.bars}
@@ -351,20 +321,33 @@ export class SqlBarStore implements BarStore {
         ORDER BY ts, symbol LIMIT $5`,
       [timeframe, range.start, range.end, range.symbols ?? null, range.limit],
     );
-    return result.rows.map((r) => ({
-      symbol: r.symbol,
-      ...barOf({
-        time: r.t,
-        open: r.open,
-        high: r.high,
-        low: r.low,
-        close: r.close,
-        volume: r.volume,
-        vwap: r.vwap,
-        tradeCount: r.trade_count === null ? null : Number(r.trade_count),
-      }),
-    }));
+    return result.rows.map((r) => ({ symbol: r.symbol, ...barFromSql(r) }));
   }
+}
+
+/** A bar row as the bar queries select it (`t` in epoch ms, prices as text). */
+interface BarRowSql {
+  t: number;
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  volume: number;
+  vwap: string | null;
+  trade_count: string | null;
+}
+
+function barFromSql(r: BarRowSql): Bar {
+  return barOf({
+    time: r.t,
+    open: r.open,
+    high: r.high,
+    low: r.low,
+    close: r.close,
+    volume: r.volume,
+    vwap: r.vwap,
+    tradeCount: r.trade_count === null ? null : Number(r.trade_count),
+  });
 }
 
 /** A copy of `series` with room for at least `needed` bars. */
