@@ -150,7 +150,7 @@ export async function run(quick: boolean): Promise<void> {
     {
       bars_per_s: `${n.toLocaleString('en-US')} daily bars of one seeded random walk, sma_crossover 20/50, the whole runBacktest: every order a PlaceOrder and every fill a FillOrder decided by the account decider, events appended to the backtest's memory store, analytics and the result object`,
       multi_symbol_bars_per_s: `${symbols.length} symbols × 2,520 daily bars, momentum_rotation (126-bar lookback, top 3, every 21 bars)`,
-      import_rows_per_s: `${rows.toLocaleString('en-US')}-row Alpaca-layout minute CSV → ${postgres}: parse, validate, COPY into a staging table, merge with ON CONFLICT in one transaction`,
+      import_rows_per_s: `${rows.toLocaleString('en-US')}-row Alpaca-layout minute CSV → ${postgres}: parse, validate, COPY into a staging table, then one INSERT into bars (an upsert when the range is already stored), one transaction`,
       range_scan_rows_per_s:
         'readSeries of the imported series (keyset pages of 100,000 rows, float columns)',
       machine:
