@@ -44,6 +44,10 @@ import { createDefaultMarket } from '../market/index.ts';
 import type { MarketData } from '../market/port.ts';
 import type { PasswordHasher } from '../auth/passwords.ts';
 import type { RateLimitSettings } from '../api/hardening.ts';
+import { backtestRoutes } from '../api/v1/backtest-routes.ts';
+import { BacktestService } from '../backtest/service.ts';
+import { SqlBarStore } from '../history/sql-store.ts';
+import { ReplayMarket } from '../market/replay/feed.ts';
 
 /** What a `serve` process runs: everything, only the HTTP API, or only the execution engine. */
 export const ROLES = ['all', 'api', 'engine'] as const;
@@ -84,6 +88,8 @@ export interface Parts {
   readonly readModels: ReadModels;
   readonly security: Security;
   readonly metrics: Registry;
+  /** Backtest jobs (processes that serve the API). */
+  readonly backtests?: BacktestService;
 }
 
 export interface Composition {
@@ -131,6 +137,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
   const metrics = createMetricsRegistry();
   const servesApi = role === 'all' || role === 'api';
   const runsEngine = role === 'all' || role === 'engine';
+  let backtests: BacktestService | undefined;
 
   try {
     const storage = await (options.openStorage ?? openStorage)(config);
@@ -146,19 +153,34 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       closers.add('projections', () => projections.stop());
     }
 
+    // Historical bars (ADR 0008): the replay feed plays them, the bars route and backtests read them.
+    const bars = new SqlBarStore(storage.database);
+    await bars.migrate();
+
     // Market data: the seeded simulated feed (MARKET_SEED) on a simulated clock that starts in
-    // a regular session, or the wall clock (MARKET_CLOCK=real). Redis caching is still to come.
+    // a regular session, or the wall clock (MARKET_CLOCK=real); MARKET_FEED=replay plays stored
+    // history from REPLAY_FROM at REPLAY_SPEED. Redis caching is still to come.
     const market =
-      options.market ?? createDefaultMarket({ seed: config.marketSeed, clock: config.marketClock });
+      options.market ??
+      (config.marketFeed === 'replay' && config.replayFrom !== undefined
+        ? await ReplayMarket.open({
+            source: bars,
+            from: config.replayFrom,
+            ...(config.replayTo === undefined ? {} : { to: config.replayTo }),
+            speed: config.replaySpeed,
+          })
+        : createDefaultMarket({ seed: config.marketSeed, clock: config.marketClock }));
     closers.add('market', () => {
       market.close();
       return Promise.resolve();
     });
+    // A replay lists only the symbols it has history for: probe SPY when listed, else the first.
+    const probe = market.asset('SPY') === undefined ? (market.assets()[0]?.symbol ?? 'SPY') : 'SPY';
     healthChecks.push({
       name: 'market',
       check: () =>
-        market.latestQuote('SPY') === undefined
-          ? Promise.reject(new Error('no quote for SPY'))
+        market.latestQuote(probe) === undefined
+          ? Promise.reject(new Error(`no quote for ${probe}`))
           : Promise.resolve(),
     });
     // Users, tokens, audit trail and rate limits; routes mount `security.authenticated`.
@@ -199,7 +221,12 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
           readWaitMs: config.readWaitMs,
         }),
       );
-      routes.push(marketRoutes({ market, authenticated: security.authenticated }));
+      // Backtest jobs on worker threads (docs/backtesting.md).
+      const jobs = new BacktestService({ store: eventStore, bars });
+      backtests = jobs;
+      closers.add('backtests', () => jobs.close());
+      routes.push(backtestRoutes({ backtests: jobs, authenticated: security.authenticated }));
+      routes.push(marketRoutes({ market, authenticated: security.authenticated, history: bars }));
       // Live updates: one `$all` follower for every SSE client of this process.
       const live = new LiveUpdates({ store: eventStore, logger });
       closers.add('live updates', () => live.close());
@@ -240,6 +267,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
           healthChecks,
           logger,
           readTimeoutMs: config.readWaitMs,
+          backtests,
         },
         authenticated: security.authenticated,
         allowedOrigins: config.corsOrigins,
@@ -298,6 +326,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
         readModels,
         security,
         metrics,
+        ...(backtests === undefined ? {} : { backtests }),
       },
       close: () => closers.close(),
     };

@@ -14,6 +14,7 @@ import {
 } from './session.ts';
 import { ToolCatalog } from './tool.ts';
 import { registerAccountTools } from './tools/account.ts';
+import { registerBacktestTools } from './tools/backtests.ts';
 import { registerMarketTools } from './tools/market.ts';
 import { registerOrderManagementTools } from './tools/order-management.ts';
 import { registerOrderTools } from './tools/orders.ts';
@@ -45,6 +46,8 @@ export const MCP_TOOL_NAMES = [
   'portfolio_history',
   'get_quote',
   'market_hours',
+  'run_backtest',
+  'backtest_result',
   'list_tools',
   'health_check',
 ] as const;
@@ -86,6 +89,7 @@ function buildServer(session: ToolSession, version: string): McpServer {
   registerOrderManagementTools(server, session, catalog);
   registerAccountTools(server, session, catalog);
   registerMarketTools(server, session, catalog);
+  registerBacktestTools(server, session, catalog);
   registerSystemTools(server, session, catalog);
   return server;
 }

@@ -11,6 +11,7 @@ import type { HealthCheck } from '../api/health.ts';
 import type { Principal } from '../commands/policy.ts';
 import type { AccountEvents } from '../commands/account-events.ts';
 import type { TradingCallContext, TradingCommands } from '../commands/trading.ts';
+import type { BacktestService } from '../backtest/service.ts';
 import type { EventStore } from '../eventstore/port.ts';
 import type { MarketData } from '../market/port.ts';
 import type { ProjectionStatus } from '../projections/runner.ts';
@@ -43,6 +44,8 @@ export interface McpDeps {
   readonly logger?: Logger;
   /** Longest a read waits for the read models to include earlier writes (default 5000 ms). */
   readonly readTimeoutMs?: number;
+  /** Backtest jobs (`run_backtest`, `backtest_result`); absent → those tools say so. */
+  readonly backtests?: BacktestService;
 }
 
 /** Counts tool calls in flight, so a stopping process can let them finish first. */

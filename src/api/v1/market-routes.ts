@@ -17,6 +17,7 @@ import {
   type Timeframe,
 } from '../../market/port.ts';
 import { addDays, dayNumber, newYorkDate, newYorkWallTime } from '../../market/time-zone.ts';
+import type { BarStore } from '../../history/store.ts';
 import type { RouteModule } from '../app.ts';
 import { route } from '../authenticate.ts';
 import { API_PREFIX, documentOperation } from '../openapi.ts';
@@ -31,6 +32,11 @@ export interface MarketRouteDeps {
    * Default: every clock but the wall clock (`RealClock`) is.
    */
   readonly simulatedClock?: boolean;
+  /**
+   * Stored history (the time-series store): when it holds a series, `/bars/{symbol}` serves it
+   * (any symbol it holds, listed or not) instead of the feed's simulated bars.
+   */
+  readonly history?: Pick<BarStore, 'bars' | 'series'>;
 }
 
 // ─── wire shapes ────────────────────────────────────────────────────────────────────────────
@@ -126,6 +132,10 @@ const Bars = z
     symbol: z.string(),
     timeframe: z.enum(['1Min', '1Day']),
     simulated: z.boolean(),
+    source: z.enum(['stored', 'feed']).meta({
+      description:
+        '`stored`: imported or generated history from the time-series store; `feed`: the market feed',
+    }),
     items: z.array(BarSchema),
     next_cursor: z
       .string()
@@ -370,8 +380,39 @@ export function marketRoutes(deps: MarketRouteDeps): RouteModule {
     router.get(
       '/bars/:symbol',
       route(async (req, res) => {
-        const asset = assetOr404(req.params.symbol);
         const q = barsQuery.parse(req.query);
+        const wanted = symbolParams.parse({ symbol: req.params.symbol }).symbol.toUpperCase();
+        const stored =
+          deps.history === undefined
+            ? []
+            : await deps.history.series({ symbol: wanted, timeframe: q.timeframe });
+        const series = stored[0];
+        if (series !== undefined && deps.history !== undefined) {
+          const start =
+            q.cursor !== undefined
+              ? new Date(decodeCursor(q.cursor))
+              : q.start !== undefined
+                ? parseInstant(q.start)
+                : undefined;
+          const end = q.end === undefined ? undefined : parseInstant(q.end);
+          const bars = await deps.history.bars(wanted, q.timeframe, {
+            ...(start ? { start } : {}),
+            ...(end ? { end } : {}),
+            limit: q.limit,
+          });
+          const last = bars.at(-1);
+          sendJson(res, {
+            symbol: wanted,
+            timeframe: q.timeframe,
+            simulated: series.source === 'generated',
+            source: 'stored',
+            items: bars.map(barBody),
+            next_cursor:
+              bars.length === q.limit && last ? encodeCursor(Date.parse(last.time) + 1) : null,
+          });
+          return;
+        }
+        const asset = assetOr404(req.params.symbol);
         const start =
           q.cursor !== undefined
             ? new Date(decodeCursor(q.cursor))
@@ -410,6 +451,7 @@ export function marketRoutes(deps: MarketRouteDeps): RouteModule {
           symbol: asset.symbol,
           timeframe: q.timeframe,
           simulated: asset.simulated,
+          source: 'feed',
           items: bars.map(barBody),
           next_cursor:
             bars.length === q.limit && last ? encodeCursor(Date.parse(last.time) + 1) : null,
@@ -560,7 +602,7 @@ documentOperation({
   tags,
   summary: 'Historical bars',
   description:
-    'Completed OHLCV bars (`1Min` or `1Day`), earliest first, from `start` (inclusive) to `end` (exclusive, capped at now), at most `limit` per page; follow `next_cursor` for more. A range spans at most 366 days of minute bars or 3,660 days of daily bars.',
+    "Completed OHLCV bars (`1Min` or `1Day`), earliest first, from `start` (inclusive) to `end` (exclusive, capped at now), at most `limit` per page; follow `next_cursor` for more. A range spans at most 366 days of minute bars or 3,660 days of daily bars. When the time-series store holds the series (`paper-trading data import` or `data generate`), the stored history is served (`source: stored`, any stored symbol), otherwise the feed's simulated bars (`source: feed`).",
   request: { params: symbolParams, query: barsQuery },
   responses: {
     200: {
@@ -570,6 +612,7 @@ documentOperation({
         symbol: 'AAPL',
         timeframe: '1Day',
         simulated: true,
+        source: 'feed',
         items: [
           {
             timestamp: '2025-02-28T05:00:00.000Z',

@@ -5,6 +5,8 @@
  */
 import type { CommandModule } from '../deps.ts';
 import * as accounts from './accounts.ts';
+import * as backtest from './backtest.ts';
+import * as data from './data.ts';
 import * as engine from './engine.ts';
 import * as ledger from './ledger.ts';
 import * as mcp from './mcp.ts';
@@ -22,4 +24,6 @@ export const commandModules: readonly CommandModule[] = [
   accounts,
   orders,
   engine,
+  data,
+  backtest,
 ];

@@ -23,6 +23,7 @@ function mcpDeps(parts: Parts, version: string): McpDeps {
     eventStore: parts.eventStore,
     version,
     clock: parts.config.marketClock,
+    ...(parts.backtests === undefined ? {} : { backtests: parts.backtests }),
     healthChecks: [
       { name: 'eventstore', check: () => parts.eventStore.ping() },
       {

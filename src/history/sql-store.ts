@@ -1,0 +1,374 @@
+/**
+ * The time-series store on PostgreSQL or embedded PGlite (`market_data` schema, ADR 0008).
+ *
+ * Writes stage rows in a temporary table inside one transaction — with `COPY … FROM STDIN` on
+ * PostgreSQL (pg-copy-streams), multi-row `INSERT … SELECT unnest(…)` on PGlite, whose
+ * node-postgres shim has no COPY protocol — and merge them into `bars` on commit with
+ * `INSERT … ON CONFLICT DO UPDATE` (the later of two rows with the same key wins), so a
+ * re-import replaces instead of duplicating, and an aborted import leaves nothing behind.
+ */
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import type { SqlDatabase } from '../eventstore/database.ts';
+import {
+  allocateSeries,
+  barOf,
+  truncateSeries,
+  type Bar,
+  type BarRow,
+  type BarSeries,
+  type SeriesSource,
+  type Timeframe,
+} from './bars.ts';
+import { quoteIdent } from '../eventstore/sql/migrations.ts';
+import { BARS_SCHEMA, migrateBars } from './migrations.ts';
+import type { BarRange, BarStore, BarWriter, SeriesInfo, WriteSummary } from './store.ts';
+
+/** Rows per `readSeries` round trip. */
+const PAGE = 100_000;
+/** Rows per staging INSERT on PGlite (parameters are arrays, so one statement per chunk). */
+const INSERT_CHUNK = 20_000;
+
+const EPOCH_MS = `(extract(epoch FROM ts) * 1000)::float8`;
+
+interface CatalogRow {
+  symbol: string;
+  timeframe: Timeframe;
+  source: SeriesSource;
+  first_ts: Date;
+  last_ts: Date;
+  bar_count: string | number;
+  updated_at: Date;
+}
+
+function seriesInfo(r: CatalogRow): SeriesInfo {
+  return {
+    symbol: r.symbol,
+    timeframe: r.timeframe,
+    source: r.source,
+    first: r.first_ts,
+    last: r.last_ts,
+    count: Number(r.bar_count),
+    updatedAt: r.updated_at,
+  };
+}
+
+/** One COPY text-format line (tab-separated, `\N` for null); fields are validated before. */
+function copyLine(line: number, r: BarRow): string {
+  return `${line}\t${r.symbol}\t${r.timeframe}\t${r.time}\t${r.open}\t${r.high}\t${r.low}\t${r.close}\t${r.volume}\t${r.vwap ?? '\\N'}\t${r.tradeCount ?? '\\N'}\n`;
+}
+
+class SqlBarWriter implements BarWriter {
+  #line = 0;
+  #done = false;
+
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly copy: boolean,
+    private readonly tables: Tables,
+  ) {}
+
+  async write(rows: readonly BarRow[]): Promise<void> {
+    if (this.#done) throw new Error('the bar writer is already finished');
+    if (rows.length === 0) return;
+    if (this.copy) {
+      const start = this.#line;
+      this.#line += rows.length;
+      const lines = rows.map((r, i) => copyLine(start + i, r)).join('');
+      const sink = this.client.query(
+        copyFrom(
+          'COPY pg_temp.bars_stage (line, symbol, timeframe, ts_ms, open, high, low, close, volume, vwap, trade_count) FROM STDIN',
+        ),
+      );
+      await pipeline(Readable.from([lines]), sink);
+      return;
+    }
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      const chunk = rows.slice(i, i + INSERT_CHUNK);
+      const start = this.#line;
+      this.#line += chunk.length;
+      await this.client.query(
+        `INSERT INTO pg_temp.bars_stage
+           SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::numeric[],
+             $6::numeric[], $7::numeric[], $8::numeric[], $9::float8[], $10::numeric[], $11::bigint[])`,
+        [
+          chunk.map((_, k) => start + k),
+          chunk.map((r) => r.symbol),
+          chunk.map((r) => r.timeframe),
+          chunk.map((r) => r.time),
+          chunk.map((r) => r.open),
+          chunk.map((r) => r.high),
+          chunk.map((r) => r.low),
+          chunk.map((r) => r.close),
+          chunk.map((r) => r.volume),
+          chunk.map((r) => r.vwap),
+          chunk.map((r) => r.tradeCount),
+        ],
+      );
+    }
+  }
+
+  async commit(
+    source: SeriesSource,
+    options: { readonly distinct?: boolean } = {},
+  ): Promise<WriteSummary> {
+    this.#finish();
+    try {
+      const src =
+        options.distinct === true
+          ? 'SELECT * FROM pg_temp.bars_stage'
+          : 'SELECT DISTINCT ON (symbol, timeframe, ts_ms) * FROM pg_temp.bars_stage ORDER BY symbol, timeframe, ts_ms, line DESC';
+      // A write that touches no stored key (a new series, or a new range of one) is a plain
+      // INSERT: half the work of an upsert.
+      const overlap = await this.client.query<{ any: boolean }>(`
+        SELECT EXISTS (
+          SELECT 1 FROM (SELECT symbol, timeframe, min(ts_ms) AS lo, max(ts_ms) AS hi
+                           FROM pg_temp.bars_stage GROUP BY symbol, timeframe) s
+            JOIN ${this.tables.bars} b ON b.symbol = s.symbol AND b.timeframe = s.timeframe
+             AND b.ts BETWEEN timestamptz 'epoch' + s.lo * interval '1 millisecond'
+                          AND timestamptz 'epoch' + s.hi * interval '1 millisecond'
+        ) AS any`);
+      const columns = `symbol, timeframe, timestamptz 'epoch' + ts_ms * interval '1 millisecond',
+                 open, high, low, close, volume, vwap, trade_count`;
+      let counts: { inserted: string; replaced: string } | undefined;
+      if (options.distinct === true && overlap.rows[0]?.any !== true) {
+        const inserted = await this.client.query(
+          `INSERT INTO ${this.tables.bars} (symbol, timeframe, ts, open, high, low, close, volume, vwap, trade_count)
+           SELECT ${columns} FROM pg_temp.bars_stage`,
+        );
+        counts = { inserted: String(inserted.rowCount ?? 0), replaced: '0' };
+      } else {
+        const merged = await this.client.query<{ inserted: string; replaced: string }>(`
+        WITH src AS (${src}), up AS (
+          INSERT INTO ${this.tables.bars} AS b (symbol, timeframe, ts, open, high, low, close, volume, vwap, trade_count)
+          SELECT ${columns}
+            FROM src
+          ON CONFLICT (symbol, timeframe, ts) DO UPDATE SET
+            open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
+            volume = excluded.volume, vwap = excluded.vwap, trade_count = excluded.trade_count
+          RETURNING (xmax = 0) AS fresh
+        )
+        SELECT count(*) FILTER (WHERE fresh) AS inserted, count(*) FILTER (WHERE NOT fresh) AS replaced FROM up`);
+        counts = merged.rows[0];
+      }
+      const series = await this.client.query<CatalogRow>(
+        `INSERT INTO ${this.tables.catalog} AS c (symbol, timeframe, source, first_ts, last_ts, bar_count, updated_at)
+         SELECT b.symbol, b.timeframe, $1, min(b.ts), max(b.ts), count(*), now()
+           FROM (SELECT DISTINCT symbol, timeframe FROM pg_temp.bars_stage) s
+           JOIN ${this.tables.bars} b ON b.symbol = s.symbol AND b.timeframe = s.timeframe
+          GROUP BY b.symbol, b.timeframe
+         ON CONFLICT (symbol, timeframe) DO UPDATE SET source = excluded.source,
+           first_ts = excluded.first_ts, last_ts = excluded.last_ts,
+           bar_count = excluded.bar_count, updated_at = excluded.updated_at
+         RETURNING *`,
+        [source],
+      );
+      await this.client.query('COMMIT');
+      return {
+        inserted: Number(counts?.inserted ?? 0),
+        replaced: Number(counts?.replaced ?? 0),
+        series: series.rows
+          .map(seriesInfo)
+          .sort(
+            (a, b) => a.symbol.localeCompare(b.symbol) || a.timeframe.localeCompare(b.timeframe),
+          ),
+      };
+    } catch (error) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      this.client.release();
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.#done) return;
+    this.#finish();
+    try {
+      await this.client.query('ROLLBACK');
+    } finally {
+      this.client.release();
+    }
+  }
+
+  #finish(): void {
+    if (this.#done) throw new Error('the bar writer is already finished');
+    this.#done = true;
+  }
+}
+
+interface Tables {
+  readonly bars: string;
+  readonly catalog: string;
+}
+
+/** Bars in PostgreSQL / PGlite (schema `market_data` unless told otherwise). `migrate()` first. */
+export class SqlBarStore implements BarStore {
+  readonly #schema: string;
+  readonly #t: Tables;
+
+  constructor(
+    private readonly db: SqlDatabase,
+    options: { readonly schema?: string } = {},
+  ) {
+    this.#schema = options.schema ?? BARS_SCHEMA;
+    const s = quoteIdent(this.#schema);
+    this.#t = { bars: `${s}.bars`, catalog: `${s}.bar_series` };
+  }
+
+  async migrate(): Promise<void> {
+    await migrateBars(this.db.sql, this.#schema);
+  }
+
+  async writer(): Promise<BarWriter> {
+    const client = await this.db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `CREATE TEMP TABLE bars_stage (line bigint, symbol text, timeframe text, ts_ms bigint,
+           open numeric, high numeric, low numeric, close numeric, volume float8, vwap numeric,
+           trade_count bigint) ON COMMIT DROP`,
+      );
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+      throw error;
+    }
+    return new SqlBarWriter(client, this.db.kind === 'postgres', this.#t);
+  }
+
+  async series(
+    filter: { readonly symbol?: string; readonly timeframe?: Timeframe } = {},
+  ): Promise<SeriesInfo[]> {
+    const result = await this.db.sql.query<CatalogRow>(
+      `SELECT * FROM ${this.#t.catalog}
+        WHERE ($1::text IS NULL OR symbol = $1) AND ($2::text IS NULL OR timeframe = $2)
+        ORDER BY symbol, timeframe`,
+      [filter.symbol ?? null, filter.timeframe ?? null],
+    );
+    return result.rows.map(seriesInfo);
+  }
+
+  async bars(
+    symbol: string,
+    timeframe: Timeframe,
+    range: BarRange & { readonly limit: number },
+  ): Promise<Bar[]> {
+    const result = await this.db.sql.query<BarRowSql>(
+      `SELECT ${EPOCH_MS} AS t, open::text, high::text, low::text, close::text, volume,
+              vwap::text, trade_count
+         FROM ${this.#t.bars}
+        WHERE symbol = $1 AND timeframe = $2 AND ts >= $3 AND ts < $4
+        ORDER BY ts LIMIT $5`,
+      [symbol, timeframe, range.start ?? '-infinity', range.end ?? 'infinity', range.limit],
+    );
+    return result.rows.map(barFromSql);
+  }
+
+  async readSeries(
+    symbol: string,
+    timeframe: Timeframe,
+    range: BarRange = {},
+  ): Promise<BarSeries | undefined> {
+    const [info] = await this.series({ symbol, timeframe });
+    if (info === undefined) return undefined;
+    let series = allocateSeries(symbol, timeframe, 1024, info.source === 'generated');
+    let n = 0;
+    let from: Date | string = range.start ?? '-infinity';
+    const end = range.end ?? 'infinity';
+    let inclusive = true;
+    for (;;) {
+      const result = await this.db.pool.query<unknown[]>({
+        text: `SELECT ${EPOCH_MS}, open::float8, high::float8, low::float8, close::float8, volume,
+                      vwap::float8, trade_count::float8
+                 FROM ${this.#t.bars}
+                WHERE symbol = $1 AND timeframe = $2 AND ${inclusive ? 'ts >= $3' : 'ts > $3'} AND ts < $4
+                ORDER BY ts LIMIT ${PAGE}`,
+        values: [symbol, timeframe, from, end],
+        rowMode: 'array',
+      });
+      const rows = result.rows;
+      if (n + rows.length > series.length) series = grow(series, n + rows.length);
+      for (const row of rows) {
+        series.time[n] = row[0] as number;
+        series.open[n] = row[1] as number;
+        series.high[n] = row[2] as number;
+        series.low[n] = row[3] as number;
+        series.close[n] = row[4] as number;
+        series.volume[n] = row[5] as number;
+        series.vwap[n] = (row[6] as number | null) ?? Number.NaN;
+        series.tradeCount[n] = (row[7] as number | null) ?? Number.NaN;
+        n += 1;
+      }
+      if (rows.length < PAGE) break;
+      from = new Date(series.time[n - 1] ?? 0);
+      inclusive = false;
+    }
+    return n === 0 ? undefined : truncateSeries(series, n);
+  }
+
+  async window(
+    timeframe: Timeframe,
+    range: Required<BarRange> & { readonly limit: number; readonly symbols?: readonly string[] },
+  ): Promise<(Bar & { readonly symbol: string })[]> {
+    const result = await this.db.sql.query<BarRowSql & { symbol: string }>(
+      `SELECT symbol, ${EPOCH_MS} AS t, open::text, high::text, low::text, close::text, volume,
+              vwap::text, trade_count
+         FROM ${this.#t.bars}
+        WHERE timeframe = $1 AND ts >= $2 AND ts < $3 AND ($4::text[] IS NULL OR symbol = ANY ($4))
+        ORDER BY ts, symbol LIMIT $5`,
+      [timeframe, range.start, range.end, range.symbols ?? null, range.limit],
+    );
+    return result.rows.map((r) => ({ symbol: r.symbol, ...barFromSql(r) }));
+  }
+}
+
+/** A bar row as the bar queries select it (`t` in epoch ms, prices as text). */
+interface BarRowSql {
+  t: number;
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  volume: number;
+  vwap: string | null;
+  trade_count: string | null;
+}
+
+function barFromSql(r: BarRowSql): Bar {
+  return barOf({
+    time: r.t,
+    open: r.open,
+    high: r.high,
+    low: r.low,
+    close: r.close,
+    volume: r.volume,
+    vwap: r.vwap,
+    tradeCount: r.trade_count === null ? null : Number(r.trade_count),
+  });
+}
+
+/** A copy of `series` with room for at least `needed` bars. */
+function grow(series: BarSeries, needed: number): BarSeries {
+  const bigger = allocateSeries(
+    series.symbol,
+    series.timeframe,
+    Math.max(needed, series.length * 2),
+    series.simulated,
+  );
+  for (const key of [
+    'time',
+    'open',
+    'high',
+    'low',
+    'close',
+    'volume',
+    'vwap',
+    'tradeCount',
+  ] as const) {
+    bigger[key].set(series[key]);
+  }
+  return bigger;
+}

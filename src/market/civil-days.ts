@@ -1,0 +1,58 @@
+/**
+ * Civil-date arithmetic on day numbers (days since 1970-01-01) without `Date` objects: the
+ * backtest converts one per bar, a million times for a long daily series. The algorithm is
+ * Howard Hinnant's `civil_from_days` (proleptic Gregorian calendar).
+ */
+
+/** Year, month (1–12) and day of month of a day number. */
+export function civilOf(day: number): {
+  readonly year: number;
+  readonly month: number;
+  readonly dom: number;
+} {
+  const out = { year: 0, month: 0, dom: 0 };
+  civilInto(day, out);
+  return out;
+}
+
+/** `civilOf` into a caller's object (no allocation: the hot loop converts one date per bar). */
+export function civilInto(day: number, out: { year: number; month: number; dom: number }): void {
+  const z = day + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const dom = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  out.year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  out.month = month;
+  out.dom = dom;
+}
+
+/** Day of week of a day number: 0 = Sunday … 6 = Saturday. */
+export function weekdayOfDay(day: number): number {
+  return (((day + 4) % 7) + 7) % 7;
+}
+
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
+
+/** `YYYY-MM-DD` of a day number (years 0–9999). */
+export function isoDate(day: number): string {
+  const c = civilOf(day);
+  return `${String(c.year).padStart(4, '0')}-${pad2(c.month)}-${pad2(c.dom)}`;
+}
+
+/** `YYYY-MM` of a day number. */
+export function isoMonth(day: number): string {
+  const c = civilOf(day);
+  return `${String(c.year).padStart(4, '0')}-${pad2(c.month)}`;
+}
+
+/** A month index (year × 12 + month − 1) of a day number, for grouping. */
+export function monthIndex(day: number): number {
+  const c = civilOf(day);
+  return c.year * 12 + c.month - 1;
+}

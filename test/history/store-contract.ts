@@ -1,0 +1,165 @@
+import { expect } from 'chai';
+import { Readable } from 'node:stream';
+import { importCsv, type BarRow, type BarStore } from '../../src/history/index.ts';
+
+const day = (date: string): number => Date.parse(`${date}T05:00:00Z`);
+
+function row(
+  symbol: string,
+  date: string,
+  close: string,
+  timeframe: '1Day' | '1Min' = '1Day',
+): BarRow {
+  return {
+    symbol,
+    timeframe,
+    time: day(date),
+    open: close,
+    high: close,
+    low: close,
+    close,
+    volume: 100,
+    vwap: null,
+    tradeCount: null,
+  };
+}
+
+/** The behaviour every BarStore adapter must have. */
+export function barStoreContract(
+  open: () => Promise<{ store: BarStore; dispose: () => Promise<void> }>,
+): void {
+  let store: BarStore;
+  let dispose: () => Promise<void>;
+
+  beforeEach(async () => {
+    ({ store, dispose } = await open());
+    await store.migrate();
+    await store.migrate(); // idempotent
+  });
+  afterEach(async () => {
+    await dispose();
+  });
+
+  it('writes atomically, keeps exact prices and lists the series', async () => {
+    const w = await store.writer();
+    await w.write([row('AAA', '2024-01-02', '10.25'), row('AAA', '2024-01-03', '10.5')]);
+    await w.write([row('BBB', '2024-01-02', '0.1234')]);
+    const summary = await w.commit('import');
+    expect(summary).to.deep.include({ inserted: 3, replaced: 0 });
+    expect(summary.series.map((s) => [s.symbol, s.timeframe, s.count, s.source])).to.deep.equal([
+      ['AAA', '1Day', 2, 'import'],
+      ['BBB', '1Day', 1, 'import'],
+    ]);
+    const bars = await store.bars('AAA', '1Day', { limit: 10 });
+    expect(bars.map((b) => [b.time, b.close])).to.deep.equal([
+      ['2024-01-02T05:00:00.000Z', '10.25'],
+      ['2024-01-03T05:00:00.000Z', '10.5'],
+    ]);
+    expect((await store.bars('BBB', '1Day', { limit: 10 }))[0]?.close).to.equal('0.1234');
+    expect((await store.series()).map((s) => s.symbol)).to.deep.equal(['AAA', 'BBB']);
+    expect(await store.series({ symbol: 'BBB' })).to.have.length(1);
+  });
+
+  it('is idempotent on re-import: the same key replaces, later rows of one write win', async () => {
+    let w = await store.writer();
+    await w.write([row('AAA', '2024-01-02', '10'), row('AAA', '2024-01-03', '11')]);
+    await w.commit('import');
+    w = await store.writer();
+    await w.write([
+      row('AAA', '2024-01-03', '12'),
+      row('AAA', '2024-01-03', '13'),
+      row('AAA', '2024-01-04', '14'),
+    ]);
+    const summary = await w.commit('generated');
+    expect(summary).to.deep.include({ inserted: 1, replaced: 1 });
+    const bars = await store.bars('AAA', '1Day', { limit: 10 });
+    expect(bars.map((b) => b.close)).to.deep.equal(['10', '13', '14']);
+    const [info] = await store.series({ symbol: 'AAA' });
+    expect(info).to.deep.include({ count: 3, source: 'generated' });
+    expect(info?.first.toISOString()).to.equal('2024-01-02T05:00:00.000Z');
+    expect(info?.last.toISOString()).to.equal('2024-01-04T05:00:00.000Z');
+  });
+
+  it('leaves nothing behind when a write is aborted', async () => {
+    const w = await store.writer();
+    await w.write([row('AAA', '2024-01-02', '10')]);
+    await w.abort();
+    expect(await store.series()).to.deep.equal([]);
+    expect(await store.bars('AAA', '1Day', { limit: 10 })).to.deep.equal([]);
+    // The connection is usable again.
+    const again = await store.writer();
+    await again.write([row('AAA', '2024-01-02', '10')]);
+    await again.commit('import');
+    expect(await store.series()).to.have.length(1);
+  });
+
+  it('reads ranges and pages, whole series as numbers, and time windows across symbols', async () => {
+    const w = await store.writer();
+    const rows: BarRow[] = [];
+    for (let i = 0; i < 30; i++) {
+      const date = new Date(Date.UTC(2024, 0, 1 + i)).toISOString().slice(0, 10);
+      rows.push(row('AAA', date, String(100 + i)), row('BBB', date, String(50 + i)));
+    }
+    await w.write(rows);
+    await w.commit('import');
+    const page = await store.bars('AAA', '1Day', {
+      start: new Date(day('2024-01-05')),
+      end: new Date(day('2024-01-10')),
+      limit: 3,
+    });
+    expect(page.map((b) => b.close)).to.deep.equal(['104', '105', '106']);
+    const series = await store.readSeries('AAA', '1Day', { start: new Date(day('2024-01-29')) });
+    expect(series && [...series.close]).to.deep.equal([128, 129]);
+    expect(series?.simulated).to.equal(false);
+    expect(await store.readSeries('ZZZ', '1Day')).to.equal(undefined);
+    const win = await store.window('1Day', {
+      start: new Date(day('2024-01-02')),
+      end: new Date(day('2024-01-04')),
+      limit: 100,
+    });
+    expect(win.map((b) => `${b.symbol}@${b.time.slice(0, 10)}=${b.close}`)).to.deep.equal([
+      'AAA@2024-01-02=101',
+      'BBB@2024-01-02=51',
+      'AAA@2024-01-03=102',
+      'BBB@2024-01-03=52',
+    ]);
+    const only = await store.window('1Day', {
+      start: new Date(day('2024-01-02')),
+      end: new Date(day('2024-01-03')),
+      limit: 100,
+      symbols: ['BBB'],
+    });
+    expect(only.map((b) => b.symbol)).to.deep.equal(['BBB']);
+  });
+
+  it('imports a CSV all or nothing: a bad row writes nothing, --skip-bad writes the good rows', async () => {
+    const csv =
+      'Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9,10.5,100\n2024-01-03,10,x,9,10.5,100\n';
+    const refused = await importCsv(store, Readable.from([csv]), { symbol: 'AAA' });
+    expect(refused).to.deep.include({ written: false, badRows: 1, goodRows: 1 });
+    expect(await store.series()).to.deep.equal([]);
+    const skipped = await importCsv(store, Readable.from([csv]), { symbol: 'AAA', skipBad: true });
+    expect(skipped).to.deep.include({ written: true, inserted: 1, replaced: 0 });
+    const again = await importCsv(store, Readable.from([csv]), { symbol: 'AAA', skipBad: true });
+    expect(again).to.deep.include({ written: true, inserted: 0, replaced: 1 });
+    expect((await store.series())[0]?.count).to.equal(1);
+  });
+
+  it('streams a large import through the stage in chunks', async () => {
+    const lines = ['timestamp,open,high,low,close,volume'];
+    const start = Date.parse('2024-03-04T14:30:00Z');
+    for (let i = 0; i < 120_000; i++) {
+      lines.push(`${new Date(start + i * 60_000).toISOString()},10,11,9,10.5,${i}`);
+    }
+    let progress = 0;
+    const summary = await importCsv(store, Readable.from([lines.join('\n')]), {
+      symbol: 'AAA',
+      onProgress: (n) => (progress = n),
+    });
+    expect(summary).to.deep.include({ written: true, inserted: 120_000, timeframe: '1Min' });
+    expect(progress).to.equal(120_000);
+    const series = await store.readSeries('AAA', '1Min');
+    expect(series?.length).to.equal(120_000);
+    expect(series?.volume[119_999]).to.equal(119_999);
+  });
+}
