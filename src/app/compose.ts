@@ -38,7 +38,9 @@ import {
   type EngineStore,
 } from '../engine/index.ts';
 import type { Storage } from '../eventstore/index.ts';
-import { createDefaultMarket } from '../market/index.ts';
+import { createDefaultMarket, SimulatedMarket } from '../market/index.ts';
+import type { ReferenceData } from '../market/reference.ts';
+import { simulatedReferenceData } from '../market/simulated/reference/index.ts';
 import type { MarketData } from '../market/port.ts';
 import type { PasswordHasher } from '../auth/passwords.ts';
 import type { RateLimitSettings } from '../api/hardening.ts';
@@ -55,6 +57,8 @@ export interface ComposeOptions {
   readonly openStorage?: (config: Config) => Promise<Storage>;
   /** The market (default: `createDefaultMarket` from the config); compose closes it. */
   readonly market?: MarketData;
+  /** Reference data (default: the simulated market's own, from its seed). */
+  readonly reference?: ReferenceData;
   /** Password hashing (default argon2id with the production parameters). */
   readonly passwordHasher?: PasswordHasher;
   /** Rate-limit overrides (default `DEFAULT_RATE_LIMITS`). */
@@ -82,6 +86,8 @@ export interface Parts {
   readonly readModels: ReadModels;
   readonly security: Security;
   readonly metrics: Registry;
+  /** Corporate actions, ratings, earnings, depth and news; undefined for a feed without them. */
+  readonly reference: ReferenceData | undefined;
 }
 
 export interface Composition {
@@ -171,6 +177,11 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     // Append latency (`eventstore_append_duration_seconds`) of every trading write, over the hash chain.
     const eventStore = instrumentEventStore(security.eventStore, metrics);
 
+    // WIRE: reference data (analysis, corporate actions) from the simulated market's seed.
+    const reference =
+      options.reference ??
+      (market instanceof SimulatedMarket ? simulatedReferenceData(market) : undefined);
+
     // The one AccountService of the process: REST, MCP and the engine share its state cache
     // and its per-stream serialization.
     const accounts = new AccountService({ store: eventStore, market });
@@ -225,6 +236,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
         state: engineStoreFor(config, storage),
         metrics: createEngineMetrics(metrics, (): ExecutionEngine => engine),
         logger,
+        ...(reference === undefined ? {} : { corporateActions: reference.corporateActions }),
       });
       await engine.start();
       closers.add('engine', () => engine.stop());
@@ -266,6 +278,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
         readModels,
         security,
         metrics,
+        reference,
       },
       close: () => closers.close(),
     };

@@ -26,6 +26,7 @@ import type { DomainEvent } from './events.ts';
 import { trailingStopFor } from './execution.ts';
 import { isOpen, type Order } from './order.ts';
 import type { AccountState, Position } from './state.ts';
+import { daySplit, startHoldings } from './trading-day.ts';
 
 // ─── commands ───────────────────────────────────────────────────────────────────────────────
 
@@ -181,7 +182,7 @@ function holdingsAtStartOf(
   }
   const day = state.day;
   if (day === undefined || day.date < exDate) return state.positions;
-  if (day.date === exDate) return day.startPositions;
+  if (day.date === exDate) return startHoldings(day, 'shares');
   throw new DomainError(
     'corporate_action_not_applicable',
     `the account traded on ${day.date}, after the ex-date ${exDate}: the holdings at the ex-date are no longer known`,
@@ -416,6 +417,11 @@ export function evolveCorporateAction(
         ...state,
         positions,
         orders,
+        day: daySplit(state.day, {
+          symbol: d.symbol,
+          exDate: d.exDate,
+          ratio: fmt(new Dec(d.newShares).dividedBy(d.oldShares)),
+        }),
         corporateActions: {
           ...actions,
           [d.actionId]: { kind: 'split', symbol: d.symbol, exDate: d.exDate },

@@ -21,6 +21,8 @@ export interface TradingDay {
   readonly opened: readonly string[];
   /** Latched by the first `daily_loss_limit_reached` rejection of the day. */
   readonly lossLimitReached: boolean;
+  /** Splits applied during the day to symbols it started with (see {@link startHoldings}). */
+  readonly splits?: readonly { readonly symbol: string; readonly exDate: string; readonly ratio: string }[];
 }
 
 /** One day trade: an order that closed, on the same trading day, a position opened that day. */
@@ -132,6 +134,36 @@ function afterFill(
     next = { ...next, day: { ...day, opened: [...day.opened, fill.symbol] } };
   }
   return next;
+}
+
+/**
+ * The day's starting positions in today's terms. A split applied during the day multiplies
+ * the shares it started with: always for `shares` (what the account was entitled to), and for
+ * `previous_close` only when the split went ex before today — a split going ex today leaves
+ * the previous close unsplit, so the unsplit shares value the day's start.
+ */
+export function startHoldings(
+  day: TradingDay,
+  basis: 'shares' | 'previous_close',
+): Readonly<Record<string, Position>> {
+  const splits = day.splits ?? [];
+  if (splits.length === 0) return day.startPositions;
+  const out: Record<string, Position> = { ...day.startPositions };
+  for (const split of splits) {
+    const p = out[split.symbol];
+    if (p === undefined || (basis === 'previous_close' && split.exDate >= day.date)) continue;
+    out[split.symbol] = { ...p, qty: fmt(dec(p.qty).times(dec(split.ratio))) };
+  }
+  return out;
+}
+
+/** Records a split applied during the day to a symbol the day started with. */
+export function daySplit(
+  day: TradingDay | undefined,
+  split: { readonly symbol: string; readonly exDate: string; readonly ratio: string },
+): TradingDay | undefined {
+  if (day?.startPositions[split.symbol] === undefined) return day;
+  return { ...day, splits: [...(day.splits ?? []), split] };
 }
 
 /** Day trades made on or after `fromDate` (`YYYY-MM-DD`). */

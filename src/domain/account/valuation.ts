@@ -4,7 +4,7 @@ import type { MarketContext } from '../market.ts';
 import { dec } from '../money.ts';
 import { tradingDateOf } from '../trading-day.ts';
 import type { AccountState, Position } from './state.ts';
-import { tradingDayFor } from './trading-day.ts';
+import { startHoldings, tradingDayFor } from './trading-day.ts';
 
 /**
  * The account at market, as far as the command's `MarketContext` tells: holdings are valued
@@ -81,7 +81,7 @@ export function dayResult(state: AccountState, market: MarketContext): DayResult
   const date = tradingDateOf(market.now);
   const day = tradingDayFor(state, date);
   let startEquity = dec(day.startCash);
-  for (const p of Object.values(day.startPositions)) {
+  for (const p of Object.values(startHoldings(day, 'previous_close'))) {
     startEquity = startEquity.plus(previousValue(p, market));
   }
   const pnl = equityAtMarket(state, market).minus(startEquity).minus(dec(day.flows));

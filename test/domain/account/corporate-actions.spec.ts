@@ -8,6 +8,7 @@ import {
   type AccountEvent,
 } from '../../../src/domain/account/index.ts';
 import { dividendsReceivable } from '../../../src/domain/account/corporate-actions.ts';
+import { dayResult } from '../../../src/domain/account/valuation.ts';
 import { Dec } from '../../../src/domain/decimal.ts';
 import type { MarketContext } from '../../../src/domain/market.ts';
 import { given, market, opened, place, quote } from './spec-helper.ts';
@@ -222,6 +223,36 @@ describe('corporate actions (decider)', () => {
         .thenMatches([
           { type: 'StockSplitApplied', data: { position: { qty: '2.5', costBasis: '25' } } },
         ]);
+    });
+
+    it("keeps the day's P&L at zero across a split, on its ex-date and when applied late", () => {
+      const marked = (now: string, price: string, previousClose: string): MarketContext => ({
+        ...at(now, price, price),
+        marks: { AAPL: { price, previousClose } },
+      });
+      const held = given(opened('100000', noFees)).and(
+        trade('buy', '10', at(FRIDAY, '100', '100')),
+      );
+      // On the ex-date the previous close (Friday's) is unsplit: 10 × 100 then, 20 × 50 now.
+      const onTime = held.when(split(2, 1));
+      expect(dayResult(onTime.state, marked(EX_MORNING, '50', '100')).pnl.toString()).to.equal('0');
+      // Applied on Tuesday, after a Monday with no events: Monday's close is already split.
+      const late = held.when(split(2, 1, TUESDAY));
+      expect(dayResult(late.state, marked(TUESDAY, '50', '50')).pnl.toString()).to.equal('0');
+      // And a dividend going ex that Tuesday sees the split shares.
+      given([...held.events, ...late.events])
+        .when({
+          type: 'AccrueDividend',
+          data: {
+            actionId: 'div-late',
+            symbol: 'AAPL',
+            exDate: '2025-03-04',
+            payDate: '2025-03-20',
+            amountPerShare: '0.1',
+            at: TUESDAY,
+          },
+        })
+        .thenMatches([{ type: 'DividendAccrued', data: { qty: '20', amount: '2' } }]);
     });
   });
 
