@@ -148,11 +148,10 @@ export class CorporateActionsProcess {
           try {
             const { state } = await service.load(accountId);
             if (!concerns(state, action, phase)) continue;
-            const result = await service.corporateAction(
-              accountId,
-              commandFor(action, phase, at),
-              { ...CONTEXT, causationId: `corporate-action:${action.id}:${phase}` },
-            );
+            const result = await service.corporateAction(accountId, commandFor(action, phase, at), {
+              ...CONTEXT,
+              causationId: `corporate-action:${action.id}:${phase}`,
+            });
             if (result.events.length > 0) applied++;
           } catch (error) {
             if (isDomainError(error)) {

@@ -112,7 +112,6 @@ describe('simulated reference data', () => {
       .filter((a) => a.kind === 'split');
     expect(splits.length).to.be.greaterThan(0);
     for (const split of splits) {
-      if (split.kind !== 'split') continue;
       const before = nyseCalendar.sessionOnOrBefore(
         new Date(Date.parse(`${split.exDate}T12:00:00Z`) - 86_400_000),
       );

@@ -22,7 +22,11 @@ export interface TradingDay {
   /** Latched by the first `daily_loss_limit_reached` rejection of the day. */
   readonly lossLimitReached: boolean;
   /** Splits applied during the day to symbols it started with (see {@link startHoldings}). */
-  readonly splits?: readonly { readonly symbol: string; readonly exDate: string; readonly ratio: string }[];
+  readonly splits?: readonly {
+    readonly symbol: string;
+    readonly exDate: string;
+    readonly ratio: string;
+  }[];
 }
 
 /** One day trade: an order that closed, on the same trading day, a position opened that day. */
