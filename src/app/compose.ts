@@ -24,6 +24,10 @@ import { createSecurity, type Security } from '../api/security.ts';
 import { tradingRoutes } from '../api/v1/index.ts';
 import { AccountEvents } from '../commands/account-events.ts';
 import { TradingCommands } from '../commands/trading.ts';
+import { MarketAnalysis } from '../commands/market-analysis.ts';
+import { PortfolioRiskQueries } from '../commands/portfolio-risk.ts';
+import { analysisRoutes } from '../api/v1/analysis-routes.ts';
+import { riskRoutes } from '../api/v1/risk-routes.ts';
 import type { EventStore } from '../eventstore/port.ts';
 import type { ProjectionRunner, ReadModelDb, ReadModels } from '../projections/index.ts';
 import { SqlTradingQueries } from '../projections/trading-queries.ts';
@@ -88,6 +92,10 @@ export interface Parts {
   readonly metrics: Registry;
   /** Corporate actions, ratings, earnings, depth and news; undefined for a feed without them. */
   readonly reference: ReferenceData | undefined;
+  /** Indicators, the scanner and reference-data reads. */
+  readonly analysis: MarketAnalysis;
+  /** Portfolio risk and risk-limit settings. */
+  readonly risk: PortfolioRiskQueries;
 }
 
 export interface Composition {
@@ -188,6 +196,9 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     const queries = new SqlTradingQueries(readModels, market);
     const trading = new TradingCommands({ accounts, market, audit: security.audit, queries });
     const accountEvents = new AccountEvents({ accounts, store: eventStore });
+    // Analysis and risk: indicators, the scanner, reference data, portfolio risk and limits.
+    const analysis = new MarketAnalysis(market, reference);
+    const risk = new PortfolioRiskQueries({ trading, market, analysis });
 
     if (servesApi) {
       routes.push(...security.routes);
@@ -202,6 +213,15 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
         }),
       );
       routes.push(marketRoutes({ market, authenticated: security.authenticated }));
+      routes.push(analysisRoutes({ analysis, authenticated: security.authenticated }));
+      routes.push(
+        riskRoutes({
+          risk,
+          authenticated: security.authenticated,
+          waiter: projections,
+          readWaitMs: config.readWaitMs,
+        }),
+      );
       // Live updates: one `$all` follower for every SSE client of this process.
       const live = new LiveUpdates({ store: eventStore, logger });
       closers.add('live updates', () => live.close());
@@ -279,6 +299,8 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
         security,
         metrics,
         reference,
+        analysis,
+        risk,
       },
       close: () => closers.close(),
     };

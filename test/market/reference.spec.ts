@@ -230,7 +230,7 @@ describe('simulated reference data', () => {
   });
 });
 
-describe('SimulatedMarket.sessionClose', () => {
+describe('SimulatedMarket.dailyClose', () => {
   it('is the close of the daily bar, without building the day', () => {
     const { market } = simulated();
     for (const symbol of ['AAPL', 'SUBD', 'SPY']) {
@@ -241,10 +241,10 @@ describe('SimulatedMarket.sessionClose', () => {
       });
       for (const bar of bars) {
         const date = bar.time.slice(0, 10);
-        expect(market.sessionClose(symbol, date), `${symbol} ${date}`).to.equal(bar.close);
+        expect(market.dailyClose(symbol, date), `${symbol} ${date}`).to.equal(bar.close);
       }
     }
-    expect(market.sessionClose('AAPL', '2026-11-18')).to.equal(undefined);
-    expect(market.sessionClose('AAPL', '2026-11-21')).to.equal(undefined);
+    expect(market.dailyClose('AAPL', '2026-11-18')).to.equal(undefined);
+    expect(market.dailyClose('AAPL', '2026-11-21')).to.equal(undefined);
   });
 });

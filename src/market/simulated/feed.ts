@@ -137,7 +137,7 @@ export class SimulatedMarket implements MarketData {
    * close its daily bar reports. Undefined for an unknown symbol, a non-session day or a
    * session not closed yet at the clock's now.
    */
-  sessionClose(symbol: string, date: string): string | undefined {
+  dailyClose(symbol: string, date: string): string | undefined {
     const instrument = this.#instruments.get(normalizeSymbol(symbol));
     const session = this.calendar.session(date);
     if (!instrument || !session || session.close.getTime() > this.clock.now().getTime()) {

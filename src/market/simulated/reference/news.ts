@@ -353,8 +353,8 @@ export class SimulatedNews implements EconomicNews {
     const changes = new Map<string, number>();
     const previous = this.market.calendar.sessionOnOrBefore(addDays(date, -1));
     for (const asset of this.market.assets()) {
-      const a = this.market.sessionClose(asset.symbol, previous.date);
-      const b = this.market.sessionClose(asset.symbol, date);
+      const a = this.market.dailyClose(asset.symbol, previous.date);
+      const b = this.market.dailyClose(asset.symbol, date);
       if (a === undefined || b === undefined) continue;
       const split = this.market.corporateActions.splitRatioOn(asset.symbol, date);
       changes.set(asset.symbol, (Number(b) * split) / Number(a) - 1);
