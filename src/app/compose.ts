@@ -232,6 +232,8 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
         deps: {
           trading,
           market,
+          analysis,
+          risk,
           projections,
           accountEvents,
           eventStore,

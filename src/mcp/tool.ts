@@ -13,7 +13,7 @@ import { marketOut, marketSentence, marketSnapshot } from './market-info.ts';
 import type { ToolSession } from './session.ts';
 
 /** The groups of DESIGN.md section 5 this server implements. */
-export type ToolGroup = 'orders' | 'order management' | 'account' | 'market' | 'system';
+export type ToolGroup = 'orders' | 'order management' | 'account' | 'market' | 'risk' | 'system';
 
 /** A tool's answer: structured data, the summary paragraph, and whether it is an error. */
 export interface ToolAnswer<T> {
