@@ -498,7 +498,7 @@ export function registerAnalysisTools(
           : `next dividend ${nextDividend.amountPerShare}/share, ex ${nextDividend.exDate}, paid ${nextDividend.payDate}`,
         splits.length === 0
           ? 'no split'
-          : `splits: ${splits.map((s) => (s.kind === 'split' ? `${String(s.newShares)}-for-${String(s.oldShares)} ex ${s.exDate}` : '')).join(', ')}`,
+          : `splits: ${splits.map((s) => `${String(s.newShares)}-for-${String(s.oldShares)} ex ${s.exDate}`).join(', ')}`,
       ];
       return Promise.resolve({
         data: {
