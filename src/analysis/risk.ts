@@ -17,13 +17,7 @@
  * Floats throughout: analytics, never amounts of record. Pure: no I/O, no clock.
  */
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
-import {
-  mean,
-  quantileSorted,
-  sampleCorrelation,
-  sampleCovariance,
-  sampleStandardDeviation,
-} from 'simple-statistics';
+import { mean, quantileSorted, sampleCovariance, sampleStandardDeviation } from 'simple-statistics';
 
 /** A position as risk sees it: its signed market value now and what drives it. */
 export interface RiskPosition {
@@ -158,6 +152,38 @@ export function portfolioSigma(
   return Math.sqrt(Math.max(0, variance));
 }
 
+/**
+ * The sample covariance matrix (n − 1 denominator) of several return series of equal length:
+ * the series are centred once and each pair costs one dot product, instead of one
+ * `sampleCovariance` call (two means and a pass) per pair — 50 holdings make 1,275 pairs.
+ * Correlations follow from it as cov_ij / √(cov_ii cov_jj).
+ */
+export function covarianceMatrix(series: readonly (readonly number[])[]): number[][] {
+  const k = series.length;
+  const n = series[0]?.length ?? 0;
+  const centred = series.map((x) => {
+    const m = mean(x);
+    const c = new Float64Array(n);
+    for (let t = 0; t < n; t++) c[t] = (x[t] ?? 0) - m;
+    return c;
+  });
+  const out: number[][] = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  for (let i = 0; i < k; i++) {
+    const a = centred[i] ?? new Float64Array(n);
+    const row = out[i] ?? [];
+    for (let j = i; j < k; j++) {
+      const b = centred[j] ?? new Float64Array(n);
+      let sum = 0;
+      for (let t = 0; t < n; t++) sum += (a[t] ?? 0) * (b[t] ?? 0);
+      const c = sum / (n - 1);
+      row[j] = c;
+      const other = out[j];
+      if (other !== undefined) other[i] = c;
+    }
+  }
+  return out;
+}
+
 /** Computes the portfolio's risk figures (see the module comment for the methods). */
 export function computePortfolioRisk(input: RiskInput): PortfolioRisk {
   const confidences = input.confidences ?? [0.95, 0.99];
@@ -232,11 +258,13 @@ export function computePortfolioRisk(input: RiskInput): PortfolioRisk {
   }
 
   const symbols = priced.map((p) => p.symbol);
-  const matrix = returns.map((ri, i) =>
-    returns.map((rj, j) => {
+  const matrix = returns.map((_, i) =>
+    returns.map((__, j) => {
       if (i === j) return 1;
       if (!enough) return null;
-      const c = sampleCorrelation(ri, rj);
+      const c =
+        (covariance[i]?.[j] ?? 0) /
+        Math.sqrt((covariance[i]?.[i] ?? 0) * (covariance[j]?.[j] ?? 0));
       return Number.isFinite(c) ? c : null;
     }),
   );

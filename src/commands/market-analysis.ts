@@ -64,6 +64,13 @@ const MINUTES_PER_SESSION = 960;
 
 export class MarketAnalysis {
   readonly #daily = new Map<string, Promise<DailyFigures | undefined>>();
+  /** Past closes never change: kept per symbol, length and trading day. */
+  readonly #closes = new Map<string, AnalysisBar[]>();
+  readonly #sessions = new Map<string, string[]>();
+  readonly #intraday = new Map<
+    string,
+    { date: string; open: number | null; volume: number; through: number }
+  >();
 
   constructor(
     private readonly market: MarketData,
@@ -128,7 +135,21 @@ export class MarketAnalysis {
     const read = this.market.dailyClose?.bind(this.market);
     if (read === undefined) return this.bars(symbol, '1Day', count);
     const now = this.market.clock.now();
-    const dates = recentSessionDates(this.market.calendar, now, count + 1);
+    const today = newYorkDate(now);
+    const last = this.market.calendar.sessionOnOrBefore(today);
+    const completed =
+      last.close.getTime() <= now.getTime()
+        ? last.date
+        : previousSession(this.market.calendar, now).date;
+    const key = `${symbol}|${String(count)}|${completed}`;
+    const known = this.#closes.get(key);
+    if (known !== undefined) return known;
+    let dates = this.#sessions.get(`${String(count)}|${today}`);
+    if (dates === undefined) {
+      dates = recentSessionDates(this.market.calendar, now, count + 1);
+      if (this.#sessions.size > 100) this.#sessions.clear();
+      this.#sessions.set(`${String(count)}|${today}`, dates);
+    }
     const out: AnalysisBar[] = [];
     for (const date of dates) {
       const close = read(symbol, date);
@@ -155,8 +176,11 @@ export class MarketAnalysis {
       });
     }
     const kept = out.slice(-count);
-    const first = kept[0]?.time ?? newYorkDate(now);
-    return splitAdjusted(kept, this.splits(symbol, addDays(first, 1), newYorkDate(now)));
+    const first = kept[0]?.time ?? today;
+    const adjusted = splitAdjusted(kept, this.splits(symbol, addDays(first, 1), today));
+    if (this.#closes.size > 2_000) this.#closes.clear();
+    this.#closes.set(key, adjusted);
+    return adjusted;
   }
 
   /** Indicators over the last `limit` bars (read with warm-up bars before them). */
@@ -257,22 +281,35 @@ export class MarketAnalysis {
     return figures;
   }
 
-  /** Today's regular-session open and volume so far (minute bars since the open). */
+  /**
+   * Today's regular-session open and volume so far, from the minute bars since the open — kept
+   * per symbol and added to with the bars completed since the last call.
+   */
   async #today(symbol: string, now: Date): Promise<{ open: number | null; volume: number }> {
     const session = this.market.calendar.session(now);
     if (session === undefined || now.getTime() <= session.open.getTime())
       return { open: null, volume: 0 };
-    const bars = await this.market.bars(symbol, {
-      timeframe: '1Min',
-      start: session.open,
-      end: new Date(Math.min(now.getTime(), session.close.getTime())),
-      limit: MAX_BARS,
-    });
-    const first = bars[0];
-    return {
-      open: first === undefined ? null : Number(first.open),
-      volume: bars.reduce((sum, b) => sum + b.volume, 0),
-    };
+    const end = Math.min(now.getTime(), session.close.getTime());
+    let known = this.#intraday.get(symbol);
+    if (known?.date !== session.date) {
+      known = { date: session.date, open: null, volume: 0, through: session.open.getTime() };
+      this.#intraday.set(symbol, known);
+    }
+    if (end > known.through) {
+      const bars = await this.market.bars(symbol, {
+        timeframe: '1Min',
+        start: new Date(known.through),
+        end: new Date(end),
+        limit: MAX_BARS,
+      });
+      const first = bars[0];
+      if (known.open === null && first !== undefined) known.open = Number(first.open);
+      for (const b of bars) known.volume += b.volume;
+      const last = bars.at(-1);
+      // Only completed bars are returned: continue after the last one seen.
+      if (last !== undefined) known.through = Date.parse(last.time) + 60_000;
+    }
+    return { open: known.open, volume: known.volume };
   }
 
   // ─── reference data ───────────────────────────────────────────────────────────────────────
