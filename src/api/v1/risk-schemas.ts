@@ -271,3 +271,39 @@ export function riskLimitsPatchOf(body: z.infer<typeof RiskLimitsPatch>): Partia
     patch.patternDayTraderRule = body.pattern_day_trader_rule;
   return patch;
 }
+
+/** The `risk` block of the preview example (a 19-share AAPL buy in a fresh 100,000 account). */
+export const preTradeRiskExample: z.infer<typeof PreTradeRiskSchema> = {
+  assumed_price: null,
+  position: {
+    symbol: 'AAPL',
+    qty_before: '0',
+    qty_after: '19',
+    value_after: '1902.31',
+    percent_of_equity_after: '1.9023',
+  },
+  portfolio: {
+    equity_before: '100000',
+    equity_after: '99999.81',
+    gross_exposure_before: '0',
+    gross_exposure_after: '1902.31',
+    net_exposure_before: '0',
+    net_exposure_after: '1902.31',
+    leverage_after: '0.019',
+    largest_position_percent_after: '1.9023',
+    herfindahl_after: '1',
+    positions_after: 1,
+  },
+  margin: {
+    account_type: 'cash',
+    buying_power_before: '100000',
+    buying_power_after: '98097.5',
+    buying_power_used: '1902.5',
+    margin_loan_after: '0',
+    initial_margin_after: '0',
+  },
+  day_pnl: '0',
+  day_trades_in_window: 0,
+  limits: [],
+  option_max_loss: null,
+};
