@@ -16,6 +16,7 @@ import {
   type DailyFigures,
   type ScanCriteria,
   type ScanResult,
+  type ScanSort,
   type ScanSnapshot,
 } from '../analysis/scanner.ts';
 import { dailyBars, previousSession, recentSessionDates } from '../market/history.ts';
@@ -31,6 +32,67 @@ import type {
   ReferenceData,
 } from '../market/reference.ts';
 import { addDays, newYorkDate, newYorkWallTime } from '../market/time-zone.ts';
+
+/**
+ * Scanner criteria as both interfaces name them (snake_case, percentages in percent): REST's
+ * query parameters and the `scan_market` tool's arguments are the same words.
+ */
+export interface ScanParameters {
+  readonly min_price?: number | undefined;
+  readonly max_price?: number | undefined;
+  readonly min_volume?: number | undefined;
+  readonly min_relative_volume?: number | undefined;
+  readonly min_change_percent?: number | undefined;
+  readonly max_change_percent?: number | undefined;
+  readonly min_gap_percent?: number | undefined;
+  readonly max_gap_percent?: number | undefined;
+  readonly rsi_below?: number | undefined;
+  readonly rsi_above?: number | undefined;
+  readonly ma_cross?: 'golden' | 'death' | undefined;
+  readonly cross_within_days?: number | undefined;
+  readonly above_sma?: 20 | 50 | 200 | undefined;
+  readonly below_sma?: 20 | 50 | 200 | undefined;
+  readonly within_52w_high_percent?: number | undefined;
+  readonly within_52w_low_percent?: number | undefined;
+  /** Sector names, or one comma-separated string of them. */
+  readonly sector?: string | readonly string[] | undefined;
+  readonly sort?: ScanSort | undefined;
+  readonly direction?: 'asc' | 'desc' | undefined;
+  readonly limit?: number | undefined;
+}
+
+/** The scanner's criteria for interface parameters. */
+export function scanCriteriaOf(p: ScanParameters): ScanCriteria {
+  const sectors =
+    p.sector === undefined
+      ? undefined
+      : (typeof p.sector === 'string' ? p.sector.split(',') : p.sector)
+          .map((s) => s.trim())
+          .filter((s) => s !== '');
+  const entries: [keyof ScanCriteria, unknown][] = [
+    ['minPrice', p.min_price],
+    ['maxPrice', p.max_price],
+    ['minVolume', p.min_volume],
+    ['minRelativeVolume', p.min_relative_volume],
+    ['minChangePercent', p.min_change_percent],
+    ['maxChangePercent', p.max_change_percent],
+    ['minGapPercent', p.min_gap_percent],
+    ['maxGapPercent', p.max_gap_percent],
+    ['rsiBelow', p.rsi_below],
+    ['rsiAbove', p.rsi_above],
+    ['maCross', p.ma_cross],
+    ['crossWithinDays', p.cross_within_days],
+    ['aboveSma', p.above_sma],
+    ['belowSma', p.below_sma],
+    ['within52wHighPercent', p.within_52w_high_percent],
+    ['within52wLowPercent', p.within_52w_low_percent],
+    ['sectors', sectors],
+    ['sort', p.sort],
+    ['direction', p.direction],
+    ['limit', p.limit],
+  ];
+  return Object.fromEntries(entries.filter(([, v]) => v !== undefined));
+}
 
 /** Thrown when the feed offers no reference data (only the simulated feed has it so far). */
 export class ReferenceDataUnavailable extends Error {

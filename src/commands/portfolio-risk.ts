@@ -112,3 +112,26 @@ export class PortfolioRiskQueries {
     return this.deps.trading.updateSettings(principal, accountId, { limits }, context);
   }
 }
+
+/** Risk limits as both interfaces answer them (snake_case, `null` = no limit). */
+export interface RiskLimitsWire {
+  readonly max_position_qty: string | null;
+  readonly max_order_notional: string | null;
+  readonly max_gross_exposure: string | null;
+  readonly max_position_percent: string | null;
+  readonly max_net_exposure: string | null;
+  readonly max_daily_loss: string | null;
+  readonly pattern_day_trader_rule: boolean;
+}
+
+export function riskLimitsWire(l: RiskLimits): RiskLimitsWire {
+  return {
+    max_position_qty: l.maxPositionQty,
+    max_order_notional: l.maxOrderNotional,
+    max_gross_exposure: l.maxGrossExposure,
+    max_position_percent: l.maxPositionPercent,
+    max_net_exposure: l.maxNetExposure,
+    max_daily_loss: l.maxDailyLoss,
+    pattern_day_trader_rule: l.patternDayTraderRule,
+  };
+}

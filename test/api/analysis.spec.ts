@@ -117,11 +117,11 @@ describe('api: analysis and risk', function () {
       const body = res.body as {
         scanned: number;
         matched: number;
-        hits: { change_pct: number; price: number; reasons: string[] }[];
+        hits: { change_percent: number; price: number; reasons: string[] }[];
       };
       expect(body.scanned).to.equal(market.assets().length);
       expect(body.hits).to.have.length(5);
-      const changes = body.hits.map((h) => h.change_pct);
+      const changes = body.hits.map((h) => h.change_percent);
       expect(changes).to.deep.equal([...changes].sort((a, b) => b - a));
       for (const h of body.hits) {
         expect(h.price).to.be.at.least(1);

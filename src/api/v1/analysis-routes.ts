@@ -10,8 +10,12 @@ import {
   parseIndicatorList,
   type IndicatorValue,
 } from '../../analysis/indicators.ts';
-import { MAX_SCAN_LIMIT, type ScanCriteria } from '../../analysis/scanner.ts';
-import { ReferenceDataUnavailable, type MarketAnalysis } from '../../commands/market-analysis.ts';
+import { MAX_SCAN_LIMIT } from '../../analysis/scanner.ts';
+import {
+  ReferenceDataUnavailable,
+  scanCriteriaOf,
+  type MarketAnalysis,
+} from '../../commands/market-analysis.ts';
 import { UnknownSymbolError } from '../../market/port.ts';
 import { MAX_DEPTH_LEVELS } from '../../market/simulated/reference/index.ts';
 import type { RouteModule } from '../app.ts';
@@ -74,14 +78,14 @@ export const scanQuery = z
     min_relative_volume: num().min(0).optional().meta({
       description: "Today's volume / (20-day average × share of the session elapsed)",
     }),
-    min_change_pct: pct()
+    min_change_percent: pct()
       .optional()
       .meta({ description: 'Change since the previous close, percent' }),
-    max_change_pct: pct().optional(),
-    min_gap_pct: pct()
+    max_change_percent: pct().optional(),
+    min_gap_percent: pct()
       .optional()
       .meta({ description: "Today's open vs the previous close, percent" }),
-    max_gap_pct: pct().optional(),
+    max_gap_percent: pct().optional(),
     rsi_below: num()
       .min(0)
       .max(100)
@@ -101,12 +105,12 @@ export const scanQuery = z
       .number()
       .pipe(z.union([z.literal(20), z.literal(50), z.literal(200)]))
       .optional(),
-    within_52w_high_pct: num()
+    within_52w_high_percent: num()
       .min(0)
       .max(100)
       .optional()
       .meta({ description: 'At most this % below the 52-week high' }),
-    within_52w_low_pct: num()
+    within_52w_low_percent: num()
       .min(0)
       .max(1000)
       .optional()
@@ -133,37 +137,6 @@ export const scanQuery = z
     limit: z.coerce.number().int().min(1).max(MAX_SCAN_LIMIT).default(25),
   })
   .strict();
-
-/** The scanner's criteria from a validated query (REST) — the MCP tool builds the same. */
-export function scanCriteriaOf(q: z.output<typeof scanQuery>): ScanCriteria {
-  const c: { -readonly [K in keyof ScanCriteria]: ScanCriteria[K] } = {
-    sort: q.sort,
-    limit: q.limit,
-  };
-  if (q.min_price !== undefined) c.minPrice = q.min_price;
-  if (q.max_price !== undefined) c.maxPrice = q.max_price;
-  if (q.min_volume !== undefined) c.minVolume = q.min_volume;
-  if (q.min_relative_volume !== undefined) c.minRelativeVolume = q.min_relative_volume;
-  if (q.min_change_pct !== undefined) c.minChangePercent = q.min_change_pct;
-  if (q.max_change_pct !== undefined) c.maxChangePercent = q.max_change_pct;
-  if (q.min_gap_pct !== undefined) c.minGapPercent = q.min_gap_pct;
-  if (q.max_gap_pct !== undefined) c.maxGapPercent = q.max_gap_pct;
-  if (q.rsi_below !== undefined) c.rsiBelow = q.rsi_below;
-  if (q.rsi_above !== undefined) c.rsiAbove = q.rsi_above;
-  if (q.ma_cross !== undefined) c.maCross = q.ma_cross;
-  if (q.cross_within_days !== undefined) c.crossWithinDays = q.cross_within_days;
-  if (q.above_sma !== undefined) c.aboveSma = q.above_sma;
-  if (q.below_sma !== undefined) c.belowSma = q.below_sma;
-  if (q.within_52w_high_pct !== undefined) c.within52wHighPercent = q.within_52w_high_pct;
-  if (q.within_52w_low_pct !== undefined) c.within52wLowPercent = q.within_52w_low_pct;
-  if (q.sector !== undefined)
-    c.sectors = q.sector
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
-  if (q.direction !== undefined) c.direction = q.direction;
-  return c;
-}
 
 /** A value of the indicator output on the wire: numbers rounded to 6 significant decimals. */
 function wireValue(v: IndicatorValue | null): number | Record<string, number> | null {
@@ -271,8 +244,8 @@ export function analysisRoutes(deps: AnalysisRouteDeps): RouteModule {
             name: h.name,
             sector: h.sector,
             price: h.price,
-            change_pct: h.changePercent,
-            gap_pct: h.gapPercent,
+            change_percent: h.changePercent,
+            gap_percent: h.gapPercent,
             volume: h.volume,
             relative_volume: h.relativeVolume,
             rsi14: h.rsi14,
@@ -416,7 +389,12 @@ documentOperation({
         matched: 2,
         simulated: true,
         hits: [
-          { symbol: 'NVDA', price: 181.2, change_pct: 3.1, reasons: ['change +3.10% ≥ +2.00%'] },
+          {
+            symbol: 'NVDA',
+            price: 181.2,
+            change_percent: 3.1,
+            reasons: ['change +3.10% ≥ +2.00%'],
+          },
         ],
       },
     },

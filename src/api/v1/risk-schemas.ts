@@ -4,7 +4,7 @@
  * (VaR, volatility, correlations) are numbers.
  */
 import { z } from 'zod';
-import type { PortfolioRiskReport } from '../../commands/portfolio-risk.ts';
+import { riskLimitsWire, type PortfolioRiskReport } from '../../commands/portfolio-risk.ts';
 import type { PreTradeRisk } from '../../commands/preview-risk.ts';
 import type { RiskLimits } from '../../domain/account/index.ts';
 
@@ -246,17 +246,9 @@ export const RiskLimitsPatch = z
   .strict()
   .meta({ id: 'RiskLimitsPatch' });
 
-export function riskLimitsBody(l: RiskLimits): z.infer<typeof RiskLimitsSchema> {
-  return {
-    max_position_qty: l.maxPositionQty,
-    max_order_notional: l.maxOrderNotional,
-    max_gross_exposure: l.maxGrossExposure,
-    max_position_percent: l.maxPositionPercent,
-    max_net_exposure: l.maxNetExposure,
-    max_daily_loss: l.maxDailyLoss,
-    pattern_day_trader_rule: l.patternDayTraderRule,
-  };
-}
+/** The limits on the wire (the same shape `risk_limits` answers over MCP). */
+export const riskLimitsBody = (l: RiskLimits): z.infer<typeof RiskLimitsSchema> =>
+  riskLimitsWire(l);
 
 /** The domain patch of a validated PUT body. */
 export function riskLimitsPatchOf(body: z.infer<typeof RiskLimitsPatch>): Partial<RiskLimits> {

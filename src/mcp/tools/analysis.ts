@@ -11,7 +11,7 @@ import {
   type IndicatorValue,
 } from '../../analysis/indicators.ts';
 import { MAX_SCAN_LIMIT, type ScanCriteria, type ScanHit } from '../../analysis/scanner.ts';
-import { ReferenceDataUnavailable } from '../../commands/market-analysis.ts';
+import { ReferenceDataUnavailable, scanCriteriaOf } from '../../commands/market-analysis.ts';
 import type { Timeframe } from '../../market/port.ts';
 import {
   choiceArg,
@@ -236,32 +236,9 @@ const scanInput = z.strictObject({
 });
 
 function criteriaOf(a: z.output<typeof scanInput>): ScanCriteria {
-  const c: { -readonly [K in keyof ScanCriteria]: ScanCriteria[K] } = {};
-  if (a.min_price !== undefined) c.minPrice = a.min_price;
-  if (a.max_price !== undefined) c.maxPrice = a.max_price;
-  if (a.min_volume !== undefined) c.minVolume = a.min_volume;
-  if (a.min_relative_volume !== undefined) c.minRelativeVolume = a.min_relative_volume;
-  if (a.min_change_percent !== undefined) c.minChangePercent = a.min_change_percent;
-  if (a.max_change_percent !== undefined) c.maxChangePercent = a.max_change_percent;
-  if (a.min_gap_percent !== undefined) c.minGapPercent = a.min_gap_percent;
-  if (a.max_gap_percent !== undefined) c.maxGapPercent = a.max_gap_percent;
-  if (a.rsi_below !== undefined) c.rsiBelow = a.rsi_below;
-  if (a.rsi_above !== undefined) c.rsiAbove = a.rsi_above;
-  if (a.ma_cross !== undefined) c.maCross = a.ma_cross;
-  if (a.cross_within_days !== undefined) c.crossWithinDays = a.cross_within_days;
-  if (a.above_sma !== undefined) c.aboveSma = Number(a.above_sma) as 20 | 50 | 200;
-  if (a.below_sma !== undefined) c.belowSma = Number(a.below_sma) as 20 | 50 | 200;
-  if (a.within_52w_high_percent !== undefined) c.within52wHighPercent = a.within_52w_high_percent;
-  if (a.within_52w_low_percent !== undefined) c.within52wLowPercent = a.within_52w_low_percent;
-  if (a.sector !== undefined) {
-    c.sectors = (Array.isArray(a.sector) ? a.sector : a.sector.split(','))
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
-  }
-  if (a.sort !== undefined) c.sort = a.sort;
-  if (a.direction !== undefined) c.direction = a.direction;
-  if (a.limit !== undefined) c.limit = a.limit;
-  return c;
+  const sma = (v: '20' | '50' | '200' | undefined): 20 | 50 | 200 | undefined =>
+    v === undefined ? undefined : v === '20' ? 20 : v === '50' ? 50 : 200;
+  return scanCriteriaOf({ ...a, above_sma: sma(a.above_sma), below_sma: sma(a.below_sma) });
 }
 
 /** Registers the analysis tools. */

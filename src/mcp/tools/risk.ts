@@ -5,6 +5,7 @@
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import * as z from 'zod';
+import { riskLimitsWire } from '../../commands/portfolio-risk.ts';
 import type { RiskLimits } from '../../domain/account/index.ts';
 import { accountIdArg, booleanArg, integerArg, numberArg, ARGUMENT_HINTS } from '../args.ts';
 import type { ToolSession } from '../session.ts';
@@ -22,17 +23,7 @@ const limitsOut = z.object({
   pattern_day_trader_rule: z.boolean(),
 });
 
-function limitsFrom(l: RiskLimits): z.infer<typeof limitsOut> {
-  return {
-    max_position_qty: l.maxPositionQty,
-    max_order_notional: l.maxOrderNotional,
-    max_gross_exposure: l.maxGrossExposure,
-    max_position_percent: l.maxPositionPercent,
-    max_net_exposure: l.maxNetExposure,
-    max_daily_loss: l.maxDailyLoss,
-    pattern_day_trader_rule: l.patternDayTraderRule,
-  };
-}
+const limitsFrom = (l: RiskLimits): z.infer<typeof limitsOut> => riskLimitsWire(l);
 
 function limitsSentence(l: z.infer<typeof limitsOut>): string {
   const set = [
