@@ -3,7 +3,12 @@
  * and problem+json errors. Routes arrive through `deps.routes`, so this file stays the same as
  * features are added.
  */
-import express, { Router, type Express, type RequestHandler } from 'express';
+import express, {
+  Router,
+  type ErrorRequestHandler,
+  type Express,
+  type RequestHandler,
+} from 'express';
 import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -50,8 +55,14 @@ export interface AppDeps {
   readonly rateLimit?: RequestHandler;
   /** Milliseconds a request may take before a 503 `request_timeout` (default 30000). */
   readonly requestTimeoutMs?: number;
-  /** Handlers mounted at the server root beside `/api/v1` (MCP at `/mcp`), in order. */
-  readonly mounts?: readonly { readonly path: string; readonly handler: RequestHandler }[];
+  /**
+   * Handlers mounted at the server root beside `/api/v1` (MCP at `/mcp`, Alpaca's `/v2` and
+   * its error handler), in order.
+   */
+  readonly mounts?: readonly {
+    readonly path: string;
+    readonly handler: RequestHandler | ErrorRequestHandler;
+  }[];
 }
 
 /** Builds the express application; it opens no sockets (see `server.ts`). */

@@ -1,15 +1,29 @@
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
+import { parseRefreshToken } from '../auth/opaque-tokens.ts';
 import type { TokenPair, UserService } from '../commands/users.ts';
-import { callContext, route } from './authenticate.ts';
+import { callContext, csrfFailed, route } from './authenticate.ts';
 import type { RouteModule } from './app.ts';
+import { readCookies, REFRESH_COOKIE, type CookieSessions } from './cookie-session.ts';
+import { ApiError } from './problem.ts';
 
-const credentials = z.object({
+/**
+ * How the tokens come back: `token` (default) in the body, for API clients; `cookie` in
+ * HttpOnly SameSite=Strict cookies plus a CSRF token, for a browser session.
+ */
+const session = z.enum(['token', 'cookie']).default('token');
+
+/** The request bodies of the auth routes (the OpenAPI entries in `v1/system-docs.ts` use them). */
+export const credentialsBody = z.object({
   email: z.string().min(3).max(254),
   password: z.string().min(1).max(1024),
+  session,
 });
-const registration = credentials.extend({ display_name: z.string().min(1).max(100).optional() });
-const refreshBody = z.object({ refresh_token: z.string().min(1).max(512) });
+export const registrationBody = credentialsBody.extend({
+  display_name: z.string().min(1).max(100).optional(),
+});
+/** `refresh_token` may be left out by a cookie session (the refresh cookie carries it). */
+export const refreshBody = z.object({ refresh_token: z.string().min(1).max(512).optional() });
 
 /** The token response of register, login, refresh and password change (OAuth 2 field names). */
 export function tokenBody(pair: TokenPair): Record<string, unknown> {
@@ -22,17 +36,71 @@ export function tokenBody(pair: TokenPair): Record<string, unknown> {
   };
 }
 
+/** The answer of a login that started a cookie session (no token in the body). */
+export function cookieSessionBody(pair: TokenPair, csrfToken: string): Record<string, unknown> {
+  return {
+    token_type: 'cookie',
+    expires_in: pair.expiresIn,
+    user_id: pair.userId,
+    csrf_token: csrfToken,
+  };
+}
+
 export interface AuthRouteDeps {
   readonly users: UserService;
   /** The strict `/auth/*` limiter. */
   readonly limit?: RequestHandler;
+  /** Browser cookie sessions (`"session": "cookie"`); without it only token answers exist. */
+  readonly sessions?: CookieSessions;
 }
 
 /**
  * `POST /api/v1/auth/register|login|refresh|logout` — the only API routes without a token.
- * Register answers 201 with a token pair; login and refresh answer the pair; logout 204.
+ * Register answers 201 with a token pair; login and refresh answer the pair; logout 204. With
+ * `"session": "cookie"` the pair goes into cookies instead and the answer carries the CSRF
+ * token; refresh and logout then read the refresh cookie and need `X-CSRF-Token`.
  */
 export function authRoutes(deps: AuthRouteDeps): RouteModule {
+  const { sessions } = deps;
+
+  /** Answers a fresh pair the way the client asked for it. */
+  const answer = (
+    req: Request,
+    res: Response,
+    pair: TokenPair,
+    mode: 'token' | 'cookie',
+    status = 200,
+  ): void => {
+    res.status(status).setHeader('Cache-Control', 'no-store');
+    if (mode === 'token') {
+      res.json(tokenBody(pair));
+      return;
+    }
+    if (!sessions) {
+      throw new ApiError(422, 'validation_failed', 'Unprocessable Entity', {
+        detail: 'Cookie sessions are not enabled on this server',
+        errors: [{ field: 'session', message: 'Cookie sessions are not enabled; use "token"' }],
+      });
+    }
+    res.json(cookieSessionBody(pair, sessions.start(req, res, pair)));
+  };
+
+  /**
+   * The refresh token of a request: the body's, else the session cookie's — which only counts
+   * with a CSRF token signed for the token's user (a forged request could send the cookie).
+   */
+  const refreshTokenOf = (
+    req: Request,
+    body: z.infer<typeof refreshBody>,
+  ): { token: string; mode: 'token' | 'cookie' } | undefined => {
+    if (body.refresh_token !== undefined) return { token: body.refresh_token, mode: 'token' };
+    const cookie = sessions ? readCookies(req)[REFRESH_COOKIE] : undefined;
+    if (cookie === undefined || !sessions) return undefined;
+    const userId = parseRefreshToken(cookie)?.userId;
+    if (userId === undefined || !sessions.csrfValid(req, userId)) throw csrfFailed();
+    return { token: cookie, mode: 'cookie' };
+  };
+
   return (api) => {
     const router = Router();
     if (deps.limit) router.use(deps.limit);
@@ -41,7 +109,7 @@ export function authRoutes(deps: AuthRouteDeps): RouteModule {
     router.post(
       '/register',
       route(async (req, res) => {
-        const body = registration.parse(req.body);
+        const body = registrationBody.parse(req.body);
         const context = callContext(req, res);
         await deps.users.register(
           {
@@ -55,7 +123,7 @@ export function authRoutes(deps: AuthRouteDeps): RouteModule {
           { email: body.email, password: body.password },
           context,
         );
-        res.status(201).setHeader('Cache-Control', 'no-store').json(tokenBody(pair));
+        answer(req, res, pair, body.session, 201);
       }),
     );
 
@@ -63,9 +131,12 @@ export function authRoutes(deps: AuthRouteDeps): RouteModule {
     router.post(
       '/login',
       route(async (req, res) => {
-        const body = credentials.parse(req.body);
-        const pair = await deps.users.login(body, callContext(req, res));
-        res.setHeader('Cache-Control', 'no-store').json(tokenBody(pair));
+        const body = credentialsBody.parse(req.body);
+        const pair = await deps.users.login(
+          { email: body.email, password: body.password },
+          callContext(req, res),
+        );
+        answer(req, res, pair, body.session);
       }),
     );
 
@@ -73,9 +144,10 @@ export function authRoutes(deps: AuthRouteDeps): RouteModule {
     router.post(
       '/refresh',
       route(async (req, res) => {
-        const body = refreshBody.parse(req.body);
-        const pair = await deps.users.refresh(body.refresh_token, callContext(req, res));
-        res.setHeader('Cache-Control', 'no-store').json(tokenBody(pair));
+        const presented = refreshTokenOf(req, refreshBody.parse(req.body ?? {}));
+        if (!presented) throw missingRefreshToken();
+        const pair = await deps.users.refresh(presented.token, callContext(req, res));
+        answer(req, res, pair, presented.mode);
       }),
     );
 
@@ -83,12 +155,21 @@ export function authRoutes(deps: AuthRouteDeps): RouteModule {
     router.post(
       '/logout',
       route(async (req, res) => {
-        const body = refreshBody.parse(req.body);
-        await deps.users.logout(body.refresh_token, callContext(req, res));
+        const presented = refreshTokenOf(req, refreshBody.parse(req.body ?? {}));
+        if (!presented) throw missingRefreshToken();
+        await deps.users.logout(presented.token, callContext(req, res));
+        if (presented.mode === 'cookie') sessions?.end(req, res);
         res.status(204).end();
       }),
     );
 
     api.use('/auth', router);
   };
+}
+
+function missingRefreshToken(): ApiError {
+  return new ApiError(422, 'validation_failed', 'Unprocessable Entity', {
+    detail: 'refresh_token is required (or the session cookie, for a cookie session)',
+    errors: [{ field: 'refresh_token', message: 'Required' }],
+  });
 }

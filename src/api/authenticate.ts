@@ -3,6 +3,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { CallContext } from '../commands/users.ts';
 import type { Principal } from '../commands/policy.ts';
 import { PolicyError } from '../commands/policy.ts';
+import { readCookies, SESSION_COOKIE, type CookieSessions } from './cookie-session.ts';
 import { ApiError } from './problem.ts';
 
 /** Resolves a bearer credential (access token or API key) to a principal. */
@@ -11,15 +12,25 @@ export type Authenticator = (bearer: string) => Promise<Principal | undefined>;
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{1,4096})$/;
 
 /**
- * Requires `Authorization: Bearer <access token | API key>` and stores the principal in
- * `res.locals.principal`; 401 `unauthenticated` with `WWW-Authenticate` otherwise. Every
- * route except health, metrics, OpenAPI, docs and `/auth/*` mounts it.
+ * Requires `Authorization: Bearer <access token | API key>` — or, with `sessions`, the browser's
+ * session cookie (an access token only), whose state-changing requests must also carry a valid
+ * `X-CSRF-Token` (403 `csrf_failed` otherwise, before any handler runs) — and stores the
+ * principal in `res.locals.principal`; 401 `unauthenticated` with `WWW-Authenticate` otherwise.
+ * Every route except health, metrics, OpenAPI, docs and `/auth/*` mounts it.
  */
-export function requireAuth(authenticate: Authenticator): RequestHandler {
+export function requireAuth(
+  authenticate: Authenticator,
+  sessions?: CookieSessions,
+): RequestHandler {
   return (req, res, next) => {
-    const match = BEARER.exec(req.get('authorization') ?? '');
+    const header = req.get('authorization');
+    const match = BEARER.exec(header ?? '');
+    const cookie =
+      header === undefined && sessions !== undefined ? readCookies(req)[SESSION_COOKIE] : undefined;
+    const credential =
+      match?.[1] ?? (cookie !== undefined && BEARER.test(`Bearer ${cookie}`) ? cookie : undefined);
     const challenge = { 'WWW-Authenticate': 'Bearer realm="open-paper-trading"' };
-    if (!match?.[1]) {
+    if (credential === undefined) {
       next(
         new ApiError(401, 'unauthenticated', 'Unauthorized', {
           detail: 'A bearer token is required',
@@ -28,9 +39,10 @@ export function requireAuth(authenticate: Authenticator): RequestHandler {
       );
       return;
     }
-    authenticate(match[1]).then(
+    const viaCookie = match?.[1] === undefined;
+    authenticate(credential).then(
       (principal) => {
-        if (!principal) {
+        if (!principal || (viaCookie && principal.via !== 'access_token')) {
           next(
             new ApiError(401, 'invalid_token', 'Unauthorized', {
               detail: 'The token is invalid, expired or revoked',
@@ -41,6 +53,10 @@ export function requireAuth(authenticate: Authenticator): RequestHandler {
           );
           return;
         }
+        if (viaCookie && sessions?.needsCsrf(req) && !sessions.csrfValid(req, principal.userId)) {
+          next(csrfFailed());
+          return;
+        }
         res.locals.principal = principal;
         next();
       },
@@ -49,6 +65,14 @@ export function requireAuth(authenticate: Authenticator): RequestHandler {
       },
     );
   };
+}
+
+/** 403 for a cookie-authenticated change without the session's CSRF token. */
+export function csrfFailed(): ApiError {
+  return new ApiError(403, 'csrf_failed', 'Forbidden', {
+    detail:
+      "A request authenticated by the session cookie must send the session's CSRF token in X-CSRF-Token",
+  });
 }
 
 /** The principal `requireAuth` stored; throws when a route forgot to mount it. */

@@ -56,6 +56,8 @@ export interface LiveEntry {
   readonly ownerId: string;
   /** The `event:` name of each message, in order (for metrics). */
   readonly events: readonly LiveEventName[];
+  /** The messages themselves, for clients that are not SSE (`/v2` `trade_updates`). */
+  readonly messages: readonly LiveMessage[];
   /** The SSE text of every message, `id:` on the last (so a resume never skips half an event). */
   readonly chunk: string;
 }
@@ -441,6 +443,7 @@ async function renderRecorded(folds: AccountFolds, recorded: RecordedEvent): Pro
     accountId,
     ownerId,
     events: messages.map((m) => m.event),
+    messages,
     chunk: messages.length > 0 ? sseChunk(recorded.position, messages) : '',
   };
 }

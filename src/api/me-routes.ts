@@ -14,6 +14,10 @@ const passwordChange = z.object({
 const apiKeyRequest = z.object({
   name: z.string().min(1).max(100),
   scopes: z.array(z.enum(API_KEY_SCOPES)).min(1).max(API_KEY_SCOPES.length).default(['read']),
+  account_id: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an account id')
+    .optional(),
 });
 const keyId = z.uuid();
 
@@ -29,6 +33,7 @@ function profileBody(p: Profile): Record<string, unknown> {
       id: k.id,
       name: k.name,
       scopes: k.scopes,
+      account_id: k.accountId ?? null,
       created_at: k.createdAt,
       revoked_at: k.revokedAt ?? null,
     })),
@@ -83,23 +88,37 @@ export function meRoutes(deps: MeRouteDeps): RouteModule {
       }),
     );
 
-    /** Creates an API key; `key` is shown in this response only. */
+    /**
+     * Creates an API key; `key` (the bearer form) and `secret` are shown in this response only.
+     * `key_id` + `secret` are the Alpaca pair (`APCA-API-KEY-ID`, `APCA-API-SECRET-KEY`);
+     * `account_id` binds the key to one of the caller's accounts.
+     */
     router.post(
       '/api-keys',
       route(async (req, res) => {
         const body = apiKeyRequest.parse(req.body);
         const created = await deps.users.createApiKey(
           principalOf(res),
-          body,
+          {
+            name: body.name,
+            scopes: body.scopes,
+            ...(body.account_id === undefined ? {} : { accountId: body.account_id }),
+          },
           callContext(req, res),
         );
-        res.status(201).setHeader('Cache-Control', 'no-store').json({
-          id: created.id,
-          key: created.key,
-          name: created.name,
-          scopes: created.scopes,
-          created_at: created.createdAt,
-        });
+        res
+          .status(201)
+          .setHeader('Cache-Control', 'no-store')
+          .json({
+            id: created.id,
+            key: created.key,
+            key_id: created.keyId,
+            secret: created.secret,
+            name: created.name,
+            scopes: created.scopes,
+            account_id: created.accountId ?? null,
+            created_at: created.createdAt,
+          });
       }),
     );
 

@@ -17,6 +17,7 @@ import type { RouteModule } from './app.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { authRoutes } from './auth-routes.ts';
 import { requireAuth } from './authenticate.ts';
+import { CookieSessions } from './cookie-session.ts';
 import {
   DEFAULT_RATE_LIMITS,
   FailoverStore,
@@ -46,6 +47,13 @@ export interface SecurityOptions {
   readonly redisConnectTimeoutMs?: number;
   /** How long a Redis call may take before the local count answers (default 500 ms). */
   readonly redisCommandTimeoutMs?: number;
+  /** The owner of an account (write side), so API keys can be bound to the user's accounts. */
+  readonly accountOwner?: (accountId: string) => Promise<string | undefined>;
+  /**
+   * Mark session cookies `Secure` even on plain-HTTP requests (production, where TLS ends at a
+   * proxy); otherwise they are `Secure` when the request came over HTTPS.
+   */
+  readonly secureCookies?: boolean;
 }
 
 /** What the HTTP layer needs from the security parts; later route modules reuse `authenticated`. */
@@ -77,7 +85,12 @@ export async function createSecurity(options: SecurityOptions): Promise<Security
   const { config } = options;
   const logger = redactingLogger(options.logger);
   const eventStore = withHashChain(options.eventStore);
-  const tokens = options.tokens ?? new AccessTokens({ secrets: [resolveJwtSecret(config)] });
+  const secret = resolveJwtSecret(config);
+  const tokens = options.tokens ?? new AccessTokens({ secrets: [secret] });
+  const sessions = new CookieSessions({
+    secret,
+    ...(options.secureCookies === undefined ? {} : { alwaysSecure: options.secureCookies }),
+  });
   const audit = new AuditTrail(eventStore);
   const userQueries = new UserQueries(options.readModels);
   const lastStamp = new Map<string, number>();
@@ -86,6 +99,7 @@ export async function createSecurity(options: SecurityOptions): Promise<Security
     hasher: options.hasher ?? argon2Hasher(),
     tokens,
     audit,
+    ...(options.accountOwner === undefined ? {} : { accountOwner: options.accountOwner }),
     onApiKeyUsed: (userId, keyId, at) => {
       // At most one write per key and minute; failures only cost the timestamp.
       const previous = lastStamp.get(keyId) ?? 0;
@@ -130,9 +144,12 @@ export async function createSecurity(options: SecurityOptions): Promise<Security
     counting = () => (redis.client.isReady ? 'redis' : 'local');
   }
   const limiters = rateLimiters({ ...DEFAULT_RATE_LIMITS, ...options.limits }, storeFactory);
-  const authenticated = [requireAuth((bearer) => users.authenticate(bearer)), limiters.perUser];
+  const authenticated = [
+    requireAuth((bearer) => users.authenticate(bearer), sessions),
+    limiters.perUser,
+  ];
   const routes: RouteModule[] = [
-    authRoutes({ users, limit: limiters.auth }),
+    authRoutes({ users, limit: limiters.auth, sessions }),
     meRoutes({ users, authenticated }),
     auditRoutes({ audit: new AuditQueries(options.readModels), authenticated }),
   ];

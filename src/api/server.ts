@@ -1,6 +1,20 @@
 import { once } from 'node:events';
-import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+
+/** Who takes over HTTP upgrades (WebSockets), and how its connections end on `close()`. */
+export interface UpgradeRoute {
+  handle(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Ends the upgraded connections (they no longer count as HTTP requests in flight). */
+  closeConnections(): void;
+}
 
 export interface ListenOptions {
   /** 0 picks a free port (tests). */
@@ -9,6 +23,8 @@ export interface ListenOptions {
   readonly host?: string;
   /** How long `close()` lets in-flight requests finish before cutting connections (default 10 s). */
   readonly gracePeriodMs?: number;
+  /** Upgrades (the `/stream` WebSocket); without it every upgrade is refused. */
+  readonly upgrade?: UpgradeRoute;
 }
 
 export interface RunningServer {
@@ -42,6 +58,16 @@ export async function startServer(
       });
     });
   });
+  const upgraded = new Set<Duplex>();
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (closing || !options.upgrade) {
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    upgraded.add(socket);
+    socket.on('close', () => upgraded.delete(socket));
+    options.upgrade.handle(req, socket, head);
+  });
   server.listen(options.port, options.host);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
@@ -53,14 +79,17 @@ export async function startServer(
     closing ??= new Promise<void>((resolve, reject) => {
       const force = setTimeout(() => {
         server.closeAllConnections();
+        for (const socket of upgraded) socket.destroy();
       }, options.gracePeriodMs ?? 10_000);
       server.close((error) => {
         clearTimeout(force);
         if (error) reject(error);
         else resolve();
       });
-      // Keep-alive connections with no request in flight would hold close() open.
+      // Keep-alive connections with no request in flight would hold close() open, and so
+      // would upgraded ones: their owner ends them (WebSocket close frames).
       server.closeIdleConnections();
+      options.upgrade?.closeConnections();
     });
     return closing;
   };

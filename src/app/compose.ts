@@ -6,7 +6,7 @@
  * TradingCommands and the `/api/v1` trading routes, the engine. Each `WIRE:` comment below
  * marks where a part of DESIGN.md section 1 plugs in when it lands.
  */
-import type { Express, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Express, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { createApp, type RouteModule } from '../api/app.ts';
 import type { HealthCheck } from '../api/health.ts';
@@ -21,6 +21,8 @@ import { instrumentEventStore } from '../eventstore/instrumented.ts';
 import { mcpHttpHandler } from '../mcp/http.ts';
 import { registerProjectionMetrics } from '../api/metrics.ts';
 import { createSecurity, type Security } from '../api/security.ts';
+import type { UpgradeRoute } from '../api/server.ts';
+import { alpacaApi, STREAM_PATH } from '../api/v2/index.ts';
 import { tradingRoutes } from '../api/v1/index.ts';
 import { AccountEvents } from '../commands/account-events.ts';
 import { TradingCommands } from '../commands/trading.ts';
@@ -101,6 +103,8 @@ export interface Parts {
 export interface Composition {
   /** The HTTP handler; every role serves it (an engine-only process still answers health probes). */
   readonly app: Express;
+  /** HTTP upgrades: Alpaca's `trade_updates` WebSocket at `/stream` (pass to `startServer`). */
+  readonly upgrade: UpgradeRoute;
   readonly parts: Parts;
   /** Closes every resource opened by `compose`, newest first. Idempotent. */
   close(): Promise<void>;
@@ -136,7 +140,8 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
   const closers = new Closers(logger);
   const healthChecks: HealthCheck[] = [];
   const routes: RouteModule[] = [];
-  const mounts: { path: string; handler: RequestHandler }[] = [];
+  const mounts: { path: string; handler: RequestHandler | ErrorRequestHandler }[] = [];
+  const upgrades = new Map<string, UpgradeRoute>();
   const metrics = createMetricsRegistry();
   const servesApi = role === 'all' || role === 'api';
   const runsEngine = role === 'all' || role === 'engine';
@@ -178,8 +183,12 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       eventStore: storage.eventStore,
       readModels,
       logger,
+      secureCookies: config.nodeEnv === 'production',
       ...(options.passwordHasher ? { hasher: options.passwordHasher } : {}),
       ...(options.rateLimits ? { limits: options.rateLimits } : {}),
+      // API keys may be bound to an account of their user (the account `/v2` acts on); the
+      // trading commands are built below, after security, and only called at request time.
+      accountOwner: (accountId) => trading.ownerOf(accountId),
     });
     closers.add('security', () => security.close());
     // Append latency (`eventstore_append_duration_seconds`) of every trading write, over the hash chain.
@@ -226,6 +235,28 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       const live = new LiveUpdates({ store: eventStore, logger });
       closers.add('live updates', () => live.close());
       routes.push(streamRoutes({ live, authenticated: security.authenticated, metrics, logger }));
+      // Alpaca's trading API at `/v2` and its `trade_updates` WebSocket at `/stream`, for
+      // unmodified Alpaca SDK bots (docs/alpaca.md); the same commands, reads and live updates.
+      const alpaca = alpacaApi({
+        trading,
+        market,
+        authenticated: security.authenticated,
+        authenticate: (bearer) => security.users.authenticate(bearer),
+        waiter: projections,
+        readWaitMs: config.readWaitMs,
+        live,
+        logger,
+      });
+      closers.add('alpaca stream', () => alpaca.close());
+      mounts.push({ path: '/v2', handler: alpaca.router }, { path: '/v2', handler: alpaca.errors });
+      upgrades.set(STREAM_PATH, {
+        handle: (req, socket, head) => {
+          alpaca.stream.handleUpgrade(req, socket, head);
+        },
+        closeConnections: () => {
+          alpaca.stream.closeConnections();
+        },
+      });
       // MCP over Streamable HTTP at `/mcp`: the same tools as `paper-trading mcp` (stdio), for
       // the caller of the bearer token (access token or API key).
       const mcp = mcpHttpHandler({
@@ -288,6 +319,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     app.set('trust proxy', config.trustProxy);
     return {
       app,
+      upgrade: routeUpgrades(upgrades),
       parts: {
         config,
         eventStore,
@@ -310,6 +342,21 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     await closers.close();
     throw error;
   }
+}
+
+/** Upgrades by path; any other path is refused with 404. */
+function routeUpgrades(routes: ReadonlyMap<string, UpgradeRoute>): UpgradeRoute {
+  return {
+    handle: (req, socket, head) => {
+      const path = (req.url ?? '').split('?')[0] ?? '';
+      const target = routes.get(path);
+      if (target) target.handle(req, socket, head);
+      else socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+    },
+    closeConnections: () => {
+      for (const route of routes.values()) route.closeConnections();
+    },
+  };
 }
 
 /** Where the engine keeps its lease and checkpoint: beside the events it follows. */

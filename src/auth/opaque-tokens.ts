@@ -70,6 +70,21 @@ export function newApiKey(userId: string, keyId: string): ApiKeySecret {
   };
 }
 
+/**
+ * The two halves of an API key as Alpaca clients carry them: `keyId` (`APCA-API-KEY-ID`,
+ * `optk_{userId}.{keyId}`, not secret) and `secret` (`APCA-API-SECRET-KEY`). `{keyId}.{secret}`
+ * is the bearer form, so every key works both ways.
+ */
+export function splitApiKey(token: string): { keyId: string; secret: string } {
+  const dot = token.lastIndexOf('.');
+  return { keyId: token.slice(0, dot), secret: token.slice(dot + 1) };
+}
+
+/** The bearer form of an Alpaca-style key pair (see {@link splitApiKey}). */
+export function joinApiKey(keyId: string, secret: string): string {
+  return `${keyId}.${secret}`;
+}
+
 export function parseApiKey(token: string): ApiKeySecret | undefined {
   const match = API_KEY.exec(token);
   if (!match?.[1] || !match[2] || !match[3]) return undefined;

@@ -17,6 +17,8 @@ export interface Principal {
   /** API keys only: what the key may do. */
   readonly scopes?: readonly ApiKeyScope[];
   readonly keyId?: string;
+  /** API keys only: the account the key is bound to (the account `/v2` acts on). */
+  readonly accountId?: string;
 }
 
 export type Action =

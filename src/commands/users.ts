@@ -6,6 +6,7 @@ import {
   parseApiKey,
   parseRefreshToken,
   REFRESH_TOKEN_TTL_SECONDS,
+  splitApiKey,
   safeEqualHex,
   sha256,
 } from '../auth/opaque-tokens.ts';
@@ -67,9 +68,25 @@ export interface Profile {
     readonly id: string;
     readonly name: string;
     readonly scopes: readonly ApiKeyScope[];
+    readonly accountId: string | undefined;
     readonly createdAt: string;
     readonly revokedAt: string | undefined;
   }[];
+}
+
+/** A new API key as created: the secret appears here only (see `createApiKey`). */
+export interface CreatedApiKey {
+  readonly id: string;
+  /** The bearer form, `{keyId}.{secret}`. */
+  readonly key: string;
+  /** The public half (Alpaca's `APCA-API-KEY-ID`): `optk_{userId}.{id}`. */
+  readonly keyId: string;
+  /** The secret half (Alpaca's `APCA-API-SECRET-KEY`). */
+  readonly secret: string;
+  readonly name: string;
+  readonly scopes: readonly ApiKeyScope[];
+  readonly accountId: string | undefined;
+  readonly createdAt: string;
 }
 
 /** Who is calling, for anonymous operations (register, login, refresh). */
@@ -84,6 +101,11 @@ export interface UserServiceDeps {
   readonly newId?: () => string;
   /** Called after an API key authenticated (the API stamps `last_used_at`). */
   readonly onApiKeyUsed?: (userId: string, keyId: string, at: Date) => void;
+  /**
+   * The owner of an account per the write side (undefined when it does not exist), so a key
+   * is bound only to one of its user's accounts. Without it, keys cannot be bound.
+   */
+  readonly accountOwner?: (accountId: string) => Promise<string | undefined>;
 }
 
 /** The `email-{sha256}` stream that reserves an address for one user (written with no_stream). */
@@ -294,6 +316,7 @@ export class UserService {
         via: 'api_key',
         scopes: key.scopes,
         keyId: key.keyId,
+        ...(key.accountId === undefined ? {} : { accountId: key.accountId }),
       };
     }
     const claims = await this.deps.tokens.verify(bearer);
@@ -362,20 +385,29 @@ export class UserService {
     });
   }
 
-  /** Creates an API key; the secret is in the result only, never stored. */
+  /**
+   * Creates an API key; the secret is in the result only, never stored. `accountId` binds the
+   * key to one of the caller's accounts (the account `/v2` acts on); another user's or an
+   * unknown account is refused (`account_not_found`) and nothing is written.
+   */
   async createApiKey(
     principal: Principal,
-    input: { name: string; scopes: readonly ApiKeyScope[] },
+    input: { name: string; scopes: readonly ApiKeyScope[]; accountId?: string },
     context: CallContext,
-  ): Promise<{
-    id: string;
-    key: string;
-    name: string;
-    scopes: readonly ApiKeyScope[];
-    createdAt: string;
-  }> {
+  ): Promise<CreatedApiKey> {
     return this.#audited(principal, context, 'CreateApiKey', async (metadata) => {
       authorize(principal, 'self.credentials');
+      const { accountId } = input;
+      if (accountId !== undefined) {
+        const owner = await this.deps.accountOwner?.(accountId);
+        if (owner !== principal.userId) {
+          throw new UserError(
+            'invalid_account',
+            `account_id ${accountId} is not one of your accounts`,
+            'account_id',
+          );
+        }
+      }
       const keyId = this.#newId();
       const secret = newApiKey(principal.userId, keyId);
       const at = this.#now().toISOString();
@@ -388,17 +420,22 @@ export class UserService {
             name: input.name,
             secretHash: secret.secretHash,
             scopes: input.scopes,
+            ...(accountId === undefined ? {} : { accountId }),
             at,
           },
         },
         metadata,
       );
       const created = (result.state as RegisteredUser).apiKeys.get(keyId);
+      const { keyId: publicId, secret: secretPart } = splitApiKey(secret.token);
       return {
         id: keyId,
         key: secret.token,
+        keyId: publicId,
+        secret: secretPart,
         name: created?.name ?? input.name,
         scopes: created?.scopes ?? input.scopes,
+        accountId,
         createdAt: at,
       };
     });
@@ -585,6 +622,7 @@ function toProfile(user: RegisteredUser): Profile {
       id: k.keyId,
       name: k.name,
       scopes: k.scopes,
+      accountId: k.accountId,
       createdAt: k.createdAt,
       revokedAt: k.revokedAt,
     })),

@@ -14,7 +14,7 @@ export interface EventMetadata {
   /** Who caused the event: `user:{id}`, `apikey:{id}`, `engine`, `system`. */
   readonly actor?: string;
   /** Which interface the command came through. */
-  readonly source?: 'rest' | 'mcp' | 'engine' | 'cli' | 'alpaca' | 'system' | 'test';
+  readonly source?: 'rest' | 'mcp' | 'alpaca-v2' | 'engine' | 'cli' | 'system' | 'test';
   /** Simulation time (ISO-8601) beside the wall time the store records. */
   readonly simTime?: string;
   readonly [key: string]: unknown;

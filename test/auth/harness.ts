@@ -45,6 +45,8 @@ export interface AuthHarnessOptions {
   redisCommandTimeoutMs?: number;
   /** Serve a second replica of this harness: same event store and read models, own app. */
   replicaOf?: AuthHarness;
+  /** Session cookies `Secure` even over HTTP (as in production). */
+  secureCookies?: boolean;
 }
 
 /**
@@ -67,6 +69,7 @@ export async function startAuthHarness(options: AuthHarnessOptions = {}): Promis
     readModels: db,
     logger,
     hasher: testHasher,
+    ...(options.secureCookies === undefined ? {} : { secureCookies: options.secureCookies }),
     limits: { perIp: 10_000, auth: 10_000, perUser: 10_000, ...options.limits },
     ...(options.rateLimitKeyPrefix === undefined
       ? {}

@@ -73,7 +73,11 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     ...(options.market ? { market: options.market } : {}),
   });
   try {
-    const server = await startServer(composition.app, { port: 0, host: '127.0.0.1' });
+    const server = await startServer(composition.app, {
+      port: 0,
+      host: '127.0.0.1',
+      upgrade: composition.upgrade,
+    });
     return {
       origin: server.url,
       api: `${server.url}/api/v1`,

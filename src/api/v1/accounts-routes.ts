@@ -83,7 +83,7 @@ function openedAccountView(state: AccountState): AccountView {
 }
 
 /** `period` (`1D`, `2W`, `3M`, `1A`) before `end`. */
-function periodStart(period: string, end: Date): Date {
+export function periodStart(period: string, end: Date): Date {
   const match = /^(\d+)([DWMA])$/.exec(period);
   const n = Number(match?.[1] ?? 1);
   const start = new Date(end);

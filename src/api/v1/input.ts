@@ -4,11 +4,11 @@
  * unexpected key is named itself), and wire orders become domain `OrderRequest`s.
  */
 import { z, type ZodError, type ZodType } from 'zod';
-import type { OrderRequest } from '../../domain/account/index.ts';
+import type { OrderRequest, ReplaceChanges } from '../../domain/account/index.ts';
 import { equity, isValidEquitySymbol, normalizeSymbol } from '../../domain/instrument.ts';
 import type { MarketData } from '../../market/port.ts';
 import { ApiError, type FieldError } from '../problem.ts';
-import type { PlaceOrderBody } from './schemas.ts';
+import type { PlaceOrderBody, ReplaceOrderBody } from './schemas.ts';
 
 function fields(error: ZodError): FieldError[] {
   return error.issues.flatMap((issue): FieldError[] => {
@@ -115,4 +115,16 @@ export function orderRequestOf(body: PlaceOrderBody, market: MarketData): OrderR
         ? { ...common, trailPercent: body.trail_percent ?? '' }
         : { ...common, trailPrice: body.trail_price };
   }
+}
+
+/** The domain changes of a wire replacement (`PATCH …/orders/{id}`). */
+export function replaceChangesOf(body: ReplaceOrderBody): ReplaceChanges {
+  return {
+    ...(body.qty === undefined ? {} : { qty: body.qty }),
+    ...(body.limit_price === undefined ? {} : { limitPrice: body.limit_price }),
+    ...(body.stop_price === undefined ? {} : { stopPrice: body.stop_price }),
+    ...(body.trail === undefined ? {} : { trail: body.trail }),
+    ...(body.time_in_force === undefined ? {} : { timeInForce: body.time_in_force }),
+    ...(body.client_order_id === undefined ? {} : { clientOrderId: body.client_order_id }),
+  };
 }

@@ -19,7 +19,7 @@ import { exactBody } from './decimal-json.ts';
 import { accountIdOf, orderIdOf, tradingContext, type TradingRouteDeps } from './deps.ts';
 import { orderExample } from './examples.ts';
 import { preTradeRiskExample } from './risk-schemas.ts';
-import { orderRequestOf, parseInput } from './input.ts';
+import { orderRequestOf, parseInput, replaceChangesOf } from './input.ts';
 import {
   CancelAllResult,
   ListOrdersQuery,
@@ -431,14 +431,7 @@ export function mountOrderRoutes(router: Router, deps: TradingRouteDeps): void {
         principalOf(res),
         accountId,
         orderId,
-        {
-          ...(body.qty === undefined ? {} : { qty: body.qty }),
-          ...(body.limit_price === undefined ? {} : { limitPrice: body.limit_price }),
-          ...(body.stop_price === undefined ? {} : { stopPrice: body.stop_price }),
-          ...(body.trail === undefined ? {} : { trail: body.trail }),
-          ...(body.time_in_force === undefined ? {} : { timeInForce: body.time_in_force }),
-          ...(body.client_order_id === undefined ? {} : { clientOrderId: body.client_order_id }),
-        },
+        replaceChangesOf(body),
         tradingContext(req, res),
       );
       setEventPosition(res, replaced.position);

@@ -251,6 +251,7 @@ export const ReplaceOrderBody = z
       'Give at least one of qty, limit_price, stop_price, trail, time_in_force, client_order_id',
   })
   .meta({ id: 'ReplaceOrderRequest' });
+export type ReplaceOrderBody = z.output<typeof ReplaceOrderBody>;
 
 function decimalTrail() {
   return price().meta({

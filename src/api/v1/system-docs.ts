@@ -5,6 +5,7 @@
  * (same names, limits and defaults). Imported for its side effect by `src/api/app.ts`.
  */
 import { auditFilters } from '../audit-routes.ts';
+import { credentialsBody, refreshBody, registrationBody } from '../auth-routes.ts';
 import { z } from 'zod';
 import { API_KEY_SCOPES, ROLES } from '../../domain/user/roles.ts';
 import { API_PREFIX, DOCS_PATH, documentOperation } from '../openapi.ts';
@@ -87,19 +88,29 @@ documentOperation({
 
 // ─── /auth ──────────────────────────────────────────────────────────────────────────────────
 
-const credentials = z.object({
-  email: z.string().min(3).max(254).meta({ example: 'ada@example.com' }),
-  password: z.string().min(1).max(1024).meta({ example: 'correct horse battery staple' }),
-});
-const Registration = credentials
-  .extend({ display_name: z.string().min(1).max(100).optional().meta({ example: 'Ada' }) })
+const sessionField = {
+  session: z.enum(['token', 'cookie']).default('token').meta({
+    description:
+      '`token` (default): the pair comes back in the body. `cookie`: a browser session — the tokens go into HttpOnly SameSite=Strict cookies, the body carries a `csrf_token`, and every state-changing request the cookie authenticates must echo it in `X-CSRF-Token`.',
+  }),
+};
+const Registration = registrationBody
+  .extend({
+    email: registrationBody.shape.email.meta({ example: 'ada@example.com' }),
+    display_name: registrationBody.shape.display_name.meta({ example: 'Ada' }),
+    ...sessionField,
+  })
   .meta({ id: 'Registration' });
-const Credentials = credentials.meta({ id: 'Credentials' });
-const RefreshRequest = z
-  .object({ refresh_token: z.string().min(1).max(512) })
+const Credentials = credentialsBody.extend(sessionField).meta({ id: 'Credentials' });
+const RefreshRequest = refreshBody
+  .extend({
+    refresh_token: refreshBody.shape.refresh_token.meta({
+      description: 'Required unless a cookie session sends its refresh cookie (with X-CSRF-Token)',
+    }),
+  })
   .meta({ id: 'RefreshRequest' });
 
-const TokenPair = z
+const TokenPairSchema = z
   .object({
     access_token: z.string().meta({ description: 'JWT, sent as `Authorization: Bearer …`' }),
     refresh_token: z
@@ -110,6 +121,18 @@ const TokenPair = z
     user_id: z.string(),
   })
   .meta({ id: 'TokenPair' });
+const CookieSession = z
+  .object({
+    token_type: z.literal('cookie'),
+    expires_in: z.number().int().meta({ description: 'Seconds the session cookie is valid' }),
+    user_id: z.string(),
+    csrf_token: z.string().meta({
+      description:
+        'Send it as `X-CSRF-Token` on every POST, PATCH and DELETE the session cookie authenticates (also readable from the `opt_csrf` cookie)',
+    }),
+  })
+  .meta({ id: 'CookieSession' });
+const TokenPair = z.union([TokenPairSchema, CookieSession]);
 
 const tokenExample = {
   access_token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…',
@@ -167,7 +190,7 @@ documentOperation({
   security: 'none',
   request: { body: { schema: RefreshRequest, example: { refresh_token: 'rt_3q2…' } } },
   responses: { 200: { description: 'A new token pair', schema: TokenPair, example: tokenExample } },
-  errors: { 401: ['invalid_token'], 422: ['validation_failed'] },
+  errors: { 401: ['invalid_token'], 403: ['csrf_failed'], 422: ['validation_failed'] },
 });
 
 documentOperation({
@@ -176,11 +199,11 @@ documentOperation({
   tags: ['Auth'],
   summary: 'Log out',
   description:
-    "Revokes the refresh token's family. Always 204, whether or not the token was valid, so it cannot be used to probe tokens.",
+    "Revokes the refresh token's family (the body's, or a cookie session's refresh cookie). Always 204, whether or not the token was valid, so it cannot be used to probe tokens.",
   security: 'none',
   request: { body: { schema: RefreshRequest, example: { refresh_token: 'rt_3q2…' } } },
-  responses: { 204: { description: 'Logged out' } },
-  errors: { 422: ['validation_failed'] },
+  responses: { 204: { description: 'Logged out (a cookie session also clears its cookies)' } },
+  errors: { 403: ['csrf_failed'], 422: ['validation_failed'] },
 });
 
 // ─── /me ────────────────────────────────────────────────────────────────────────────────────
@@ -190,6 +213,7 @@ const ApiKeySummary = z
     id: z.uuid(),
     name: z.string(),
     scopes: z.array(z.enum(API_KEY_SCOPES)),
+    account_id: z.string().nullable().meta({ description: 'The account the key is bound to' }),
     created_at: z.string(),
     revoked_at: z.string().nullable(),
   })
@@ -279,7 +303,7 @@ documentOperation({
   tags: ['Me'],
   summary: 'Create an API key',
   description:
-    'Creates an API key with `read` (queries) and/or `trade` (orders) scope. `key` appears in this response only; use it as a bearer token. Not with an API key (403).',
+    'Creates an API key with `read` (queries) and/or `trade` (orders) scope. `key` and `secret` appear in this response only (the secret is stored hashed). `key` is a bearer token; `key_id` + `secret` are the same key as an Alpaca pair (`APCA-API-KEY-ID`, `APCA-API-SECRET-KEY`) for `/v2`. `account_id` (optional) binds the key to one of your accounts: the account `/v2` trades; an account that is not yours is 422 `invalid_account`. Not with an API key (403).',
   request: {
     body: {
       schema: z
@@ -290,9 +314,12 @@ documentOperation({
             .min(1)
             .max(API_KEY_SCOPES.length)
             .default(['read']),
+          account_id: z.string().optional().meta({
+            description: 'Bind the key to this account of yours (the account `/v2` acts on)',
+          }),
         })
         .meta({ id: 'ApiKeyRequest' }),
-      example: { name: 'my bot', scopes: ['read', 'trade'] },
+      example: { name: 'my bot', scopes: ['read', 'trade'], account_id: '3322c1d0-…' },
     },
   },
   responses: {
@@ -301,22 +328,28 @@ documentOperation({
       schema: z
         .object({
           id: z.uuid(),
-          key: z.string(),
+          key: z.string().meta({ description: 'Bearer token: `key_id` + "." + `secret`' }),
+          key_id: z.string().meta({ description: 'Alpaca `APCA-API-KEY-ID` (not secret)' }),
+          secret: z.string().meta({ description: 'Alpaca `APCA-API-SECRET-KEY`, shown once' }),
           name: z.string(),
           scopes: z.array(z.enum(API_KEY_SCOPES)),
+          account_id: z.string().nullable(),
           created_at: z.string(),
         })
         .meta({ id: 'ApiKeyCreated' }),
       example: {
         id: '5d2b8f7e-1c1a-4b8e-8f2a-3e4d5c6b7a89',
-        key: 'opt_5d2b8f7e…',
+        key: 'optk_9a1f…5d2b8f7e….Xq3…',
+        key_id: 'optk_9a1f…5d2b8f7e…',
+        secret: 'Xq3…',
         name: 'my bot',
         scopes: ['read', 'trade'],
+        account_id: '3322c1d0-…',
         created_at: '2026-01-05T14:31:00.000Z',
       },
     },
   },
-  errors: { 403: ['forbidden'], 422: ['validation_failed', 'invalid_value'] },
+  errors: { 403: ['forbidden'], 422: ['validation_failed', 'invalid_value', 'invalid_account'] },
 });
 
 documentOperation({

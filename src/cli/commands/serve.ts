@@ -41,7 +41,7 @@ export function register(program: Command, deps: CliDeps): void {
       });
       let server;
       try {
-        server = await startServer(composition.app, { port });
+        server = await startServer(composition.app, { port, upgrade: composition.upgrade });
       } catch (error) {
         await composition.close();
         if ((error as { code?: unknown }).code === 'EADDRINUSE') {

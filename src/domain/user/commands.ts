@@ -69,6 +69,8 @@ export type CreateApiKey = UserCommand<
     /** sha-256 of the key's secret part (the secret is 256 random bits; see docs/security.md). */
     readonly secretHash: string;
     readonly scopes: readonly ApiKeyScope[];
+    /** The account the key acts on by default (`/v2`); the caller checked it is the user's. */
+    readonly accountId?: string;
     readonly at: string;
   }
 >;

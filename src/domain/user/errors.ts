@@ -7,7 +7,8 @@ export type UserErrorCode =
   | 'refresh_token_invalid'
   | 'api_key_not_found'
   | 'api_key_exists'
-  | 'last_role';
+  | 'last_role'
+  | 'invalid_account';
 
 /** A typed error thrown by the user decider and its rules; nothing is written when it is thrown. */
 export class UserError extends Error {

@@ -60,6 +60,8 @@ export type ApiKeyCreated = UserEventOf<
     readonly name: string;
     readonly secretHash: string;
     readonly scopes: readonly ApiKeyScope[];
+    /** The account the key is bound to (`/v2` acts on it); absent for keys without one. */
+    readonly accountId?: string;
     readonly at: string;
   }
 >;

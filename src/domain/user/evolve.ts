@@ -81,9 +81,17 @@ function evolveRegistered(user: RegisteredUser, event: UserEvent): UserState {
     case 'RoleRevoked':
       return { ...user, roles: user.roles.filter((role) => role !== event.data.role) };
     case 'ApiKeyCreated': {
-      const { keyId, name, secretHash, scopes, at } = event.data;
+      const { keyId, name, secretHash, scopes, accountId, at } = event.data;
       const apiKeys = new Map(user.apiKeys);
-      apiKeys.set(keyId, { keyId, name, secretHash, scopes, createdAt: at, revokedAt: undefined });
+      apiKeys.set(keyId, {
+        keyId,
+        name,
+        secretHash,
+        scopes,
+        accountId,
+        createdAt: at,
+        revokedAt: undefined,
+      });
       return { ...user, apiKeys };
     }
     case 'ApiKeyRevoked': {

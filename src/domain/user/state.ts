@@ -14,6 +14,8 @@ export interface ApiKey {
   readonly name: string;
   readonly secretHash: string;
   readonly scopes: readonly ApiKeyScope[];
+  /** The account the key is bound to, if any. */
+  readonly accountId: string | undefined;
   readonly createdAt: string;
   readonly revokedAt: string | undefined;
 }
