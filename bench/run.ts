@@ -3,6 +3,7 @@
  * `bench/results/<name>.json` and `.md` (`"quick": true` inside for a quick run).
  */
 const benches: Record<string, () => Promise<{ run(quick: boolean): Promise<void> }>> = {
+  analysis: () => import('./analysis.ts'),
   api: () => import('./api.ts'),
   backtest: () => import('./backtest.ts'),
   eventstore: () => import('./eventstore.ts'),

@@ -170,7 +170,7 @@ export function createIndicator(spec: IndicatorSpec): StreamingIndicator {
       return {
         spec,
         update: (bar) => {
-          const v = ind.add(bar.close);
+          const v = ind.update(bar.close, false);
           // EMA answers from its first input; report it once it has a full window like the rest.
           return ind.isStable ? v : null;
         },
@@ -180,23 +180,17 @@ export function createIndicator(spec: IndicatorSpec): StreamingIndicator {
       const ind = new MACD(new EMA(p0), new EMA(param(spec, 1)), new EMA(param(spec, 2)));
       return {
         spec,
+        // The library answers a fresh { macd, signal, histogram } per bar: no copy needed.
         update: (bar) => {
-          const v = ind.add(bar.close);
-          return v && ind.isStable
-            ? { macd: v.macd, signal: v.signal, histogram: v.histogram }
-            : null;
+          const v = ind.update(bar.close, false);
+          return v !== null && ind.isStable ? v : null;
         },
       };
     }
     case 'bbands': {
       const ind = new BollingerBands(p0, param(spec, 1));
-      return {
-        spec,
-        update: (bar) => {
-          const v = ind.add(bar.close);
-          return v ? { upper: v.upper, middle: v.middle, lower: v.lower } : null;
-        },
-      };
+      // A fresh { lower, middle, upper } per bar, returned as is.
+      return { spec, update: (bar) => ind.update(bar.close, false) };
     }
     case 'atr':
     case 'adx': {

@@ -28,6 +28,7 @@ const DOMAIN_STATUS: Readonly<Record<DomainErrorCode, 404 | 409 | 422>> = {
   order_not_expirable: 409,
   water_mark_not_applicable: 409,
   quote_symbol_mismatch: 409,
+  corporate_action_not_applicable: 409,
 };
 
 const TITLES: Readonly<Record<number, string>> = {

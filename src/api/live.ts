@@ -316,6 +316,33 @@ export function renderEvent(
         ...account('fill', d.at),
       ];
     }
+    case 'StockSplitApplied': {
+      const d = event.data;
+      const held = after.positions[d.symbol] ?? before.positions[d.symbol];
+      return [
+        ...d.orders.flatMap((o) => order(o.orderId, 'split', { action_id: d.actionId })),
+        ...(d.position === null
+          ? []
+          : [
+              {
+                event: 'position' as const,
+                data: positionResource(
+                  accountId,
+                  d.symbol,
+                  held?.instrument ?? equity(d.symbol),
+                  d.position.qty,
+                  d.position.costBasis,
+                  held?.realizedPnl ?? '0',
+                  d.at,
+                ),
+              },
+            ]),
+      ];
+    }
+    case 'DividendAccrued':
+      return [];
+    case 'DividendPaid':
+      return account('dividend', event.data.at);
   }
 }
 

@@ -26,6 +26,10 @@ import { alpacaApi, STREAM_PATH } from '../api/v2/index.ts';
 import { tradingRoutes } from '../api/v1/index.ts';
 import { AccountEvents } from '../commands/account-events.ts';
 import { TradingCommands } from '../commands/trading.ts';
+import { MarketAnalysis } from '../commands/market-analysis.ts';
+import { PortfolioRiskQueries } from '../commands/portfolio-risk.ts';
+import { analysisRoutes } from '../api/v1/analysis-routes.ts';
+import { riskRoutes } from '../api/v1/risk-routes.ts';
 import type { EventStore } from '../eventstore/port.ts';
 import type { ProjectionRunner, ReadModelDb, ReadModels } from '../projections/index.ts';
 import { SqlTradingQueries } from '../projections/trading-queries.ts';
@@ -40,7 +44,9 @@ import {
   type EngineStore,
 } from '../engine/index.ts';
 import type { Storage } from '../eventstore/index.ts';
-import { createDefaultMarket } from '../market/index.ts';
+import { createDefaultMarket, SimulatedMarket } from '../market/index.ts';
+import type { ReferenceData } from '../market/reference.ts';
+import { simulatedReferenceData } from '../market/simulated/reference/index.ts';
 import type { MarketData } from '../market/port.ts';
 import type { PasswordHasher } from '../auth/passwords.ts';
 import type { RateLimitSettings } from '../api/hardening.ts';
@@ -61,6 +67,8 @@ export interface ComposeOptions {
   readonly openStorage?: (config: Config) => Promise<Storage>;
   /** The market (default: `createDefaultMarket` from the config); compose closes it. */
   readonly market?: MarketData;
+  /** Reference data (default: the simulated market's own, from its seed). */
+  readonly reference?: ReferenceData;
   /** Password hashing (default argon2id with the production parameters). */
   readonly passwordHasher?: PasswordHasher;
   /** Rate-limit overrides (default `DEFAULT_RATE_LIMITS`). */
@@ -90,6 +98,12 @@ export interface Parts {
   readonly metrics: Registry;
   /** Backtest jobs (processes that serve the API). */
   readonly backtests?: BacktestService;
+  /** Corporate actions, ratings, earnings, depth and news; undefined for a feed without them. */
+  readonly reference: ReferenceData | undefined;
+  /** Indicators, the scanner and reference-data reads. */
+  readonly analysis: MarketAnalysis;
+  /** Portfolio risk and risk-limit settings. */
+  readonly risk: PortfolioRiskQueries;
 }
 
 export interface Composition {
@@ -202,12 +216,20 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     // Append latency (`eventstore_append_duration_seconds`) of every trading write, over the hash chain.
     const eventStore = instrumentEventStore(security.eventStore, metrics);
 
+    // WIRE: reference data (analysis, corporate actions) from the simulated market's seed.
+    const reference =
+      options.reference ??
+      (market instanceof SimulatedMarket ? simulatedReferenceData(market) : undefined);
+
     // The one AccountService of the process: REST, MCP and the engine share its state cache
     // and its per-stream serialization.
     const accounts = new AccountService({ store: eventStore, market });
     const queries = new SqlTradingQueries(readModels, market);
     const trading = new TradingCommands({ accounts, market, audit: security.audit, queries });
     const accountEvents = new AccountEvents({ accounts, store: eventStore });
+    // Analysis and risk: indicators, the scanner, reference data, portfolio risk and limits.
+    const analysis = new MarketAnalysis(market, reference);
+    const risk = new PortfolioRiskQueries({ trading, market, analysis });
 
     if (servesApi) {
       routes.push(...security.routes);
@@ -227,6 +249,15 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       closers.add('backtests', () => jobs.close());
       routes.push(backtestRoutes({ backtests: jobs, authenticated: security.authenticated }));
       routes.push(marketRoutes({ market, authenticated: security.authenticated, history: bars }));
+      routes.push(analysisRoutes({ analysis, authenticated: security.authenticated }));
+      routes.push(
+        riskRoutes({
+          risk,
+          authenticated: security.authenticated,
+          waiter: projections,
+          readWaitMs: config.readWaitMs,
+        }),
+      );
       // Live updates: one `$all` follower for every SSE client of this process.
       const live = new LiveUpdates({ store: eventStore, logger });
       closers.add('live updates', () => live.close());
@@ -259,6 +290,8 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
         deps: {
           trading,
           market,
+          analysis,
+          risk,
           projections,
           accountEvents,
           eventStore,
@@ -284,6 +317,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
         state: engineStoreFor(config, storage),
         metrics: createEngineMetrics(metrics, (): ExecutionEngine => engine),
         logger,
+        ...(reference === undefined ? {} : { corporateActions: reference.corporateActions }),
       });
       await engine.start();
       closers.add('engine', () => engine.stop());
@@ -327,6 +361,9 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
         security,
         metrics,
         ...(backtests === undefined ? {} : { backtests }),
+        reference,
+        analysis,
+        risk,
       },
       close: () => closers.close(),
     };

@@ -12,6 +12,7 @@ import {
   type ReplaceChanges,
   type SettingsPatch,
 } from '../domain/account/index.ts';
+import type { CorporateActionCommand } from '../domain/account/corporate-actions.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { DecimalString } from '../domain/money.ts';
 import type { MarketContext } from '../domain/market.ts';
@@ -19,6 +20,7 @@ import type { EventMetadata, EventStore } from '../eventstore/port.ts';
 import type { MarketData } from '../market/port.ts';
 import { CommandHandler, type CommandMetadata, type Decider } from './handler.ts';
 import { marketContext } from './market-context.ts';
+import { limitsNeedMarks, PortfolioMarks } from './portfolio-marks.ts';
 
 export type AccountHandler = CommandHandler<AccountCommand, AccountEvent, AccountState>;
 
@@ -127,6 +129,7 @@ export class AccountService {
   readonly handler: AccountHandler;
   readonly market: MarketData;
   readonly #newId: () => string;
+  readonly #marks: PortfolioMarks;
 
   constructor(private readonly deps: AccountServiceDeps) {
     this.market = deps.market;
@@ -135,6 +138,7 @@ export class AccountService {
       ...(deps.cacheSize === undefined ? {} : { cacheSize: deps.cacheSize }),
     });
     this.#newId = deps.newId ?? randomUUID;
+    this.#marks = new PortfolioMarks(deps.market);
   }
 
   /** Current simulation time (the market clock) as ISO-8601. */
@@ -219,6 +223,7 @@ export class AccountService {
       request.instrument.kind === 'equity'
         ? request.instrument.symbol
         : request.instrument.underlying;
+    const market = await this.riskMarket(accountId, symbol);
     const result = await this.handler.handle(
       accountId,
       {
@@ -228,7 +233,7 @@ export class AccountService {
           ...(legOrderIds.length > 0 ? { legOrderIds } : {}),
           fillId: this.#newId(),
           request: clientOrderId === undefined ? request : { ...request, clientOrderId },
-          market: marketContext(this.market, symbol),
+          market,
           ...(options.queueWhenClosed === undefined
             ? {}
             : { queueWhenClosed: options.queueWhenClosed }),
@@ -269,6 +274,9 @@ export class AccountService {
     context: CallContext,
   ): Promise<OrderResult & { readonly newOrderId: string }> {
     const newOrderId = this.#newId();
+    const known = this.handler.cached(accountId)?.state ?? (await this.load(accountId)).state;
+    const symbol = known.orders[orderId]?.symbol ?? '';
+    const market = await this.riskMarket(accountId, symbol);
     const result = await this.handler.handle(
       accountId,
       (state) => ({
@@ -278,7 +286,10 @@ export class AccountService {
           newOrderId,
           fillId: this.#newId(),
           changes,
-          market: marketContext(this.market, state.orders[orderId]?.symbol ?? ''),
+          market:
+            state.orders[orderId]?.symbol === symbol
+              ? market
+              : marketContext(this.market, state.orders[orderId]?.symbol ?? ''),
         },
       }),
       this.#metadata(context),
@@ -288,6 +299,25 @@ export class AccountService {
       order: result.state.orders[newOrderId] ?? result.state.orders[orderId],
       newOrderId,
     };
+  }
+
+  /**
+   * The market a new order of the account in `symbol` is decided against: the symbol's
+   * context, plus the portfolio's marks when the account's risk limits (or `always`, for a
+   * preview) need them.
+   */
+  async riskMarket(
+    accountId: string,
+    symbol: string,
+    options: { readonly always?: boolean; readonly state?: AccountState } = {},
+  ): Promise<MarketContext> {
+    const base = marketContext(this.market, symbol);
+    const state =
+      options.state ??
+      this.handler.cached(accountId)?.state ??
+      (await this.handler.load(accountId)).state;
+    if (options.always !== true && !limitsNeedMarks(state.settings)) return base;
+    return { ...base, ...(await this.#marks.context(state, symbol)) };
   }
 
   // ─── engine commands ──────────────────────────────────────────────────────────────────────
@@ -344,6 +374,18 @@ export class AccountService {
       type: 'UpdateWaterMark',
       data: { orderId, market },
     }));
+  }
+
+  /**
+   * Applies a corporate action (split, dividend accrual or payment) to the account. The
+   * decider answers no events when the account is not concerned or already applied it.
+   */
+  corporateAction(
+    accountId: string,
+    command: CorporateActionCommand,
+    context: CallContext,
+  ): Promise<WriteResult> {
+    return this.#write(accountId, context, command);
   }
 
   // ─── queries on the write side (not for hot read paths: use projections there) ────────────

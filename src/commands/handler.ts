@@ -95,6 +95,11 @@ export class CommandHandler<Command, Event extends { type: string; data: unknown
     return { state: snapshot.state, revision: snapshot.revision };
   }
 
+  /** The state this handler holds in memory for an aggregate, if any: no I/O, may trail the stream. */
+  cached(id: string): { state: State; revision: number } | undefined {
+    return this.#cache.get(this.options.streamId(id));
+  }
+
   /**
    * Offers the handler a state of the aggregate at `revision` that the caller folded from the
    * stream itself (the execution engine follows every account it acts on). It replaces the

@@ -16,7 +16,7 @@ import type {
   PlaceOrderResult,
   WriteResult,
 } from './accounts.ts';
-import { marketContext } from './market-context.ts';
+import { preTradeRisk, type PreTradeRisk, type PreviewFinding } from './preview-risk.ts';
 import type { MarketData } from '../market/port.ts';
 import {
   buyingPower,
@@ -29,6 +29,7 @@ import {
   type SettingsPatch,
 } from '../domain/account/index.ts';
 import { DomainError } from '../domain/errors.ts';
+import { Dec } from '../domain/decimal.ts';
 import { dec, fmt, type DecimalString } from '../domain/money.ts';
 import { rejectionMessage, type RejectionReason } from '../domain/rejections.ts';
 import { accountStream } from '../domain/ids.ts';
@@ -61,12 +62,7 @@ export function accessOf(principal: Principal): ReadAccess {
   return { tenant: principal.userId };
 }
 
-/** A risk or information finding of a preview. */
-export interface PreviewFinding {
-  readonly severity: 'info' | 'warning' | 'rejection';
-  readonly code: string;
-  readonly message: string;
-}
+export type { PreviewFinding, PreTradeRisk } from './preview-risk.ts';
 
 /** What an order would do, computed on the current state without writing anything. */
 export interface OrderPreview {
@@ -81,6 +77,8 @@ export interface OrderPreview {
   readonly cashBefore: DecimalString;
   readonly cashAfter: DecimalString;
   readonly findings: readonly PreviewFinding[];
+  /** The position and portfolio once the order is filled, limits used (preview-risk.ts). */
+  readonly risk: PreTradeRisk;
 }
 
 export interface TradingCommandsDeps {
@@ -240,6 +238,7 @@ export class TradingCommands {
         ? request.instrument.symbol
         : request.instrument.underlying;
     const clientOrderId = options.clientOrderId ?? request.clientOrderId;
+    const market = await this.deps.accounts.riskMarket(accountId, symbol, { always: true, state });
     const events = decide(
       {
         type: 'PlaceOrder',
@@ -255,7 +254,7 @@ export class TradingCommands {
           ),
           fillId: 'preview-fill',
           request: clientOrderId === undefined ? request : { ...request, clientOrderId },
-          market: marketContext(this.deps.market, symbol),
+          market,
           ...(options.queueWhenClosed === undefined
             ? {}
             : { queueWhenClosed: options.queueWhenClosed }),
@@ -301,7 +300,35 @@ export class TradingCommands {
         message: 'The client_order_id was already used: placing it would return the original.',
       });
     }
+    const fills = events.flatMap((e) => (e.type === 'OrderFilled' ? [e.data] : []));
+    const filledQty = fills.reduce((sum, f) => sum.plus(dec(f.qty)), new Dec(0));
+    const quote = market.quote;
+    const touch =
+      quote === undefined ? undefined : dec(request.side === 'buy' ? quote.ask : quote.bid);
+    const assumed =
+      request.limitPrice !== undefined
+        ? dec(request.limitPrice)
+        : request.stopPrice !== undefined
+          ? dec(request.stopPrice)
+          : touch !== undefined && touch.gt(0)
+            ? touch
+            : undefined;
+    const { risk, findings: riskFindings } = preTradeRisk({
+      before: state,
+      after,
+      request,
+      symbol:
+        request.instrument.kind === 'equity'
+          ? request.instrument.symbol
+          : request.instrument.occSymbol,
+      market,
+      filledQty,
+      price: assumed,
+      accepted: rejected === undefined && events.length > 0,
+    });
+    findings.push(...riskFindings);
     return {
+      risk,
       events,
       accepted: rejected === undefined && events.length > 0,
       rejection: rejected

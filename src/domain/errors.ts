@@ -19,7 +19,8 @@ export type DomainErrorCode =
   | 'order_not_expirable'
   | 'water_mark_not_applicable'
   | 'quote_symbol_mismatch'
-  | 'invalid_replace';
+  | 'invalid_replace'
+  | 'corporate_action_not_applicable';
 
 /** A typed error thrown by deciders and value parsers; `code` is stable and machine-readable. */
 export class DomainError extends Error {

@@ -52,6 +52,24 @@ export interface MarketContext {
   readonly extendedClose?: string;
   /** The opening or closing auction print when the command is priced by one (`opg`, `cls`). */
   readonly auction?: AuctionPrint;
+  /**
+   * Marks of the account's holdings (and the order's symbol), by symbol, when an account risk
+   * limit needs the portfolio at market (% of equity, net exposure, daily loss, the
+   * pattern-day-trader rule). A holding without a mark is valued at cost.
+   */
+  readonly marks?: Readonly<Record<string, Mark>>;
+  /**
+   * New York date of the first of the five sessions the pattern-day-trader rule counts day
+   * trades in (today included). Without it the decider counts five weekdays.
+   */
+  readonly dayTradeWindowStart?: string;
+}
+
+/** What a holding is worth now and was worth at the previous close, per unit (decimal strings). */
+export interface Mark {
+  readonly price: string;
+  /** The previous session's closing price; absent when unknown. */
+  readonly previousClose?: string;
 }
 
 /** The single-price print of an opening or closing auction. */

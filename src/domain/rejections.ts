@@ -29,6 +29,13 @@ export const REJECTION_MESSAGES = {
   position_limit_exceeded: 'The order would exceed the account position limit.',
   order_notional_limit_exceeded: 'The order value exceeds the account per-order limit.',
   exposure_limit_exceeded: 'The order would exceed the account gross exposure limit.',
+  position_percent_limit_exceeded:
+    'The position after the order would exceed the account limit in percent of equity.',
+  net_exposure_limit_exceeded: 'The order would exceed the account net exposure limit.',
+  daily_loss_limit_reached:
+    'The account reached its daily loss limit: opening orders are refused for the rest of the trading day.',
+  pattern_day_trader:
+    'The order would be a 4th day trade within five sessions in a margin account with less than $25,000 equity (pattern-day-trader rule).',
   duplicate_client_order_id: 'The client_order_id has already been used by this account.',
   fok_not_fillable: 'A fill-or-kill order could not be filled completely at once.',
 } as const satisfies Record<string, string>;

@@ -12,6 +12,8 @@ import { isDomainError } from '../domain/errors.ts';
 import type { AuctionPrint, MarketContext, Quote } from '../domain/market.ts';
 import type { EventStore, RecordedEvent, Subscription } from '../eventstore/port.ts';
 import type { Cancel } from '../market/port.ts';
+import type { CorporateActionCalendar } from '../market/reference.ts';
+import { CorporateActionsProcess } from './corporate-actions.ts';
 import type { EngineStore, Lease } from './engine-store.ts';
 import { NO_METRICS, type EngineMetrics, type EngineStatusSource } from './metrics.ts';
 import { OpenOrderIndex } from './order-index.ts';
@@ -58,6 +60,11 @@ export interface EngineOptions {
    */
   readonly checkpointIntervalMs?: number;
   readonly onApplied?: (applied: AppliedCommand) => void;
+  /**
+   * The corporate-action calendar: when given, the active engine also applies splits and
+   * dividends to accounts on their dates (`corporate-actions.ts`), under the same lease.
+   */
+  readonly corporateActions?: CorporateActionCalendar;
 }
 
 export type EngineStatus = 'stopped' | 'standby' | 'active';
@@ -94,6 +101,7 @@ export class ExecutionEngine implements EngineStatusSource {
   /** Orders whose command was parked, with the version it was parked at: not retried until it changes. */
   readonly #parkedAt = new Map<string, OrderVersion>();
   #cancelBoundary: Cancel | undefined;
+  #corporateActions: CorporateActionsProcess | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
   #checkpointTimer: NodeJS.Timeout | undefined;
   /** The checkpoint save under way, so saves never overlap. */
@@ -145,10 +153,12 @@ export class ExecutionEngine implements EngineStatusSource {
   async stop(): Promise<void> {
     if (this.#status === 'stopped') return;
     const wasActive = this.#status === 'active';
+    const corporate = this.#corporateActions;
     this.#halt();
     await this.#subscription?.close();
     await this.#following;
     await Promise.allSettled(this.#inFlight.values());
+    await corporate?.stop();
     await this.#saving;
     if (wasActive) await this.#saveCheckpoint();
     await this.#lease?.release();
@@ -205,6 +215,11 @@ export class ExecutionEngine implements EngineStatusSource {
       openOrders: this.#index.size,
       inFlight: this.#inFlight.size,
     };
+  }
+
+  /** Resolves when no corporate-action run is under way (tests wait on it). */
+  async corporateActionsIdle(): Promise<void> {
+    await this.#corporateActions?.idle();
   }
 
   /** Commands parked by this engine name, with their reasons. */
@@ -284,6 +299,14 @@ export class ExecutionEngine implements EngineStatusSource {
     this.#scheduleBoundary();
     // Whatever expired or reached its auction while no engine ran.
     this.#sweep(undefined);
+    if (this.options.corporateActions !== undefined) {
+      this.#corporateActions = new CorporateActionsProcess({
+        service,
+        calendar: this.options.corporateActions,
+        logger: this.#logger,
+      });
+      this.#corporateActions.start();
+    }
     this.#logger.info(
       { engine: this.name, checkpoint: this.#processed, openOrders: this.#index.size },
       'execution engine active',
@@ -299,6 +322,8 @@ export class ExecutionEngine implements EngineStatusSource {
     this.#checkpointTimer = undefined;
     this.#cancelBoundary?.();
     this.#cancelBoundary = undefined;
+    void this.#corporateActions?.stop();
+    this.#corporateActions = undefined;
     for (const cancel of this.#quoteSubscriptions.values()) cancel();
     this.#quoteSubscriptions.clear();
     this.#activated = deferred();

@@ -86,6 +86,12 @@ export interface MarketData {
   context(symbol: string): MarketContext;
   /** Stops timers and drops subscriptions. */
   close(): void;
+  /**
+   * Optional, for adapters that can answer without building bars: the regular-session close
+   * of a completed session (the close its daily bar reports), else undefined. Long daily
+   * histories (risk, the scanner) use it when present.
+   */
+  dailyClose?(symbol: string, date: string): string | undefined;
 }
 
 /** Thrown when a symbol is not in the feed's universe. */

@@ -46,7 +46,34 @@ export const ARGUMENT_HINTS: Readonly<Record<string, string>> = {
   date: 'a New York calendar date, e.g. "2025-12-24"; omit it for today',
   trail:
     'the new trailing distance: trail_percent for an order trailing by percent, trail_amount for one trailing by dollars',
+  // Analysis and risk tools.
+  indicators:
+    'indicator specs such as "rsi:14,macd:12:26:9" or ["sma:50", "bbands:20:2"]; names: sma, ema, wma, rsi, macd, bbands, atr, stoch, adx, obv, vwap',
+  levels: 'how many price levels per side, 1-50 (default 10)',
+  lookback_days: 'sessions of daily price history, 20-1260 (default 504, about two years)',
+  days: 'how many days around now, 1-31 (default 7)',
 };
+
+/** A finite number within bounds (`"2.5"`, a trailing `%` accepted). */
+export function numberArg(name: string, min: number, max: number, description: string) {
+  return lenient(numberOrString(), (v): Parsed<number> => {
+    const n =
+      typeof v === 'number'
+        ? v
+        : Number(
+            v
+              .trim()
+              .replace(/\s*%$/, '')
+              .replace(/^\$\s*/, ''),
+          );
+    if (!Number.isFinite(n) || n < min || n > max) {
+      return refuse(
+        `${name} must be a number from ${String(min)} to ${String(max)} (got ${JSON.stringify(v)})`,
+      );
+    }
+    return n;
+  }).meta({ type: 'number', minimum: min, maximum: max, description });
+}
 
 /** Why a tool call was refused before anything ran: the argument and how to fix it. */
 export class ToolInputError extends Error {

@@ -15,6 +15,8 @@ import {
 import { ToolCatalog } from './tool.ts';
 import { registerAccountTools } from './tools/account.ts';
 import { registerBacktestTools } from './tools/backtests.ts';
+import { registerAnalysisTools } from './tools/analysis.ts';
+import { registerRiskTools } from './tools/risk.ts';
 import { registerMarketTools } from './tools/market.ts';
 import { registerOrderManagementTools } from './tools/order-management.ts';
 import { registerOrderTools } from './tools/orders.ts';
@@ -46,6 +48,16 @@ export const MCP_TOOL_NAMES = [
   'portfolio_history',
   'get_quote',
   'market_hours',
+  // Analysis and risk (tools/analysis.ts, tools/risk.ts).
+  'get_technical_indicators',
+  'scan_market',
+  'stock_ratings',
+  'stock_events',
+  'stock_level2_data',
+  'economic_news',
+  'portfolio_risk',
+  'risk_limits',
+  // Backtests (tools/backtests.ts).
   'run_backtest',
   'backtest_result',
   'list_tools',
@@ -60,6 +72,7 @@ const INSTRUCTIONS = [
   'Read the status in each answer: "accepted" means queued until the open, NOT filled; "new" means working, not filled yet.',
   'Pass a client_order_id you choose on every order: repeating a call with the same client_order_id never places a second order, so retries are safe.',
   'Quantities and prices may be numbers or strings ("10", "185.50"); every refused call says which argument to fix.',
+  'Analysis: scan_market finds candidates; get_technical_indicators, stock_ratings, stock_events, stock_level2_data and economic_news describe them (all simulated). Risk: preview_order shows the position and portfolio after an order; risk_limits sets limits the venue enforces; portfolio_risk reports VaR. Backtests: run_backtest tests a strategy on history with the same trading rules, backtest_result reads it back.',
 ].join('\n');
 
 /** An MCP server acting for `identity`, ready to `connect` to a transport. */
@@ -89,6 +102,8 @@ function buildServer(session: ToolSession, version: string): McpServer {
   registerOrderManagementTools(server, session, catalog);
   registerAccountTools(server, session, catalog);
   registerMarketTools(server, session, catalog);
+  registerAnalysisTools(server, session, catalog);
+  registerRiskTools(server, session, catalog);
   registerBacktestTools(server, session, catalog);
   registerSystemTools(server, session, catalog);
   return server;

@@ -12,6 +12,8 @@ import type { Principal } from '../commands/policy.ts';
 import type { AccountEvents } from '../commands/account-events.ts';
 import type { TradingCallContext, TradingCommands } from '../commands/trading.ts';
 import type { BacktestService } from '../backtest/service.ts';
+import type { MarketAnalysis } from '../commands/market-analysis.ts';
+import type { PortfolioRiskQueries } from '../commands/portfolio-risk.ts';
 import type { EventStore } from '../eventstore/port.ts';
 import type { MarketData } from '../market/port.ts';
 import type { ProjectionStatus } from '../projections/runner.ts';
@@ -31,6 +33,10 @@ export interface McpDeps {
   /** Every write and every account read goes through it (authorization included). */
   readonly trading: TradingCommands;
   readonly market: MarketData;
+  /** Indicators, the scanner and reference data (analysis tools). */
+  readonly analysis: MarketAnalysis;
+  /** Portfolio risk and risk limits (risk tools). */
+  readonly risk: PortfolioRiskQueries;
   readonly projections: ReadModelProgress;
   /** The account streams as their owners may read them (`explain_fill`). */
   readonly accountEvents: Pick<AccountEvents, 'read'>;

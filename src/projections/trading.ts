@@ -326,6 +326,9 @@ export function ordersProjection<DB extends TradingTables>(): Projection<DB> {
             await relinkStoredOrders(db, step, oldId, newOrder.id);
             return;
           }
+          case 'StockSplitApplied':
+            for (const o of event.data.orders) touch(o.orderId);
+            return;
           case 'AccountReset':
             for (const [id, row] of pending)
               if (row.account_id === step.accountId) pending.delete(id);
@@ -517,7 +520,10 @@ export function positionsProjection<DB extends TradingTables>(): Projection<DB> 
       const pending = new Map<string, { step: AccountStep; symbol: string }>();
       await foldAccountBatch(db, name, events, { cache, range }, async (step) => {
         const { event, before, after } = step;
-        if (event.type === 'OrderFilled' && after !== before) {
+        if (
+          (event.type === 'OrderFilled' || event.type === 'StockSplitApplied') &&
+          after !== before
+        ) {
           pending.set(`${step.accountId}\u0000${event.data.symbol}`, {
             step,
             symbol: event.data.symbol,
@@ -658,6 +664,8 @@ const BALANCE_EVENTS = new Set([
   'CashWithdrawn',
   'OrderFilled',
   'AccountReset',
+  'StockSplitApplied',
+  'DividendPaid',
 ]);
 
 /** The holdings of a state, by symbol. */

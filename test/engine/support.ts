@@ -60,6 +60,10 @@ export class ScriptedMarket implements MarketData {
     return this.inner.assets();
   }
 
+  dailyClose(symbol: string, date: string): string | undefined {
+    return this.inner.dailyClose(symbol, date);
+  }
+
   asset(symbol: string): Asset | undefined {
     return this.inner.asset(symbol);
   }

@@ -13,6 +13,9 @@ import { openPgliteEventStore } from '../../src/eventstore/pglite.ts';
 import type { EventStore } from '../../src/eventstore/port.ts';
 import type { SimulatedClock } from '../../src/market/index.ts';
 import { createMcpServer, type McpDeps } from '../../src/mcp/server.ts';
+import { MarketAnalysis } from '../../src/commands/market-analysis.ts';
+import { PortfolioRiskQueries } from '../../src/commands/portfolio-risk.ts';
+import { simulatedReferenceData } from '../../src/market/simulated/reference/index.ts';
 import { readModelProjections, type ReadModelDb } from '../../src/projections/index.ts';
 import { ProjectionRunner } from '../../src/projections/runner.ts';
 import { migrateReadModels } from '../../src/projections/schema.ts';
@@ -65,9 +68,12 @@ export async function startVenue(start: Date = MONDAY_10): Promise<Venue> {
     leasePollMs: 5,
   });
   await engine.start();
+  const analysis = new MarketAnalysis(market, simulatedReferenceData(market.inner, market));
   const deps: McpDeps = {
     trading,
     market,
+    analysis,
+    risk: new PortfolioRiskQueries({ trading, market, analysis }),
     projections: runner,
     accountEvents: new AccountEvents({ accounts: service, store }),
     eventStore: store,

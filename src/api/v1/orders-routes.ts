@@ -18,6 +18,7 @@ import { minPosition, setEventPosition } from './consistency.ts';
 import { exactBody } from './decimal-json.ts';
 import { accountIdOf, orderIdOf, tradingContext, type TradingRouteDeps } from './deps.ts';
 import { orderExample } from './examples.ts';
+import { preTradeRiskExample } from './risk-schemas.ts';
 import { orderRequestOf, parseInput, replaceChangesOf } from './input.ts';
 import {
   CancelAllResult,
@@ -248,7 +249,7 @@ export function mountOrderRoutes(router: Router, deps: TradingRouteDeps): void {
     tags: TAGS,
     summary: 'Preview an order',
     description:
-      'What placing the order would do now, decided on the current account state and market and written nowhere: the events it would append, the status it would get, buying power and cash before and after, and findings (rejection reason, large order, queued until the open). Needs only read access.',
+      'What placing the order would do now, decided on the current account state and market and written nowhere: the events it would append, the status it would get, buying power and cash before and after, its pre-trade risk once filled (`risk`: position and portfolio after, exposure, leverage, margin impact, use of every risk limit) and findings (rejection reason, large order, queued until the open, concentration, limit nearly reached, leverage, short sale, day trade, daily loss). Needs only read access.',
     request: {
       params: AccountParams,
       body: {
@@ -273,6 +274,7 @@ export function mountOrderRoutes(router: Router, deps: TradingRouteDeps): void {
             { type: 'OrderPlaced', data: {} },
             { type: 'OrderFilled', data: {} },
           ],
+          risk: preTradeRiskExample,
         },
       },
     },

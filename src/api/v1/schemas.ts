@@ -5,6 +5,7 @@
  * OpenAPI document.
  */
 import { z } from 'zod';
+import { PreTradeRiskSchema } from './risk-schemas.ts';
 import { REJECTION_REASONS } from '../../domain/rejections.ts';
 import { cash, percent, price, quantity } from './decimal-json.ts';
 
@@ -360,6 +361,7 @@ export const PreviewSchema = z
     events: z
       .array(z.object({ type: z.string(), data: z.record(z.string(), z.unknown()) }))
       .meta({ description: 'The events the order would append now (nothing is written)' }),
+    risk: PreTradeRiskSchema,
   })
   .meta({ id: 'OrderPreview' });
 

@@ -8,6 +8,7 @@ import { Dec } from '../../domain/decimal.ts';
 import { fmt } from '../../domain/money.ts';
 import type { Quote } from '../../domain/market.ts';
 import type { RecordedEvent } from '../../eventstore/port.ts';
+import { preTradeRiskBody } from './risk-schemas.ts';
 import type { OrderPreview } from '../../commands/trading.ts';
 import type {
   AccountView,
@@ -273,5 +274,6 @@ export function previewBody(preview: OrderPreview): Json {
     cash_after: preview.cashAfter,
     findings: preview.findings,
     events: preview.events.map((e: AccountEvent) => ({ type: e.type, data: e.data })),
+    risk: preTradeRiskBody(preview.risk),
   };
 }

@@ -18,6 +18,8 @@ function mcpDeps(parts: Parts, version: string): McpDeps {
   return {
     trading: parts.trading,
     market: parts.market,
+    analysis: parts.analysis,
+    risk: parts.risk,
     projections: parts.projections,
     accountEvents: parts.accountEvents,
     eventStore: parts.eventStore,

@@ -2,6 +2,7 @@ import type { Instrument } from '../instrument.ts';
 import type { MarketContext } from '../market.ts';
 import type { DecimalString } from '../money.ts';
 import type { OrderClass, OrderSide, OrderType, TimeInForce } from './order.ts';
+import type { CorporateActionCommand } from './corporate-actions.ts';
 import type { SettingsPatch } from './settings.ts';
 
 /** Emmett-style command: a `type` tag and data. Everything the decision needs is in `data`. */
@@ -147,4 +148,6 @@ export type AccountCommand =
   | FillOrder
   | ExpireOrder
   | UpdateWaterMark
-  | ResetAccount;
+  | ResetAccount
+  // Corporate actions (corporate-actions.ts).
+  | CorporateActionCommand;

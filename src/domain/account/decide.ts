@@ -4,6 +4,7 @@ import { assertId, isValidClientOrderId } from '../ids.ts';
 import { dec, fmt, parseCashAmount, parseNonNegativeCash } from '../money.ts';
 import { rejectionMessage } from '../rejections.ts';
 import { EventBatch, type Decision } from './batch.ts';
+import { decideCorporateAction } from './corporate-actions.ts';
 import type { AccountCommand, ReplaceOrder } from './commands.ts';
 import type { AccountEvent } from './events.ts';
 import {
@@ -18,6 +19,7 @@ import {
 import { cancelWithCascade, emitFill, expireWithCascade, fillIfPossible } from './lifecycle.ts';
 import { isOpen, isStopType, type Order } from './order.ts';
 import { placeOrder } from './place-order.ts';
+import { checkRiskLimitSettings } from './risk-limits.ts';
 import {
   admission,
   assertQuoteFor,
@@ -249,6 +251,10 @@ export function decideAndFold(command: AccountCommand, state: AccountState): Dec
       batch.emit({ type: 'AccountReset', data: { initialCash, settings, at: command.data.at } });
       return batch;
     }
+    case 'ApplyStockSplit':
+    case 'AccrueDividend':
+    case 'PayDividend':
+      return decideCorporateAction(command, state);
   }
 }
 
@@ -467,14 +473,7 @@ function validSettings(settings: AccountSettings): AccountSettings {
   check(f.secFeeRate, 'settings.fillModel.regulatoryFees.secFeeRate', nonNegative);
   check(f.tafPerShare, 'settings.fillModel.regulatoryFees.tafPerShare', nonNegative);
   check(f.tafMaxPerTrade, 'settings.fillModel.regulatoryFees.tafMaxPerTrade', nonNegative);
-  const positive = (x: Dec): boolean => x.gt(0);
-  const l = settings.limits;
-  if (l.maxPositionQty !== null)
-    check(l.maxPositionQty, 'settings.limits.maxPositionQty', positive);
-  if (l.maxOrderNotional !== null)
-    check(l.maxOrderNotional, 'settings.limits.maxOrderNotional', positive);
-  if (l.maxGrossExposure !== null)
-    check(l.maxGrossExposure, 'settings.limits.maxGrossExposure', positive);
+  checkRiskLimitSettings(settings.limits);
   return settings;
 }
 

@@ -3,6 +3,7 @@ import type { AuctionPrint, Quote } from '../market.ts';
 import type { DecimalString } from '../money.ts';
 import type { RejectionReason } from '../rejections.ts';
 import type { OrderRequest } from './commands.ts';
+import type { CorporateActionEvent } from './corporate-actions.ts';
 import type { Order, OrderSide } from './order.ts';
 import type { AccountSettings, StopTriggerSource } from './settings.ts';
 
@@ -213,7 +214,9 @@ export type AccountEvent =
   | OrderExpired
   | OrderReplaced
   | OrderWaterMarkUpdated
-  | AccountReset;
+  | AccountReset
+  // Corporate actions (corporate-actions.ts).
+  | CorporateActionEvent;
 
 /** All account event type names (e.g. for subscription filters). */
 export const ACCOUNT_EVENT_TYPES = [
@@ -231,4 +234,7 @@ export const ACCOUNT_EVENT_TYPES = [
   'OrderReplaced',
   'OrderWaterMarkUpdated',
   'AccountReset',
+  'StockSplitApplied',
+  'DividendAccrued',
+  'DividendPaid',
 ] as const satisfies readonly AccountEvent['type'][];

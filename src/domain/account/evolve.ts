@@ -1,7 +1,10 @@
 import { add, dec, fmt, sub } from '../money.ts';
 import type { AccountEvent } from './events.ts';
 import { isTerminal, type Order } from './order.ts';
+import { evolveCorporateAction } from './corporate-actions.ts';
+import { completeSettings } from './settings.ts';
 import { initialState, type AccountState, type Position } from './state.ts';
+import { rollTradingDay, trackTradingDay } from './trading-day.ts';
 
 /**
  * Applies one event. Total and pure: it never throws, so any stream folds. Events that would
@@ -9,6 +12,11 @@ import { initialState, type AccountState, type Position } from './state.ts';
  * writer appended such an event.
  */
 export function evolve(state: AccountState, event: AccountEvent): AccountState {
+  const rolled = rollTradingDay(state, event);
+  return trackTradingDay(rolled, apply(rolled, event), event);
+}
+
+function apply(state: AccountState, event: AccountEvent): AccountState {
   switch (event.type) {
     case 'AccountOpened': {
       const d = event.data;
@@ -18,7 +26,7 @@ export function evolve(state: AccountState, event: AccountEvent): AccountState {
         accountId: d.accountId,
         ownerId: d.ownerId,
         name: d.name,
-        settings: d.settings,
+        settings: completeSettings(d.settings),
         openedAt: d.at,
         updatedAt: d.at,
       };
@@ -42,7 +50,11 @@ export function evolve(state: AccountState, event: AccountEvent): AccountState {
       };
     }
     case 'AccountSettingsUpdated':
-      return { ...state, settings: event.data.settings, updatedAt: event.data.at };
+      return {
+        ...state,
+        settings: completeSettings(event.data.settings),
+        updatedAt: event.data.at,
+      };
     case 'OrderPlaced': {
       const { order, at } = event.data;
       return {
@@ -120,13 +132,17 @@ export function evolve(state: AccountState, event: AccountEvent): AccountState {
         accountId: state.accountId,
         ownerId: state.ownerId,
         name: state.name,
-        settings: d.settings,
+        settings: completeSettings(d.settings),
         cash: d.initialCash,
         totalDeposits: d.initialCash,
         openedAt: state.openedAt,
         updatedAt: d.at,
       };
     }
+    case 'StockSplitApplied':
+    case 'DividendAccrued':
+    case 'DividendPaid':
+      return evolveCorporateAction(state, event);
   }
 }
 

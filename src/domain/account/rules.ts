@@ -8,13 +8,8 @@ import { isValidTick, parsePrice, parseQuantity } from '../price.ts';
 import type { RejectionReason } from '../rejections.ts';
 import type { Order, OrderClass, OrderStatus, OrderType, TimeInForce } from './order.ts';
 import type { AccountSettings } from './settings.ts';
-import {
-  availableToSell,
-  buyingPower,
-  grossExposure,
-  positionQty,
-  type AccountState,
-} from './state.ts';
+import { riskLimitViolation } from './risk-limits.ts';
+import { availableToSell, buyingPower, positionQty, type AccountState } from './state.ts';
 
 /** Thrown inside a decision to turn into an `OrderRejected` event; never escapes the decider. */
 export class Rejection extends Error {
@@ -215,25 +210,8 @@ export function preTradeChecks(
     reservePrice = fmt(price);
   }
 
-  const limits = settings.limits;
-  const notional = estimate === undefined ? undefined : qty.times(estimate).times(m);
-  if (
-    limits.maxOrderNotional !== null &&
-    notional !== undefined &&
-    notional.gt(dec(limits.maxOrderNotional))
-  ) {
-    reject('order_notional_limit_exceeded');
-  }
-  if (limits.maxPositionQty !== null) {
-    const after = pos.plus(order.side === 'buy' ? qty : qty.negated());
-    if (after.abs().gt(dec(limits.maxPositionQty)) && after.abs().gt(pos.abs())) {
-      reject('position_limit_exceeded');
-    }
-  }
-  if (limits.maxGrossExposure !== null && opens && notional !== undefined) {
-    if (grossExposure(state).plus(notional).gt(dec(limits.maxGrossExposure)))
-      reject('exposure_limit_exceeded');
-  }
+  const violation = riskLimitViolation({ order, state, market, opens, position: pos, estimate });
+  if (violation !== undefined) reject(violation);
   return reservePrice;
 }
 

@@ -35,6 +35,22 @@ export interface RiskLimits {
   readonly maxOrderNotional: DecimalString | null;
   /** Largest sum of |cost basis| over all positions plus the order's value. */
   readonly maxGrossExposure: DecimalString | null;
+  // Risk limits on marks (risk-limits.ts): positions are valued at the marks the command
+  // carries (`MarketContext.marks`), at cost where none is given.
+  /** Largest |position value| after the order, in percent of equity (`"25"` = 25 %). */
+  readonly maxPositionPercent: DecimalString | null;
+  /** Largest |Σ signed position value| (long − short) after the order. */
+  readonly maxNetExposure: DecimalString | null;
+  /**
+   * Largest loss of the trading day (dollars, positive): once the day's P&L reaches minus this,
+   * opening orders are rejected for the rest of the New York trading day.
+   */
+  readonly maxDailyLoss: DecimalString | null;
+  /**
+   * FINRA's pattern-day-trader rule as brokers enforce it: a margin account with less than
+   * $25,000 equity may not make a 4th day trade within five sessions.
+   */
+  readonly patternDayTraderRule: boolean;
 }
 
 /** Settings of a new account unless the opener says otherwise (an Alpaca-like cash account). */
@@ -46,7 +62,15 @@ export const DEFAULT_SETTINGS: AccountSettings = {
   marketOrderBuffer: '0.02',
   stopTriggerSource: 'last',
   fillModel: DEFAULT_FILL_MODEL,
-  limits: { maxPositionQty: null, maxOrderNotional: null, maxGrossExposure: null },
+  limits: {
+    maxPositionQty: null,
+    maxOrderNotional: null,
+    maxGrossExposure: null,
+    maxPositionPercent: null,
+    maxNetExposure: null,
+    maxDailyLoss: null,
+    patternDayTraderRule: false,
+  },
 };
 
 /** A partial settings object as commands carry it; nested objects are replaced wholesale. */
@@ -67,4 +91,12 @@ export function mergeSettings(
     fillModel: { ...base.fillModel, ...patch.fillModel },
     limits: { ...base.limits, ...patch.limits },
   };
+}
+
+/**
+ * Settings as recorded by an event, completed with today's defaults: events written before a
+ * setting existed lack it, and folding them must still give complete settings.
+ */
+export function completeSettings(recorded: AccountSettings): AccountSettings {
+  return mergeSettings(DEFAULT_SETTINGS, recorded);
 }

@@ -3,8 +3,10 @@ import { cumulativeCommission } from '../fill-model.ts';
 import { multiplierOf, type Instrument } from '../instrument.ts';
 import { dec, fmt, maxDec, type DecimalString } from '../money.ts';
 import type { RejectionReason } from '../rejections.ts';
+import type { CorporateActionRecord } from './corporate-actions.ts';
 import { isOpen, type Order } from './order.ts';
 import { DEFAULT_SETTINGS, type AccountSettings } from './settings.ts';
+import type { DayTrade, TradingDay } from './trading-day.ts';
 
 /**
  * A position at average cost. `qty` and `costBasis` are signed (negative = short), so for a
@@ -51,6 +53,15 @@ export interface AccountState {
   readonly rejections: Readonly<Record<string, OrderRejection>>;
   readonly openedAt: string | null;
   readonly updatedAt: string | null;
+  // Risk limits and corporate actions. Optional: states folded before they existed lack them.
+  /** The current New York trading day: its start, money flows, opening fills, loss latch. */
+  readonly day?: TradingDay;
+  /** Recent day trades (the pattern-day-trader rule). */
+  readonly dayTrades?: readonly DayTrade[];
+  /** Corporate actions applied to the account, by action id. */
+  readonly corporateActions?: Readonly<Record<string, CorporateActionRecord>>;
+  /** Net dividends paid into the account (negative when shorts were charged more). */
+  readonly dividends?: DecimalString;
 }
 
 /** The state of an account stream that has no events yet. */

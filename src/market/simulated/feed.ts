@@ -10,10 +10,12 @@ import type { MarketCalendar, Session } from '../calendar.ts';
 import { UnknownSymbolError } from '../port.ts';
 import type { Bar, BarsQuery, Cancel, Clock, MarketData, QuoteListener } from '../port.ts';
 import { addDays, newYorkDate } from '../time-zone.ts';
+import { formatUnits, toTickUnits } from '../ticks.ts';
 import { dailyBar, minuteBar } from './bars.ts';
 import { PriceModel } from './price-model.ts';
 import type { DayPath } from './price-model.ts';
 import { quoteAt } from './quotes.ts';
+import { SimulatedCorporateActions } from './reference/corporate-actions.ts';
 import { normalizeSeed } from './random.ts';
 import { DEFAULT_UNIVERSE, toAsset } from './universe.ts';
 import type { SimulatedInstrument } from './universe.ts';
@@ -50,6 +52,8 @@ export interface SimulatedMarketOptions {
   readonly anchorDate?: string;
   /** Called when a quote listener throws; the feed goes on. Default: ignore. */
   readonly onListenerError?: (error: unknown, quote: Quote) => void;
+  /** Yearly split probability per eligible stock (default 0.03); 0 turns simulated splits off. */
+  readonly splitProbability?: number;
 }
 
 interface Subscription {
@@ -68,6 +72,8 @@ export class SimulatedMarket implements MarketData {
   /** The configured seed, as given. */
   readonly seed: string | number;
   readonly tickMs: number;
+  /** Dividends and splits of the universe; the prices follow the splits. */
+  readonly corporateActions: SimulatedCorporateActions;
   readonly #seed32: number;
   readonly #model: PriceModel;
   readonly #instruments: ReadonlyMap<string, SimulatedInstrument>;
@@ -97,11 +103,22 @@ export class SimulatedMarket implements MarketData {
     );
     this.#instruments = new Map(universe.map((i) => [i.symbol, i]));
     this.#assets = universe.map(toAsset);
+    const anchorDate = options.anchorDate ?? DEFAULT_ANCHOR_DATE;
+    this.corporateActions = new SimulatedCorporateActions({
+      seed: this.#seed32,
+      calendar: this.calendar,
+      universe,
+      anchorYear: Number(anchorDate.slice(0, 4)),
+      ...(options.splitProbability === undefined
+        ? {}
+        : { splitProbability: options.splitProbability }),
+    });
     this.#model = new PriceModel({
       seed: this.#seed32,
       calendar: this.calendar,
-      anchorDate: options.anchorDate ?? DEFAULT_ANCHOR_DATE,
+      anchorDate,
       haltProbability,
+      splitRatioOn: (symbol, date) => this.corporateActions.splitRatioOn(symbol, date),
     });
     this.#onListenerError = options.onListenerError ?? (() => undefined);
   }
@@ -113,6 +130,20 @@ export class SimulatedMarket implements MarketData {
   asset(symbol: string): Asset | undefined {
     const instrument = this.#instruments.get(normalizeSymbol(symbol));
     return instrument ? toAsset(instrument) : undefined;
+  }
+
+  /**
+   * The regular-session close of a symbol on a session day, cheaply (no minute path): the
+   * close its daily bar reports. Undefined for an unknown symbol, a non-session day or a
+   * session not closed yet at the clock's now.
+   */
+  dailyClose(symbol: string, date: string): string | undefined {
+    const instrument = this.#instruments.get(normalizeSymbol(symbol));
+    const session = this.calendar.session(date);
+    if (!instrument || !session || session.close.getTime() > this.clock.now().getTime()) {
+      return undefined;
+    }
+    return formatUnits(toTickUnits(this.#model.closeOn(instrument, session), 'nearest'));
   }
 
   /** The model parameters of a symbol (reference price, volatility, …), for tools and tests. */

@@ -72,6 +72,11 @@ export interface PriceModelOptions {
   readonly anchorDate: string;
   /** Probability that a symbol halts on a given session day (0 … 1). */
   readonly haltProbability: number;
+  /**
+   * New shares per old share of a split of `symbol` effective on `date` (1 when none): prices
+   * from that session on are divided by it, so splits change share counts, not values.
+   */
+  readonly splitRatioOn?: (symbol: string, date: string) => number;
 }
 
 interface DailyChain {
@@ -180,8 +185,13 @@ export class PriceModel {
     const sigma = instrument.volatility;
     return (
       (DRIFT - (sigma * sigma) / 2) / TRADING_DAYS_PER_YEAR +
-      (sigma / Math.sqrt(TRADING_DAYS_PER_YEAR)) * shock
+      (sigma / Math.sqrt(TRADING_DAYS_PER_YEAR)) * shock -
+      Math.log(this.#splitRatio(instrument, date))
     );
+  }
+
+  #splitRatio(instrument: SimulatedInstrument, date: string): number {
+    return this.#options.splitRatioOn?.(instrument.symbol, date) ?? 1;
   }
 
   /** Price at the end of the post-market of a session day. */
@@ -195,7 +205,9 @@ export class PriceModel {
     const { seed, calendar } = this.#options;
     const day = dayNumber(session.date);
     const previous = calendar.sessionOnOrBefore(addDays(session.date, -1));
-    const previousClose = this.closeOn(instrument, previous);
+    // A split takes effect at the start of its ex-date: the pre-market already trades split.
+    const split = this.#splitRatio(instrument, session.date);
+    const previousClose = this.closeOn(instrument, previous) / split;
     const close = this.closeOn(instrument, session);
     const sigmaDay = instrument.volatility / Math.sqrt(TRADING_DAYS_PER_YEAR);
     const sigmaMinute = sigmaDay / Math.sqrt(REGULAR_MINUTES);
@@ -213,7 +225,7 @@ export class PriceModel {
       logPoints,
       0,
       regularStart,
-      Math.log(this.#postClosePrice(instrument, previous)),
+      Math.log(this.#postClosePrice(instrument, previous) / split),
       Math.log(open),
       extendedSigma,
       rng,

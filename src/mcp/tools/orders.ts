@@ -29,6 +29,7 @@ import {
 import { INPUT_REJECTIONS, REJECTION_ADVICE, rejectionFailure, ToolFailure } from '../errors.ts';
 import { orderFromDomain, orderOut, orderStatusSentence, type OrderOut } from '../present.ts';
 import type { ToolSession } from '../session.ts';
+import { previewRiskFrom, previewRiskOut, previewRiskSentence } from './preview-risk.ts';
 import { registerTool, type ToolAnswer, type ToolCatalog } from '../tool.ts';
 import { REJECTION_MESSAGES, type RejectionReason } from '../../domain/rejections.ts';
 
@@ -457,6 +458,7 @@ const previewOutput = {
     }),
   ),
   events: z.array(z.string()).describe('Types of the events placing it would write'),
+  risk: previewRiskOut,
 };
 
 function registerPreview(server: McpServer, session: ToolSession, catalog: ToolCatalog): void {
@@ -466,7 +468,8 @@ function registerPreview(server: McpServer, session: ToolSession, catalog: ToolC
     group: 'orders',
     description:
       'Show what an order WOULD do right now without placing it: whether it would be accepted or rejected (and why), whether it would fill at once ' +
-      'and at what price, and cash and buying power before and after. Nothing is written. Use it before a large or unusual order, ' +
+      'and at what price, cash and buying power before and after, and its RISK once filled: the position and its % of equity, gross and net exposure, leverage, margin loan, ' +
+      'every account risk limit it uses, and findings (concentration, limit nearly reached, day trade, short sale). Nothing is written. Use it before a large or unusual order, ' +
       'or to check a price is valid. type is inferred from the prices when omitted (limit_price → limit, stop_price → stop, both → stop_limit, trail_* → trailing_stop). ' +
       'Example: {"side": "buy", "symbol": "AAPL", "quantity": 100, "limit_price": 180}.',
     input: previewInput,
@@ -507,8 +510,9 @@ function registerPreview(server: McpServer, session: ToolSession, catalog: ToolC
           buying_power_after: preview.buyingPowerAfter,
           findings: [...preview.findings],
           events: preview.events.map((e) => e.type),
+          risk: previewRiskFrom(preview.risk),
         },
-        summary: `${verdict} Cash ${preview.cashBefore} → ${preview.cashAfter}; buying power ${preview.buyingPowerBefore} → ${preview.buyingPowerAfter}. Nothing was placed.`,
+        summary: `${verdict} Cash ${preview.cashBefore} → ${preview.cashAfter}; buying power ${preview.buyingPowerBefore} → ${preview.buyingPowerAfter}. ${previewRiskSentence(preview.risk, preview.findings)} Nothing was placed.`,
       };
     },
   });

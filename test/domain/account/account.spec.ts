@@ -241,9 +241,8 @@ describe('account: opening, cash and settings', () => {
     });
     expect(outcome.state.settings.accountType).to.equal('margin');
     expect(outcome.state.settings.limits).to.deep.equal({
+      ...DEFAULT_SETTINGS.limits,
       maxPositionQty: '100',
-      maxOrderNotional: null,
-      maxGrossExposure: null,
     });
     given(opened())
       .when({ type: 'UpdateSettings', data: { settings: { marketOrderBuffer: '1' }, at: AT } })
