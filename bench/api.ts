@@ -300,9 +300,11 @@ export async function run(quick: boolean): Promise<void> {
       };
     });
 
+    // BENCH_ONLY=get|post: run one phase only (the other runs for 1 s), to profile it alone.
+    const only = process.env.BENCH_ONLY;
     await projectionsCaughtUp(url);
     let g = 0;
-    const positions = await load(url, child, 50, seconds, () => {
+    const positions = await load(url, child, 50, only === 'post' ? 1 : seconds, () => {
       const a = pick(g++);
       return {
         method: 'GET',
@@ -313,7 +315,7 @@ export async function run(quick: boolean): Promise<void> {
 
     await projectionsCaughtUp(url);
     let p = 0;
-    const orders = await load(url, child, 20, seconds, () => {
+    const orders = await load(url, child, 20, only === 'get' ? 1 : seconds, () => {
       const i = p++;
       const a = pick(i);
       // Each account alternates buy and sell, so positions stay small and cash never runs out.
