@@ -8,6 +8,8 @@ import { resolveJwtSecret } from '../auth/secret.ts';
 import { AuditTrail } from '../commands/audit-trail.ts';
 import { withHashChain } from '../eventstore/hash-chain.ts';
 import { UserService } from '../commands/users.ts';
+import { PrincipalCache, watchUserStreams } from '../commands/principal-cache.ts';
+import type { Cache } from '../cache/port.ts';
 import type { Config } from '../config.ts';
 import type { EventStore } from '../eventstore/port.ts';
 import { AuditQueries } from '../projections/audit.ts';
@@ -46,11 +48,23 @@ export interface SecurityOptions {
   readonly redisConnectTimeoutMs?: number;
   /** How long a Redis call may take before the local count answers (default 500 ms). */
   readonly redisCommandTimeoutMs?: number;
+  /**
+   * The shared cache: a change to a user made here is published on it, and changes published
+   * by other processes drop this process's cached principals (see `PrincipalCache`).
+   */
+  readonly cache?: Cache;
+  /** How long an authenticated principal is reused (default 2000 ms; 0 turns caching off). */
+  readonly principalTtlMs?: number;
 }
+
+/** The cache channel on which processes announce a changed user (the message is its id). */
+export const USER_CHANGED_CHANNEL = 'user-changed';
 
 /** What the HTTP layer needs from the security parts; later route modules reuse `authenticated`. */
 export interface Security {
   readonly users: UserService;
+  /** Cached `users.authenticate`, what `authenticated` uses. */
+  readonly principals: PrincipalCache;
   readonly tokens: AccessTokens;
   /** The event store with the hash chain: every command service appends through it. */
   readonly eventStore: EventStore;
@@ -81,8 +95,36 @@ export async function createSecurity(options: SecurityOptions): Promise<Security
   const audit = new AuditTrail(eventStore);
   const userQueries = new UserQueries(options.readModels);
   const lastStamp = new Map<string, number>();
+  // ─── principal cache: a user's entries go as soon as its stream changes ──────────────────
+  const ttlMs = options.principalTtlMs ?? 2000;
+  const principals: PrincipalCache = new PrincipalCache({
+    authenticate: (bearer) => users.authenticate(bearer),
+    ttlMs,
+    ...(ttlMs === 0 ? { maxEntries: 1 } : {}),
+  });
+  const shared = options.cache?.adapter === 'redis' ? options.cache : undefined;
+  const userChanged = (userId: string): void => {
+    principals.forgetUser(userId);
+    shared?.publish(USER_CHANGED_CHANNEL, userId).catch((error: unknown) => {
+      logger.warn(
+        { err: error },
+        'could not announce a user change; other processes wait for the TTL',
+      );
+    });
+  };
+  let unsubscribe: (() => Promise<void>) | undefined;
+  if (shared) {
+    unsubscribe = await shared.subscribe(USER_CHANGED_CHANNEL, (userId) => {
+      principals.forgetUser(userId);
+    });
+    // Messages published while this process was away are lost: start over.
+    shared.onStateChange(() => {
+      principals.forgetAll();
+    });
+  }
+  // ─────────────────────────────────────────────────────────────────────────────────────────
   const users = new UserService({
-    store: eventStore,
+    store: watchUserStreams(eventStore, userChanged),
     hasher: options.hasher ?? argon2Hasher(),
     tokens,
     audit,
@@ -130,7 +172,12 @@ export async function createSecurity(options: SecurityOptions): Promise<Security
     counting = () => (redis.client.isReady ? 'redis' : 'local');
   }
   const limiters = rateLimiters({ ...DEFAULT_RATE_LIMITS, ...options.limits }, storeFactory);
-  const authenticated = [requireAuth((bearer) => users.authenticate(bearer)), limiters.perUser];
+  const authenticated = [
+    requireAuth((bearer) =>
+      ttlMs === 0 ? users.authenticate(bearer) : principals.authenticate(bearer),
+    ),
+    limiters.perUser,
+  ];
   const routes: RouteModule[] = [
     authRoutes({ users, limit: limiters.auth }),
     meRoutes({ users, authenticated }),
@@ -138,6 +185,7 @@ export async function createSecurity(options: SecurityOptions): Promise<Security
   ];
   return {
     users,
+    principals,
     tokens,
     eventStore,
     audit,
@@ -145,7 +193,10 @@ export async function createSecurity(options: SecurityOptions): Promise<Security
     rateLimit: limiters.perIp,
     routes,
     rateLimitCounting: () => counting(),
-    close: closeRedis,
+    close: async () => {
+      await unsubscribe?.();
+      await closeRedis();
+    },
   };
 }
 

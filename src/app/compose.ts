@@ -42,6 +42,8 @@ import { createDefaultMarket } from '../market/index.ts';
 import type { MarketData } from '../market/port.ts';
 import type { PasswordHasher } from '../auth/passwords.ts';
 import type { RateLimitSettings } from '../api/hardening.ts';
+import { openCache } from './cache.ts';
+import { AccountSnapshots, SNAPSHOT_PROJECTIONS } from '../projections/account-snapshots.ts';
 
 /** What a `serve` process runs: everything, only the HTTP API, or only the execution engine. */
 export const ROLES = ['all', 'api', 'engine'] as const;
@@ -132,7 +134,15 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     closers.add('storage', () => storage.close());
     healthChecks.push({ name: 'eventstore', check: () => storage.eventStore.ping() });
 
-    const { projections, readModels } = createReadSide(storage);
+    // The cache (`src/cache`): Redis with REDIS_URL, else process memory. Account snapshots
+    // are served from it where the projections invalidate them: in the process that runs
+    // them, or through Redis from another one (`openCache` says which).
+    const cache = await openCache(config, { role, logger });
+    closers.add('cache', () => cache.close());
+    const { projections, readModels, snapshotVersions } = createReadSide(storage, {
+      ...(cache.snapshots ? { cache: cache.snapshots } : {}),
+      onCacheError: cache.onError,
+    });
     await projections.prepare();
     registerProjectionMetrics(metrics, projections);
     if (runsEngine) {
@@ -166,6 +176,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       logger,
       ...(options.passwordHasher ? { hasher: options.passwordHasher } : {}),
       ...(options.rateLimits ? { limits: options.rateLimits } : {}),
+      cache: cache.shared,
     });
     closers.add('security', () => security.close());
     // Append latency (`eventstore_append_duration_seconds`) of every trading write, over the hash chain.
@@ -174,7 +185,19 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     // The one AccountService of the process: REST, MCP and the engine share its state cache
     // and its per-stream serialization.
     const accounts = new AccountService({ store: eventStore, market });
-    const queries = new SqlTradingQueries(readModels, market);
+    const queries = new SqlTradingQueries(readModels, market, {
+      ...(snapshotVersions
+        ? {
+            snapshots: (load) =>
+              new AccountSnapshots({
+                versions: snapshotVersions,
+                load,
+                appliedPosition: () => projections.appliedPosition(SNAPSHOT_PROJECTIONS),
+                onError: cache.onError,
+              }),
+          }
+        : {}),
+    });
     const trading = new TradingCommands({ accounts, market, audit: security.audit, queries });
     const accountEvents = new AccountEvents({ accounts, store: eventStore });
 

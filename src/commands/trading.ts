@@ -331,17 +331,24 @@ export class TradingCommands {
     return view;
   }
 
+  /** What `account` checks, without valuing the account: before reads of its contents. */
+  async #readable(principal: Principal, accountId: string): Promise<void> {
+    const owner = await this.deps.queries.accountOwner(accessOf(principal), accountId);
+    if (owner === undefined) throw accountNotFound();
+    authorizeOn(principal, 'account.read', owner);
+  }
+
   async listOrders(
     principal: Principal,
     accountId: string,
     request?: OrderListRequest,
   ): Promise<Page<OrderView>> {
-    await this.account(principal, accountId);
+    await this.#readable(principal, accountId);
     return this.deps.queries.listOrders(accessOf(principal), accountId, request);
   }
 
   async order(principal: Principal, accountId: string, orderId: string): Promise<OrderView> {
-    await this.account(principal, accountId);
+    await this.#readable(principal, accountId);
     const order = await this.deps.queries.getOrder(accessOf(principal), accountId, orderId);
     if (!order) throw new PolicyError('not_found', 'order_not_found', 'The order does not exist');
     return order;
@@ -352,7 +359,7 @@ export class TradingCommands {
     accountId: string,
     clientOrderId: string,
   ): Promise<OrderView> {
-    await this.account(principal, accountId);
+    await this.#readable(principal, accountId);
     const order = await this.deps.queries.getOrderByClientOrderId(
       accessOf(principal),
       accountId,
@@ -363,12 +370,12 @@ export class TradingCommands {
   }
 
   async positions(principal: Principal, accountId: string): Promise<readonly PositionView[]> {
-    await this.account(principal, accountId);
+    await this.#readable(principal, accountId);
     return this.deps.queries.listPositions(accessOf(principal), accountId);
   }
 
   async position(principal: Principal, accountId: string, symbol: string): Promise<PositionView> {
-    await this.account(principal, accountId);
+    await this.#readable(principal, accountId);
     const position = await this.deps.queries.getPosition(accessOf(principal), accountId, symbol);
     if (!position) {
       throw new PolicyError('not_found', 'position_not_found', `No open position in ${symbol}`);
@@ -381,7 +388,7 @@ export class TradingCommands {
     accountId: string,
     request?: FillListRequest,
   ): Promise<Page<FillView>> {
-    await this.account(principal, accountId);
+    await this.#readable(principal, accountId);
     return this.deps.queries.listFills(accessOf(principal), accountId, request);
   }
 
@@ -390,7 +397,7 @@ export class TradingCommands {
     accountId: string,
     request?: PortfolioHistoryRequest,
   ): Promise<PortfolioHistory> {
-    await this.account(principal, accountId);
+    await this.#readable(principal, accountId);
     const history = await this.deps.queries.portfolioHistory(
       accessOf(principal),
       accountId,

@@ -33,7 +33,17 @@ import {
   type AccountFoldTables,
   type AccountStep,
 } from './account-fold.ts';
+import type { SnapshotVersions } from './account-snapshots.ts';
 import type { Projection } from './runner.ts';
+
+/** What the trading projections may be given. */
+export interface TradingProjectionOptions {
+  /**
+   * Account snapshot versions (`account-snapshots.ts`): the projections whose tables a
+   * snapshot reads raise the version of every account they change, before they commit.
+   */
+  readonly versions?: SnapshotVersions;
+}
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null, Date | string | null>;
@@ -187,7 +197,9 @@ function sumBasis(state: AccountState): Dec {
 // ─── accounts ───────────────────────────────────────────────────────────────────────────────
 
 /** `accounts`: one row per account with its cash, buying power and ledger totals. */
-export function accountsProjection<DB extends TradingTables>(): Projection<DB> {
+export function accountsProjection<DB extends TradingTables>(
+  options: TradingProjectionOptions = {},
+): Projection<DB> {
   const name = 'accounts';
   const cache = new FoldCache();
   return {
@@ -203,6 +215,7 @@ export function accountsProjection<DB extends TradingTables>(): Projection<DB> {
         latest.set(step.accountId, step);
       });
       const rows = [...latest.values()].map((step) => accountRow(step));
+      await options.versions?.changed(latest.keys(), range.through);
       for (let i = 0; i < rows.length; i += 200) {
         await db
           .insertInto('accounts')
@@ -236,6 +249,7 @@ export function accountsProjection<DB extends TradingTables>(): Projection<DB> {
       await db.deleteFrom('accounts').execute();
       cache.clear();
       await resetAccountFolds(db, name);
+      await options.versions?.changedAll();
     },
   };
 }
@@ -503,7 +517,9 @@ async function relinkStoredOrders(
 // ─── positions ──────────────────────────────────────────────────────────────────────────────
 
 /** `positions`: open positions at average cost; a position's row is deleted when it is flat. */
-export function positionsProjection<DB extends TradingTables>(): Projection<DB> {
+export function positionsProjection<DB extends TradingTables>(
+  options: TradingProjectionOptions = {},
+): Projection<DB> {
   const name = 'positions';
   const cache = new FoldCache();
   return {
@@ -515,20 +531,24 @@ export function positionsProjection<DB extends TradingTables>(): Projection<DB> 
     async apply(trx, events, range) {
       const db = trx as unknown as Db;
       const pending = new Map<string, { step: AccountStep; symbol: string }>();
+      const changed = new Set<string>();
       await foldAccountBatch(db, name, events, { cache, range }, async (step) => {
         const { event, before, after } = step;
         if (event.type === 'OrderFilled' && after !== before) {
+          changed.add(step.accountId);
           pending.set(`${step.accountId}\u0000${event.data.symbol}`, {
             step,
             symbol: event.data.symbol,
           });
         } else if (event.type === 'AccountReset') {
+          changed.add(step.accountId);
           for (const [key, p] of pending) {
             if (p.step.accountId === step.accountId) pending.delete(key);
           }
           await db.deleteFrom('positions').where('account_id', '=', step.accountId).execute();
         }
       });
+      await options.versions?.changed(changed, range.through);
       for (const { step, symbol } of pending.values()) {
         const p = step.after.positions[symbol];
         if (p === undefined) {
@@ -576,6 +596,7 @@ export function positionsProjection<DB extends TradingTables>(): Projection<DB> 
       await db.deleteFrom('positions').execute();
       cache.clear();
       await resetAccountFolds(db, name);
+      await options.versions?.changedAll();
     },
   };
 }
@@ -676,7 +697,9 @@ export function holdingsOf(state: AccountState): Holding[] {
  * `portfolio_history` (table `account_balances`): after every event that moved cash or a
  * position, the cash and every holding. Equity at any instant is then cash + Σ qty × price.
  */
-export function portfolioHistoryProjection<DB extends TradingTables>(): Projection<DB> {
+export function portfolioHistoryProjection<DB extends TradingTables>(
+  options: TradingProjectionOptions = {},
+): Projection<DB> {
   const name = 'portfolio_history';
   const cache = new FoldCache();
   return {
@@ -703,6 +726,10 @@ export function portfolioHistoryProjection<DB extends TradingTables>(): Projecti
           holdings: JSON.stringify(holdingsOf(after)),
         });
       });
+      await options.versions?.changed(
+        rows.map((r) => r.account_id),
+        range.through,
+      );
       for (let i = 0; i < rows.length; i += 200) {
         await db
           .insertInto('account_balances')
@@ -716,17 +743,20 @@ export function portfolioHistoryProjection<DB extends TradingTables>(): Projecti
       await db.deleteFrom('account_balances').execute();
       cache.clear();
       await resetAccountFolds(db, name);
+      await options.versions?.changedAll();
     },
   };
 }
 
 /** Every trading projection, in the order they are started. */
-export function tradingProjections<DB extends TradingTables>(): Projection<DB>[] {
+export function tradingProjections<DB extends TradingTables>(
+  options: TradingProjectionOptions = {},
+): Projection<DB>[] {
   return [
-    accountsProjection<DB>(),
+    accountsProjection<DB>(options),
     ordersProjection<DB>(),
-    positionsProjection<DB>(),
+    positionsProjection<DB>(options),
     fillsProjection<DB>(),
-    portfolioHistoryProjection<DB>(),
+    portfolioHistoryProjection<DB>(options),
   ];
 }
