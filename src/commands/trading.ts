@@ -150,12 +150,23 @@ export class TradingCommands {
     orderId: string,
     context: TradingCallContext,
   ): Promise<OrderResult> {
-    return this.#trade(principal, context, 'CancelOrder', accountId, (state) => {
-      if (state.orders[orderId] === undefined) {
-        throw new DomainError('order_not_found', `order ${orderId} not found`, 'orderId');
-      }
-      return this.deps.accounts.cancelOrder(accountId, orderId, this.#context(principal, context));
-    });
+    return this.#trade(
+      principal,
+      context,
+      'CancelOrder',
+      accountId,
+      (state) => {
+        if (state.orders[orderId] === undefined) {
+          throw new DomainError('order_not_found', `order ${orderId} not found`, 'orderId');
+        }
+        return this.deps.accounts.cancelOrder(
+          accountId,
+          orderId,
+          this.#context(principal, context),
+        );
+      },
+      true,
+    );
   }
 
   cancelAll(
@@ -175,17 +186,24 @@ export class TradingCommands {
     changes: ReplaceChanges,
     context: TradingCallContext,
   ): Promise<OrderResult & { readonly newOrderId: string }> {
-    return this.#trade(principal, context, 'ReplaceOrder', accountId, (state) => {
-      if (state.orders[orderId] === undefined) {
-        throw new DomainError('order_not_found', `order ${orderId} not found`, 'orderId');
-      }
-      return this.deps.accounts.replaceOrder(
-        accountId,
-        orderId,
-        changes,
-        this.#context(principal, context),
-      );
-    });
+    return this.#trade(
+      principal,
+      context,
+      'ReplaceOrder',
+      accountId,
+      (state) => {
+        if (state.orders[orderId] === undefined) {
+          throw new DomainError('order_not_found', `order ${orderId} not found`, 'orderId');
+        }
+        return this.deps.accounts.replaceOrder(
+          accountId,
+          orderId,
+          changes,
+          this.#context(principal, context),
+        );
+      },
+      true,
+    );
   }
 
   deposit(
@@ -430,13 +448,27 @@ export class TradingCommands {
     command: string,
     accountId: string,
     work: (state: AccountState) => Promise<T>,
+    needsState = false,
   ): Promise<T> {
     return this.#audited(principal, context, command, accountId, async () => {
-      const { state } = await this.deps.accounts.load(accountId);
+      const state = await this.#ownedState(accountId, needsState);
       if (state.status !== 'open' || state.ownerId === null) throw accountNotFound();
       authorizeOn(principal, 'account.trade', state.ownerId);
       return work(state);
     });
+  }
+
+  /**
+   * The account's state for `#trade`: the current one when the work reads it, else the one this
+   * process already holds when it names an owner — an open account never closes and never
+   * changes owner, and the command itself is decided on the current state by the handler.
+   */
+  async #ownedState(accountId: string, current: boolean): Promise<AccountState> {
+    if (!current) {
+      const known = this.deps.accounts.knownState(accountId);
+      if (known?.status === 'open' && known.ownerId !== null) return known;
+    }
+    return (await this.deps.accounts.load(accountId)).state;
   }
 
   /** Records refusals (policy) and invalid commands (domain errors) in the audit trail. */
