@@ -130,6 +130,12 @@ export class PipelinedPgliteConnection extends EventEmitter {
     parts.push(last);
     const message = parts.length === 1 ? last : concat(parts);
     this.#queue = this.#queue
+      // PGlite runs on this thread and blocks it while it works. Started from the microtask of
+      // the call, it would run before the event loop reads the next request, so every request
+      // would reach the database alone; started after the pending I/O callbacks instead, the
+      // requests that arrived meanwhile queue behind it (the event store then writes their
+      // appends as one group commit, the projections read them as one batch).
+      .then(nextTurn)
       .then(() => this.#pglite.execProtocolStream(message, { throwOnError: false }))
       .then((replies) => {
         for (const reply of replies) {
@@ -141,6 +147,13 @@ export class PipelinedPgliteConnection extends EventEmitter {
         this.emit('error', error);
       });
   }
+}
+
+/** Resolves after the I/O callbacks already pending (the check phase of the event loop). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => {
+    setImmediate(resolve);
+  });
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

@@ -549,18 +549,15 @@ export function positionsProjection<DB extends TradingTables>(
         }
       });
       await options.versions?.changed(changed, range.through);
+      const flat: { accountId: string; symbol: string }[] = [];
+      const rows: Insertable<TradingTables['positions']>[] = [];
       for (const { step, symbol } of pending.values()) {
         const p = step.after.positions[symbol];
         if (p === undefined) {
-          await db
-            .deleteFrom('positions')
-            .where('account_id', '=', step.accountId)
-            .where('symbol', '=', symbol)
-            .execute();
+          flat.push({ accountId: step.accountId, symbol });
           continue;
         }
-        const at = step.after.updatedAt ?? step.recorded.recordedAt.toISOString();
-        const row: Insertable<TradingTables['positions']> = {
+        rows.push({
           account_id: step.accountId,
           symbol,
           owner_id: step.ownerId,
@@ -570,23 +567,38 @@ export function positionsProjection<DB extends TradingTables>(
           cost_basis: p.costBasis,
           avg_entry_price: avgEntryPrice(p) ?? '0',
           realized_pl: p.realizedPnl,
-          updated_at: at,
+          updated_at: step.after.updatedAt ?? step.recorded.recordedAt.toISOString(),
           last_position: step.recorded.position,
-        };
+        });
+      }
+      for (let i = 0; i < flat.length; i += 200) {
+        const chunk = flat.slice(i, i + 200);
+        await db
+          .deleteFrom('positions')
+          .where((eb) =>
+            eb.or(
+              chunk.map((f) =>
+                eb.and([eb('account_id', '=', f.accountId), eb('symbol', '=', f.symbol)]),
+              ),
+            ),
+          )
+          .execute();
+      }
+      for (let i = 0; i < rows.length; i += 200) {
         await db
           .insertInto('positions')
-          .values(row)
+          .values(rows.slice(i, i + 200))
           .onConflict((oc) =>
-            oc.columns(['account_id', 'symbol']).doUpdateSet({
-              instrument: row.instrument,
-              asset_class: row.asset_class,
-              qty: row.qty,
-              cost_basis: row.cost_basis,
-              avg_entry_price: row.avg_entry_price,
-              realized_pl: row.realized_pl,
-              updated_at: row.updated_at,
-              last_position: row.last_position,
-            }),
+            oc.columns(['account_id', 'symbol']).doUpdateSet((eb) => ({
+              instrument: eb.ref('excluded.instrument'),
+              asset_class: eb.ref('excluded.asset_class'),
+              qty: eb.ref('excluded.qty'),
+              cost_basis: eb.ref('excluded.cost_basis'),
+              avg_entry_price: eb.ref('excluded.avg_entry_price'),
+              realized_pl: eb.ref('excluded.realized_pl'),
+              updated_at: eb.ref('excluded.updated_at'),
+              last_position: eb.ref('excluded.last_position'),
+            })),
           )
           .execute();
       }
