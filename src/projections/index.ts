@@ -5,7 +5,11 @@ import { ProjectionRunner, type Projection } from './runner.ts';
 import { migrateReadModels } from './schema.ts';
 import { SnapshotVersions } from './account-snapshots.ts';
 import type { Cache } from '../cache/port.ts';
-import { tradingProjections, type TradingTables } from './trading.ts';
+import {
+  tradingProjections,
+  type TradingProjectionOptions,
+  type TradingTables,
+} from './trading.ts';
 import { usersProjection, type UsersTables } from './users.ts';
 
 export { ProjectionRunner, ProjectionTimeout } from './runner.ts';
@@ -20,7 +24,7 @@ export type ReadModelDb = UsersTables & AuditTables & TradingTables;
 
 /** Every projection the service runs, in the order they are started. */
 export function readModelProjections(
-  options: { versions?: SnapshotVersions } = {},
+  options: TradingProjectionOptions = {},
 ): Projection<ReadModelDb>[] {
   return [
     usersProjection<ReadModelDb>(),
@@ -43,7 +47,11 @@ class ReadSideRunner extends ProjectionRunner<ReadModelDb> {
     super(
       storage.eventStore,
       readModels,
-      readModelProjections(versions === undefined ? {} : { versions }),
+      // One account fold for the trading projections, replayed from the store when needed.
+      readModelProjections({
+        source: storage.eventStore,
+        ...(versions === undefined ? {} : { versions }),
+      }),
     );
     this.#migrate = () => migrateReadModels(readModels as unknown as Kysely<unknown>);
   }

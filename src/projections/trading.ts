@@ -30,11 +30,13 @@ import {
   FoldCache,
   foldAccountBatch,
   resetAccountFolds,
+  SharedAccountFold,
   type AccountFoldTables,
   type AccountStep,
+  type FoldSource,
 } from './account-fold.ts';
 import type { SnapshotVersions } from './account-snapshots.ts';
-import type { Projection } from './runner.ts';
+import type { BatchRange, Projection } from './runner.ts';
 
 /** What the trading projections may be given. */
 export interface TradingProjectionOptions {
@@ -43,6 +45,49 @@ export interface TradingProjectionOptions {
    * snapshot reads raise the version of every account they change, before they commit.
    */
   readonly versions?: SnapshotVersions;
+  /**
+   * The event store: with it the projections share one account fold (`SharedAccountFold`),
+   * replaying an account from its stream when no fold fits. Without it each keeps its own.
+   */
+  readonly source?: FoldSource;
+  /** The shared fold itself (made from `source` by `tradingProjections`). */
+  readonly shared?: SharedAccountFold;
+}
+
+/** Folds a batch for one projection: through the shared fold when there is one. */
+async function foldFor(
+  db: Db,
+  name: string,
+  events: Parameters<typeof foldAccountBatch>[2],
+  range: BatchRange,
+  cache: FoldCache,
+  shared: SharedAccountFold | undefined,
+  visit: (step: AccountStep) => Promise<void> | void,
+): Promise<void> {
+  if (shared === undefined) {
+    await foldAccountBatch(db, name, events, { cache, range }, visit);
+    return;
+  }
+  for (const step of await shared.steps(db, name, events, range)) await visit(step);
+}
+
+/** `pass` and `reset` bookkeeping of a projection's folds. */
+function folds(name: string, options: TradingProjectionOptions) {
+  const cache = new FoldCache();
+  const { shared } = options;
+  return {
+    cache,
+    shared,
+    pass(range: BatchRange): void {
+      if (shared) shared.pass(name, range);
+      else cache.pass(range);
+    },
+    async reset(db: Db): Promise<void> {
+      cache.clear();
+      shared?.reset(name);
+      await resetAccountFolds(db, name);
+    },
+  };
 }
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -201,17 +246,17 @@ export function accountsProjection<DB extends TradingTables>(
   options: TradingProjectionOptions = {},
 ): Projection<DB> {
   const name = 'accounts';
-  const cache = new FoldCache();
+  const f = folds(name, options);
   return {
     name,
     filter: ACCOUNT_STREAMS,
     pass: (range) => {
-      cache.pass(range);
+      f.pass(range);
     },
     async apply(trx, events, range) {
       const db = trx as unknown as Db;
       const latest = new Map<string, AccountStep>();
-      await foldAccountBatch(db, name, events, { cache, range }, (step) => {
+      await foldFor(db, name, events, range, f.cache, f.shared, (step) => {
         latest.set(step.accountId, step);
       });
       const rows = [...latest.values()].map((step) => accountRow(step));
@@ -247,8 +292,7 @@ export function accountsProjection<DB extends TradingTables>(
     async reset(trx) {
       const db = trx as unknown as Db;
       await db.deleteFrom('accounts').execute();
-      cache.clear();
-      await resetAccountFolds(db, name);
+      await f.reset(db);
       await options.versions?.changedAll();
     },
   };
@@ -291,19 +335,21 @@ type OrderRow = Insertable<TradingTables['orders']>;
  * replaces/replaced by) and, for rejected orders, the reason. An order is written from the
  * folded state after each event that touches it, so its `data` is the domain `Order` itself.
  */
-export function ordersProjection<DB extends TradingTables>(): Projection<DB> {
+export function ordersProjection<DB extends TradingTables>(
+  options: TradingProjectionOptions = {},
+): Projection<DB> {
   const name = 'orders';
-  const cache = new FoldCache();
+  const f = folds(name, options);
   return {
     name,
     filter: ACCOUNT_STREAMS,
     pass: (range) => {
-      cache.pass(range);
+      f.pass(range);
     },
     async apply(trx, events, range) {
       const db = trx as unknown as Db;
       const pending = new Map<string, OrderRow>();
-      await foldAccountBatch(db, name, events, { cache, range }, async (step) => {
+      await foldFor(db, name, events, range, f.cache, f.shared, async (step) => {
         const { event, before, after, recorded } = step;
         const touch = (id: string): void => {
           const order = after.orders[id];
@@ -377,8 +423,7 @@ export function ordersProjection<DB extends TradingTables>(): Projection<DB> {
     async reset(trx) {
       const db = trx as unknown as Db;
       await db.deleteFrom('orders').execute();
-      cache.clear();
-      await resetAccountFolds(db, name);
+      await f.reset(db);
     },
   };
 }
@@ -521,18 +566,18 @@ export function positionsProjection<DB extends TradingTables>(
   options: TradingProjectionOptions = {},
 ): Projection<DB> {
   const name = 'positions';
-  const cache = new FoldCache();
+  const f = folds(name, options);
   return {
     name,
     filter: ACCOUNT_STREAMS,
     pass: (range) => {
-      cache.pass(range);
+      f.pass(range);
     },
     async apply(trx, events, range) {
       const db = trx as unknown as Db;
       const pending = new Map<string, { step: AccountStep; symbol: string }>();
       const changed = new Set<string>();
-      await foldAccountBatch(db, name, events, { cache, range }, async (step) => {
+      await foldFor(db, name, events, range, f.cache, f.shared, async (step) => {
         const { event, before, after } = step;
         if (event.type === 'OrderFilled' && after !== before) {
           changed.add(step.accountId);
@@ -606,8 +651,7 @@ export function positionsProjection<DB extends TradingTables>(
     async reset(trx) {
       const db = trx as unknown as Db;
       await db.deleteFrom('positions').execute();
-      cache.clear();
-      await resetAccountFolds(db, name);
+      await f.reset(db);
       await options.versions?.changedAll();
     },
   };
@@ -616,19 +660,21 @@ export function positionsProjection<DB extends TradingTables>(
 // ─── fills ──────────────────────────────────────────────────────────────────────────────────
 
 /** `fills`: every execution with the quote that priced it and the fill model that applied. */
-export function fillsProjection<DB extends TradingTables>(): Projection<DB> {
+export function fillsProjection<DB extends TradingTables>(
+  options: TradingProjectionOptions = {},
+): Projection<DB> {
   const name = 'fills';
-  const cache = new FoldCache();
+  const f = folds(name, options);
   return {
     name,
     filter: ACCOUNT_STREAMS,
     pass: (range) => {
-      cache.pass(range);
+      f.pass(range);
     },
     async apply(trx, events, range) {
       const db = trx as unknown as Db;
       let rows: Insertable<TradingTables['fills']>[] = [];
-      await foldAccountBatch(db, name, events, { cache, range }, async (step) => {
+      await foldFor(db, name, events, range, f.cache, f.shared, async (step) => {
         const { event, before, after, recorded } = step;
         if (event.type === 'AccountReset') {
           rows = rows.filter((r) => r.account_id !== step.accountId);
@@ -677,8 +723,7 @@ export function fillsProjection<DB extends TradingTables>(): Projection<DB> {
     async reset(trx) {
       const db = trx as unknown as Db;
       await db.deleteFrom('fills').execute();
-      cache.clear();
-      await resetAccountFolds(db, name);
+      await f.reset(db);
     },
   };
 }
@@ -713,17 +758,17 @@ export function portfolioHistoryProjection<DB extends TradingTables>(
   options: TradingProjectionOptions = {},
 ): Projection<DB> {
   const name = 'portfolio_history';
-  const cache = new FoldCache();
+  const f = folds(name, options);
   return {
     name,
     filter: ACCOUNT_STREAMS,
     pass: (range) => {
-      cache.pass(range);
+      f.pass(range);
     },
     async apply(trx, events, range) {
       const db = trx as unknown as Db;
       const rows: Insertable<TradingTables['account_balances']>[] = [];
-      await foldAccountBatch(db, name, events, { cache, range }, (step) => {
+      await foldFor(db, name, events, range, f.cache, f.shared, (step) => {
         const { event, before, after, recorded } = step;
         if (!BALANCE_EVENTS.has(event.type) || after === before) return;
         rows.push({
@@ -753,8 +798,7 @@ export function portfolioHistoryProjection<DB extends TradingTables>(
     async reset(trx) {
       const db = trx as unknown as Db;
       await db.deleteFrom('account_balances').execute();
-      cache.clear();
-      await resetAccountFolds(db, name);
+      await f.reset(db);
       await options.versions?.changedAll();
     },
   };
@@ -764,11 +808,15 @@ export function portfolioHistoryProjection<DB extends TradingTables>(
 export function tradingProjections<DB extends TradingTables>(
   options: TradingProjectionOptions = {},
 ): Projection<DB>[] {
+  const shared =
+    options.shared ??
+    (options.source === undefined ? undefined : new SharedAccountFold(options.source));
+  const all = { ...options, ...(shared ? { shared } : {}) };
   return [
-    accountsProjection<DB>(options),
-    ordersProjection<DB>(),
-    positionsProjection<DB>(options),
-    fillsProjection<DB>(),
-    portfolioHistoryProjection<DB>(options),
+    accountsProjection<DB>(all),
+    ordersProjection<DB>(all),
+    positionsProjection<DB>(all),
+    fillsProjection<DB>(all),
+    portfolioHistoryProjection<DB>(all),
   ];
 }

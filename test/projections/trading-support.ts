@@ -72,7 +72,7 @@ export async function tradingFixture(
   const runner = new ProjectionRunner(
     store,
     root,
-    readModelProjections(versions ? { versions } : {}),
+    readModelProjections({ source: store, ...(versions ? { versions } : {}) }),
     {
       schema,
       ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
