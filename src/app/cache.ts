@@ -3,7 +3,9 @@
  * `REDIS_URL` is set, shared by every process, else process memory.
  */
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { MemoryCache } from '../cache/memory.ts';
+import { instrumentCache, type CacheMetrics } from '../cache/metrics.ts';
 import type { Cache } from '../cache/port.ts';
 import { RedisCache } from '../cache/redis.ts';
 import type { Config } from '../config.ts';
@@ -20,12 +22,18 @@ export interface OpenedCache {
   readonly snapshots: Cache | undefined;
   /** Logs a cache failure once per outage (the read went to the source). */
   readonly onError: (error: unknown) => void;
+  readonly metrics: CacheMetrics;
   close(): Promise<void>;
 }
 
 export async function openCache(
   config: Pick<Config, 'redisUrl'>,
-  options: { readonly role: Role; readonly logger: Logger; readonly keyPrefix?: string },
+  options: {
+    readonly role: Role;
+    readonly logger: Logger;
+    readonly registry: Registry;
+    readonly keyPrefix?: string;
+  },
 ): Promise<OpenedCache> {
   const { logger, role } = options;
   let failing = false;
@@ -35,18 +43,29 @@ export async function openCache(
     logger.warn({ err: error }, 'cache unavailable; reading from the source until it answers');
   };
   if (config.redisUrl === undefined) {
-    const cache = new MemoryCache();
+    let evicted: (kind: string) => void = () => undefined;
+    const memory = new MemoryCache({
+      onEvict: (kind) => {
+        evicted(kind);
+      },
+    });
+    const { cache, metrics } = instrumentCache(memory, options.registry);
+    evicted = (kind) => {
+      metrics.evicted(kind);
+    };
     return {
       shared: cache,
       snapshots: role === 'all' ? cache : undefined,
       onError,
+      metrics,
       close: () => cache.close(),
     };
   }
-  const cache = await RedisCache.connect({
+  const redis = await RedisCache.connect({
     url: config.redisUrl,
     ...(options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix }),
   });
+  const { cache, metrics } = instrumentCache(redis, options.registry);
   cache.onStateChange((state) => {
     if (state === 'up') {
       failing = false;
@@ -55,5 +74,5 @@ export async function openCache(
   });
   if (cache.state() === 'down')
     logger.warn('cache (Redis) not reachable at start; using the sources');
-  return { shared: cache, snapshots: cache, onError, close: () => cache.close() };
+  return { shared: cache, snapshots: cache, onError, metrics, close: () => cache.close() };
 }

@@ -43,7 +43,17 @@ import type { MarketData } from '../market/port.ts';
 import type { PasswordHasher } from '../auth/passwords.ts';
 import type { RateLimitSettings } from '../api/hardening.ts';
 import { openCache } from './cache.ts';
-import { AccountSnapshots, SNAPSHOT_PROJECTIONS } from '../projections/account-snapshots.ts';
+import {
+  publishQuotes,
+  QUOTE_KIND,
+  QUOTES_CHANNEL,
+  SharedQuoteMarket,
+} from '../market/shared-quotes.ts';
+import {
+  ACCOUNT_SNAPSHOT_KIND,
+  AccountSnapshots,
+  SNAPSHOT_PROJECTIONS,
+} from '../projections/account-snapshots.ts';
 
 /** What a `serve` process runs: everything, only the HTTP API, or only the execution engine. */
 export const ROLES = ['all', 'api', 'engine'] as const;
@@ -61,6 +71,8 @@ export interface ComposeOptions {
   readonly passwordHasher?: PasswordHasher;
   /** Rate-limit overrides (default `DEFAULT_RATE_LIMITS`). */
   readonly rateLimits?: Partial<RateLimitSettings>;
+  /** Prefix of the cache's Redis keys and channels (default `opt:`; tests isolate with it). */
+  readonly cacheKeyPrefix?: string;
 }
 
 /**
@@ -137,8 +149,21 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     // The cache (`src/cache`): Redis with REDIS_URL, else process memory. Account snapshots
     // are served from it where the projections invalidate them: in the process that runs
     // them, or through Redis from another one (`openCache` says which).
-    const cache = await openCache(config, { role, logger });
+    const cache = await openCache(config, {
+      role,
+      logger,
+      registry: metrics,
+      ...(options.cacheKeyPrefix === undefined ? {} : { keyPrefix: options.cacheKeyPrefix }),
+    });
     closers.add('cache', () => cache.close());
+    // Degraded, not down: every read falls back to its source while the cache is away.
+    healthChecks.push({
+      name: 'cache',
+      check: () =>
+        cache.shared.state() === 'up'
+          ? Promise.resolve()
+          : Promise.reject(new Error('the cache (Redis) is unreachable; reading from the sources')),
+    });
     const { projections, readModels, snapshotVersions } = createReadSide(storage, {
       ...(cache.snapshots ? { cache: cache.snapshots } : {}),
       onCacheError: cache.onError,
@@ -153,8 +178,31 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
 
     // Market data: the seeded simulated feed (MARKET_SEED) on a simulated clock that starts in
     // a regular session, or the wall clock (MARKET_CLOCK=real). Redis caching is still to come.
-    const market =
+    const local =
       options.market ?? createDefaultMarket({ seed: config.marketSeed, clock: config.marketClock });
+    // With Redis the feed's quotes are shared: the engine role publishes them, api replicas
+    // read them (and fall back to their own feed for a symbol without a fresh shared quote).
+    let market: MarketData = local;
+    if (cache.shared.adapter === 'redis') {
+      if (role === 'api') {
+        market = await SharedQuoteMarket.open(local, cache.shared, {
+          counter: {
+            read: (hit) => {
+              cache.metrics.read(QUOTE_KIND.name, hit);
+            },
+            lag: (seconds) => {
+              cache.metrics.pubsubLag(QUOTES_CHANNEL, seconds);
+            },
+          },
+        });
+      } else {
+        const stop = publishQuotes(local, cache.shared, cache.onError);
+        closers.add('quote publishing', () => {
+          stop();
+          return Promise.resolve();
+        });
+      }
+    }
     closers.add('market', () => {
       market.close();
       return Promise.resolve();
@@ -194,6 +242,9 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
                 load,
                 appliedPosition: () => projections.appliedPosition(SNAPSHOT_PROJECTIONS),
                 onError: cache.onError,
+                onStale: () => {
+                  cache.metrics.stale(ACCOUNT_SNAPSHOT_KIND.name);
+                },
               }),
           }
         : {}),

@@ -90,8 +90,10 @@ export class SnapshotVersions {
     private readonly onError: (error: unknown) => void = () => undefined,
   ) {
     cache.onStateChange((state) => {
-      // After an outage the cache may hold snapshots whose invalidation was lost.
+      // After an outage the cache may hold snapshots whose invalidation was lost: retire them
+      // all as soon as it answers again (and before any other use of it here).
       if (state === 'down') this.#tainted = true;
+      else void this.#heal().catch(() => undefined);
     });
   }
 
@@ -149,6 +151,8 @@ export interface AccountSnapshotDeps {
   readonly appliedPosition: () => Promise<number>;
   /** Reports a cache failure (the read then went to the database). */
   readonly onError?: (error: unknown) => void;
+  /** Reports an entry found but out of date (a miss the cache counted as a hit). */
+  readonly onStale?: () => void;
 }
 
 /** Reads account snapshots through the cache (see the file comment). */
@@ -180,6 +184,7 @@ export class AccountSnapshots {
       ) {
         return entry.snapshot;
       }
+      if (entry !== undefined) this.deps.onStale?.();
     } catch (error) {
       this.deps.onError?.(error);
       return this.deps.load(access, accountId, previousClose);
