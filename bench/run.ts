@@ -4,6 +4,7 @@
  */
 const benches: Record<string, () => Promise<{ run(quick: boolean): Promise<void> }>> = {
   api: () => import('./api.ts'),
+  cache: () => import('./cache.ts'),
   eventstore: () => import('./eventstore.ts'),
   orders: () => import('./orders.ts'),
 };
