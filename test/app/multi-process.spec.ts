@@ -68,11 +68,14 @@ async function serve(role: string, env: Record<string, string>): Promise<Serve> 
   }
 }
 
+/** SIGTERM, and SIGKILL if the process has not exited 15 s later. */
 async function stop(server: Serve | undefined): Promise<void> {
-  if (!server || server.child.exitCode !== null) return;
+  if (!server || server.child.exitCode !== null || server.child.signalCode !== null) return;
   const exited = new Promise((resolve) => server.child.once('exit', resolve));
   server.child.kill('SIGTERM');
+  const timer = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
   await exited;
+  clearTimeout(timer);
 }
 
 type Json = Record<string, unknown>;
@@ -107,6 +110,44 @@ async function call(
  * processes. An order placed through replica A rests, is filled by the engine, and shows on
  * replica B — in its positions and in a live-update stream held open on B.
  */
+/** Places a buy one cent under the ask of TSLA: only the engine fills it, on a later quote. */
+async function restingBuy(api: string, token: string, account: string): Promise<string> {
+  const quote = await call(`${api}/market/quotes/TSLA`, 'GET', undefined, token);
+  expect(quote.status).to.equal(200);
+  const limit = (Math.round(Number(quote.body.ask) * 100) - 1) / 100;
+  const placed = await call(
+    `${api}/accounts/${account}/orders`,
+    'POST',
+    {
+      symbol: 'TSLA',
+      qty: '2',
+      side: 'buy',
+      type: 'limit',
+      limit_price: limit.toFixed(2),
+      time_in_force: 'gtc',
+    },
+    token,
+  );
+  expect(placed.status, JSON.stringify(placed.body)).to.equal(201);
+  return String(placed.body.id);
+}
+
+/** Waits (at most two minutes) until the order is filled; answers it. */
+async function filledOrder(api: string, token: string, account: string, orderId: string) {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const order = await call(
+      `${api}/accounts/${account}/orders/${orderId}`,
+      'GET',
+      undefined,
+      token,
+    );
+    if (order.body.status === 'filled') return order.body;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`order ${orderId} was not filled`);
+}
+
 describe('scale-out: two api processes and one engine process', function () {
   this.timeout(240_000);
   let redis: ThrowawayServer | undefined;
@@ -122,6 +163,8 @@ describe('scale-out: two api processes and one engine process', function () {
     }
     const base = await postgresUrl(this);
     admin = new pg.Client({ connectionString: base });
+    // The harness drops the run's database at the very end, ending this connection too.
+    admin.on('error', () => undefined);
     await admin.connect();
     database = `opt_mp_${randomBytes(4).toString('hex')}`;
     await admin.query(`CREATE DATABASE "${database}"`);
@@ -135,9 +178,11 @@ describe('scale-out: two api processes and one engine process', function () {
       LOG_LEVEL: 'warn',
       NODE_ENV: 'development',
     };
-    // The engine first: it applies the migrations the replicas expect.
+    // The engine first: it applies the migrations the others expect, and holds the lease.
     servers.push(await serve('engine', env));
     servers.push(...(await Promise.all([serve('api', env), serve('api', env)])));
+    // A second engine: the hot standby.
+    servers.push(await serve('engine', env));
   });
 
   after(async () => {
@@ -251,5 +296,40 @@ describe('scale-out: two api processes and one engine process', function () {
     );
     const fill = (events.body.items as Json[]).find((e) => e.type === 'OrderFilled');
     expect(JSON.stringify(fill)).to.include('engine');
+  });
+
+  it('when the active engine dies, the standby takes over: no resting order is lost or filled twice', async () => {
+    const [active, a, b, standby] = servers;
+    if (!active || !a || !b || !standby) throw new Error('servers did not start');
+    const api = (s: Serve) => `${s.url}/api/v1`;
+    const email = `mp-failover-${Date.now()}@example.com`;
+    const registered = await call(`${api(a)}/auth/register`, 'POST', { email, password: PASSWORD });
+    const token = String(registered.body.access_token);
+    const opened = await call(
+      `${api(a)}/accounts`,
+      'POST',
+      { name: 'F', initial_cash: '100000' },
+      token,
+    );
+    const account = String(opened.body.id);
+    const before = await restingBuy(api(a), token, account);
+    // A crash, not a clean stop: the lease (a database session) goes with the process.
+    const exited = new Promise((resolve) => active.child.once('exit', resolve));
+    active.child.kill('SIGKILL');
+    await exited;
+    const during = await restingBuy(api(a), token, account);
+    for (const orderId of [before, during]) {
+      const order = await filledOrder(api(b), token, account, orderId);
+      const fills = await call(
+        `${api(b)}/accounts/${account}/fills?order_id=${orderId}`,
+        'GET',
+        undefined,
+        token,
+        { 'X-Min-Position': String(order.event_position) },
+      );
+      expect((fills.body.items as Json[]).map((f) => f.qty)).to.deep.equal(['2']);
+    }
+    const health = await call(`${standby.url}/api/v1/health`, 'GET');
+    expect(health.status).to.equal(200);
   });
 });
