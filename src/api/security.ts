@@ -10,6 +10,7 @@ import { withHashChain } from '../eventstore/hash-chain.ts';
 import { UserService } from '../commands/users.ts';
 import { PrincipalCache, watchUserStreams } from '../commands/principal-cache.ts';
 import type { Cache } from '../cache/port.ts';
+import { closeRedisClient } from '../cache/redis.ts';
 import type { Config } from '../config.ts';
 import type { EventStore } from '../eventstore/port.ts';
 import { AuditQueries } from '../projections/audit.ts';
@@ -252,18 +253,7 @@ async function connectRateLimitRedis(
   return {
     client,
     close: async () => {
-      // QUIT waits for pending replies, which a hung Redis never sends: give it a second.
-      if (client.isReady) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          client.close().catch(() => undefined),
-          new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, 1000);
-          }),
-        ]);
-        clearTimeout(timer);
-      }
-      if (client.isOpen) client.destroy();
+      await closeRedisClient(client);
       await connected;
     },
   };

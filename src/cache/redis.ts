@@ -205,20 +205,7 @@ export class RedisCache implements Cache {
   }
 
   async close(): Promise<void> {
-    for (const client of [this.#client, this.#subscriber]) {
-      // QUIT waits for pending replies, which a hung server never sends: give it a second.
-      if (client.isReady) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          client.close().catch(() => undefined),
-          new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, 1000);
-          }),
-        ]);
-        clearTimeout(timer);
-      }
-      if (client.isOpen) client.destroy();
-    }
+    for (const client of [this.#client, this.#subscriber]) await closeRedisClient(client);
     this.#update();
   }
 
@@ -265,4 +252,27 @@ export class RedisCache implements Cache {
       },
     );
   }
+}
+
+/**
+ * Closes a node-redis client: QUIT waits for pending replies, which a hung server never
+ * sends, so it gets a second before the socket is destroyed.
+ */
+export async function closeRedisClient(client: {
+  readonly isReady: boolean;
+  readonly isOpen: boolean;
+  close(): Promise<unknown>;
+  destroy(): void;
+}): Promise<void> {
+  if (client.isReady) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      client.close().catch(() => undefined),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, 1000);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+  if (client.isOpen) client.destroy();
 }

@@ -119,15 +119,28 @@ export async function foldAccountBatch(
   ]
     .map(accountIdOf)
     .filter((id) => !folds.has(id));
-  const rows =
-    accountIds.length === 0
-      ? []
-      : await trx
-          .selectFrom('account_folds')
-          .selectAll()
-          .where('projection', '=', projection)
-          .where('account_id', 'in', accountIds)
-          .execute();
+  await loadFolds(trx, projection, accountIds, folds);
+  const steps: AccountStep[] = [];
+  const changed = foldEvents(events, folds, (step) => steps.push(step));
+  for (const step of steps) await visit(step);
+  await storeFolds(trx, projection, folds, changed);
+  cached?.cache.end(cached.range.through);
+}
+
+/** Reads the stored folds of `accountIds` under `key` into `folds`. */
+async function loadFolds(
+  trx: Transaction<AccountFoldTables>,
+  key: string,
+  accountIds: readonly string[],
+  folds: Map<string, Fold>,
+): Promise<void> {
+  if (accountIds.length === 0) return;
+  const rows = await trx
+    .selectFrom('account_folds')
+    .selectAll()
+    .where('projection', '=', key)
+    .where('account_id', 'in', accountIds)
+    .execute();
   for (const r of rows) {
     folds.set(r.account_id, {
       ownerId: r.owner_id,
@@ -136,11 +149,6 @@ export async function foldAccountBatch(
       state: r.state,
     });
   }
-  const steps: AccountStep[] = [];
-  const changed = foldEvents(events, folds, (step) => steps.push(step));
-  for (const step of steps) await visit(step);
-  await storeFolds(trx, projection, folds, changed);
-  cached?.cache.end(cached.range.through);
 }
 
 /**
@@ -370,22 +378,7 @@ export class SharedAccountFold {
       if (!folds.has(id) && !firstOf.has(id)) firstOf.set(id, e);
     }
     const missing = [...firstOf.keys()];
-    if (key !== undefined && missing.length > 0) {
-      const rows = await trx
-        .selectFrom('account_folds')
-        .selectAll()
-        .where('projection', '=', key)
-        .where('account_id', 'in', missing)
-        .execute();
-      for (const r of rows) {
-        folds.set(r.account_id, {
-          ownerId: r.owner_id,
-          openedPosition: Number(r.opened_position),
-          position: Number(r.position),
-          state: r.state,
-        });
-      }
-    }
+    if (key !== undefined) await loadFolds(trx, key, missing, folds);
     for (const [id, first] of firstOf) {
       // An account whose opening is in this batch had nothing before it; any other is
       // replayed up to where this batch starts (nothing, before position 1).

@@ -230,43 +230,10 @@ describe('scale-out: two api processes and one engine process', function () {
 
     // A resting buy one cent under the ask of a volatile name: only the engine can fill it,
     // when a later quote of the shared feed reaches it.
-    const quote = await call(`${api(a)}/market/quotes/TSLA`, 'GET', undefined, token);
-    expect(quote.status).to.equal(200);
-    const ask = Number((quote.body.ask as string | undefined) ?? quote.body.ask_price);
-    const limit = (Math.round(ask * 100) - 1) / 100;
-    const placed = await call(
-      `${api(a)}/accounts/${account}/orders`,
-      'POST',
-      {
-        symbol: 'TSLA',
-        qty: '2',
-        side: 'buy',
-        type: 'limit',
-        limit_price: limit.toFixed(2),
-        time_in_force: 'gtc',
-      },
-      token,
-    );
-    expect(placed.status, JSON.stringify(placed.body)).to.equal(201);
-    const orderId = String(placed.body.id);
+    const orderId = await restingBuy(api(a), token, account);
 
-    const deadline = Date.now() + 120_000;
-    let filled: Json | undefined;
-    while (Date.now() < deadline) {
-      const order = await call(
-        `${api(b)}/accounts/${account}/orders/${orderId}`,
-        'GET',
-        undefined,
-        token,
-      );
-      if (order.body.status === 'filled') {
-        filled = order.body;
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    expect(filled, 'the engine filled the order').to.not.equal(undefined);
-    const position = Number(filled?.event_position);
+    const filled = await filledOrder(api(b), token, account, orderId);
+    const position = Number(filled.event_position);
     const positions = await call(
       `${api(b)}/accounts/${account}/positions`,
       'GET',
