@@ -110,26 +110,32 @@ async function call(
  * processes. An order placed through replica A rests, is filled by the engine, and shows on
  * replica B — in its positions and in a live-update stream held open on B.
  */
-/** Places a buy one cent under the ask of TSLA: only the engine fills it, on a later quote. */
+/**
+ * Places a buy one cent under the ask of TSLA, which only the engine fills, on a later quote.
+ * When the ask moved down meanwhile and the order filled at once, it tries again a cent lower.
+ */
 async function restingBuy(api: string, token: string, account: string): Promise<string> {
-  const quote = await call(`${api}/market/quotes/TSLA`, 'GET', undefined, token);
-  expect(quote.status).to.equal(200);
-  const limit = (Math.round(Number(quote.body.ask) * 100) - 1) / 100;
-  const placed = await call(
-    `${api}/accounts/${account}/orders`,
-    'POST',
-    {
-      symbol: 'TSLA',
-      qty: '2',
-      side: 'buy',
-      type: 'limit',
-      limit_price: limit.toFixed(2),
-      time_in_force: 'gtc',
-    },
-    token,
-  );
-  expect(placed.status, JSON.stringify(placed.body)).to.equal(201);
-  return String(placed.body.id);
+  for (let cents = 1; cents < 20; cents++) {
+    const quote = await call(`${api}/market/quotes/TSLA`, 'GET', undefined, token);
+    expect(quote.status).to.equal(200);
+    const limit = (Math.round(Number(quote.body.ask) * 100) - cents) / 100;
+    const placed = await call(
+      `${api}/accounts/${account}/orders`,
+      'POST',
+      {
+        symbol: 'TSLA',
+        qty: '2',
+        side: 'buy',
+        type: 'limit',
+        limit_price: limit.toFixed(2),
+        time_in_force: 'gtc',
+      },
+      token,
+    );
+    expect(placed.status, JSON.stringify(placed.body)).to.equal(201);
+    if (placed.body.status !== 'filled') return String(placed.body.id);
+  }
+  throw new Error('every order filled at once');
 }
 
 /** Waits (at most two minutes) until the order is filled; answers it. */
@@ -243,7 +249,9 @@ describe('scale-out: two api processes and one engine process', function () {
     );
     expect(positions.status).to.equal(200);
     const items = positions.body.items as Json[];
-    expect(items.map((p) => [p.symbol, p.qty])).to.deep.equal([['TSLA', '2']]);
+    // At least the engine's fill (an attempt that filled at once on A adds its own).
+    expect(items.map((p) => p.symbol)).to.deep.equal(['TSLA']);
+    expect(Number(items[0]?.qty)).to.be.at.least(2);
 
     const streamDeadline = Date.now() + 30_000;
     while (!seen.includes('event: fill') && Date.now() < streamDeadline) {
@@ -261,8 +269,10 @@ describe('scale-out: two api processes and one engine process', function () {
       undefined,
       token,
     );
-    const fill = (events.body.items as Json[]).find((e) => e.type === 'OrderFilled');
-    expect(JSON.stringify(fill)).to.include('engine');
+    const fill = (events.body.items as Json[]).find(
+      (e) => e.type === 'OrderFilled' && JSON.stringify(e.data).includes(orderId),
+    );
+    expect(fill?.metadata).to.deep.include({ actor: 'engine' });
   });
 
   it('when the active engine dies, the standby takes over: no resting order is lost or filled twice', async () => {
