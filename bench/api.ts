@@ -45,8 +45,10 @@ async function serve(): Promise<void> {
   ]);
   const config = loadConfig(process.env);
   const logger = pino({ level: config.logLevel });
+  // BENCH_ROLE: the role of this server (the cache benchmark runs an engine and an api replica).
+  const role = (process.env.BENCH_ROLE ?? 'all') as 'all' | 'api' | 'engine';
   const composition = await compose(config, {
-    role: 'all',
+    role,
     version: 'bench',
     logger,
     rateLimits: { perIp: 1_000_000_000, auth: 1_000_000_000, perUser: 1_000_000_000 },
@@ -65,9 +67,11 @@ interface Account {
   readonly token: string;
 }
 
-async function startChild(
+/** Starts `serve` in a child process (`env` adds to or overrides its environment). */
+export async function startChild(
   dataDir: string,
   databaseUrl: string | undefined,
+  extra: Readonly<Record<string, string>> = {},
 ): Promise<{ child: ChildProcess; url: string }> {
   const { DATABASE_URL: _inherited, ...env } = process.env;
   const child = spawn(
@@ -89,6 +93,7 @@ async function startChild(
         LOG_LEVEL: 'warn',
         NODE_ENV: 'development',
         ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
+        ...extra,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -105,7 +110,7 @@ async function startChild(
   return { child, url };
 }
 
-async function json(
+export async function json(
   url: string,
   method: string,
   body?: unknown,
@@ -123,7 +128,7 @@ async function json(
   return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
-async function expectOk(
+export async function expectOk(
   what: string,
   reply: Promise<{ status: number; body: Record<string, unknown> }>,
 ): Promise<Record<string, unknown>> {
@@ -196,7 +201,7 @@ function order(i: number, side: 'buy' | 'sell', qty = '1'): Record<string, unkno
  * `NaN` elsewhere). Unlike latency, CPU per request barely depends on what else the machine
  * is running.
  */
-function cpuSeconds(pid: number | undefined): number {
+export function cpuSeconds(pid: number | undefined): number {
   try {
     const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
@@ -219,7 +224,7 @@ interface Run {
 }
 
 /** One autocannon run; `next` picks each request (account, path, body) in turn. */
-async function load(
+export async function load(
   url: string,
   server: ChildProcess,
   connections: number,
@@ -254,7 +259,7 @@ async function load(
   return { result, latencies, serverCpu: cpuSeconds(server.pid) - cpuBefore };
 }
 
-function succeeded(result: Result): { ok: number; all: number } {
+export function succeeded(result: Result): { ok: number; all: number } {
   const r = result as Result & Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx', number>;
   return {
     ok: r['2xx'],
@@ -263,7 +268,7 @@ function succeeded(result: Result): { ok: number; all: number } {
 }
 
 /** Status codes other than 2xx, for the notes. */
-function failures(result: Result): string {
+export function failures(result: Result): string {
   const stats = (result as Result & { statusCodeStats?: Record<string, { count: number }> })
     .statusCodeStats;
   const bad = Object.entries(stats ?? {})
@@ -300,9 +305,11 @@ export async function run(quick: boolean): Promise<void> {
       };
     });
 
+    // BENCH_ONLY=get|post: run one phase only (the other runs for 1 s), to profile it alone.
+    const only = process.env.BENCH_ONLY;
     await projectionsCaughtUp(url);
     let g = 0;
-    const positions = await load(url, child, 50, seconds, () => {
+    const positions = await load(url, child, 50, only === 'post' ? 1 : seconds, () => {
       const a = pick(g++);
       return {
         method: 'GET',
@@ -313,7 +320,7 @@ export async function run(quick: boolean): Promise<void> {
 
     await projectionsCaughtUp(url);
     let p = 0;
-    const orders = await load(url, child, 20, seconds, () => {
+    const orders = await load(url, child, 20, only === 'get' ? 1 : seconds, () => {
       const i = p++;
       const a = pick(i);
       // Each account alternates buy and sell, so positions stay small and cash never runs out.

@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ run(quick: boolean): Promise<void>
   analysis: () => import('./analysis.ts'),
   api: () => import('./api.ts'),
   backtest: () => import('./backtest.ts'),
+  cache: () => import('./cache.ts'),
   eventstore: () => import('./eventstore.ts'),
   orders: () => import('./orders.ts'),
 };

@@ -8,6 +8,9 @@ import { resolveJwtSecret } from '../auth/secret.ts';
 import { AuditTrail } from '../commands/audit-trail.ts';
 import { withHashChain } from '../eventstore/hash-chain.ts';
 import { UserService } from '../commands/users.ts';
+import { PrincipalCache, watchUserStreams } from '../commands/principal-cache.ts';
+import type { Cache } from '../cache/port.ts';
+import { closeRedisClient } from '../cache/redis.ts';
 import type { Config } from '../config.ts';
 import type { EventStore } from '../eventstore/port.ts';
 import { AuditQueries } from '../projections/audit.ts';
@@ -54,11 +57,23 @@ export interface SecurityOptions {
    * proxy); otherwise they are `Secure` when the request came over HTTPS.
    */
   readonly secureCookies?: boolean;
+  /**
+   * The shared cache: a change to a user made here is published on it, and changes published
+   * by other processes drop this process's cached principals (see `PrincipalCache`).
+   */
+  readonly cache?: Cache;
+  /** How long an authenticated principal is reused (default 2000 ms; 0 turns caching off). */
+  readonly principalTtlMs?: number;
 }
+
+/** The cache channel on which processes announce a changed user (the message is its id). */
+export const USER_CHANGED_CHANNEL = 'user-changed';
 
 /** What the HTTP layer needs from the security parts; later route modules reuse `authenticated`. */
 export interface Security {
   readonly users: UserService;
+  /** Cached `users.authenticate`, what `authenticated` uses. */
+  readonly principals: PrincipalCache;
   readonly tokens: AccessTokens;
   /** The event store with the hash chain: every command service appends through it. */
   readonly eventStore: EventStore;
@@ -94,8 +109,36 @@ export async function createSecurity(options: SecurityOptions): Promise<Security
   const audit = new AuditTrail(eventStore);
   const userQueries = new UserQueries(options.readModels);
   const lastStamp = new Map<string, number>();
+  // ─── principal cache: a user's entries go as soon as its stream changes ──────────────────
+  const ttlMs = options.principalTtlMs ?? 2000;
+  const principals: PrincipalCache = new PrincipalCache({
+    authenticate: (bearer) => users.authenticate(bearer),
+    ttlMs,
+    ...(ttlMs === 0 ? { maxEntries: 1 } : {}),
+  });
+  const shared = options.cache?.adapter === 'redis' ? options.cache : undefined;
+  const userChanged = (userId: string): void => {
+    principals.forgetUser(userId);
+    shared?.publish(USER_CHANGED_CHANNEL, userId).catch((error: unknown) => {
+      logger.warn(
+        { err: error },
+        'could not announce a user change; other processes wait for the TTL',
+      );
+    });
+  };
+  let unsubscribe: (() => Promise<void>) | undefined;
+  if (shared) {
+    unsubscribe = await shared.subscribe(USER_CHANGED_CHANNEL, (userId) => {
+      principals.forgetUser(userId);
+    });
+    // Messages published while this process was away are lost: start over.
+    shared.onStateChange(() => {
+      principals.forgetAll();
+    });
+  }
+  // ─────────────────────────────────────────────────────────────────────────────────────────
   const users = new UserService({
-    store: eventStore,
+    store: watchUserStreams(eventStore, userChanged),
     hasher: options.hasher ?? argon2Hasher(),
     tokens,
     audit,
@@ -145,7 +188,10 @@ export async function createSecurity(options: SecurityOptions): Promise<Security
   }
   const limiters = rateLimiters({ ...DEFAULT_RATE_LIMITS, ...options.limits }, storeFactory);
   const authenticated = [
-    requireAuth((bearer) => users.authenticate(bearer), sessions),
+    requireAuth(
+      (bearer) => (ttlMs === 0 ? users.authenticate(bearer) : principals.authenticate(bearer)),
+      sessions,
+    ),
     limiters.perUser,
   ];
   const routes: RouteModule[] = [
@@ -155,6 +201,7 @@ export async function createSecurity(options: SecurityOptions): Promise<Security
   ];
   return {
     users,
+    principals,
     tokens,
     eventStore,
     audit,
@@ -162,7 +209,10 @@ export async function createSecurity(options: SecurityOptions): Promise<Security
     rateLimit: limiters.perIp,
     routes,
     rateLimitCounting: () => counting(),
-    close: closeRedis,
+    close: async () => {
+      await unsubscribe?.();
+      await closeRedis();
+    },
   };
 }
 
@@ -218,18 +268,7 @@ async function connectRateLimitRedis(
   return {
     client,
     close: async () => {
-      // QUIT waits for pending replies, which a hung Redis never sends: give it a second.
-      if (client.isReady) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          client.close().catch(() => undefined),
-          new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, 1000);
-          }),
-        ]);
-        clearTimeout(timer);
-      }
-      if (client.isOpen) client.destroy();
+      await closeRedisClient(client);
       await connected;
     },
   };

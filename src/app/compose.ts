@@ -54,6 +54,18 @@ import { backtestRoutes } from '../api/v1/backtest-routes.ts';
 import { BacktestService } from '../backtest/service.ts';
 import { SqlBarStore } from '../history/sql-store.ts';
 import { ReplayMarket } from '../market/replay/feed.ts';
+import { openCache } from './cache.ts';
+import {
+  publishQuotes,
+  QUOTE_KIND,
+  QUOTES_CHANNEL,
+  SharedQuoteMarket,
+} from '../market/shared-quotes.ts';
+import {
+  ACCOUNT_SNAPSHOT_KIND,
+  AccountSnapshots,
+  SNAPSHOT_PROJECTIONS,
+} from '../projections/account-snapshots.ts';
 
 /** What a `serve` process runs: everything, only the HTTP API, or only the execution engine. */
 export const ROLES = ['all', 'api', 'engine'] as const;
@@ -73,6 +85,8 @@ export interface ComposeOptions {
   readonly passwordHasher?: PasswordHasher;
   /** Rate-limit overrides (default `DEFAULT_RATE_LIMITS`). */
   readonly rateLimits?: Partial<RateLimitSettings>;
+  /** Prefix of the cache's Redis keys and channels (default `opt:`; tests isolate with it). */
+  readonly cacheKeyPrefix?: string;
 }
 
 /**
@@ -158,7 +172,28 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     closers.add('storage', () => storage.close());
     healthChecks.push({ name: 'eventstore', check: () => storage.eventStore.ping() });
 
-    const { projections, readModels } = createReadSide(storage);
+    // The cache (`src/cache`): Redis with REDIS_URL, else process memory. Account snapshots
+    // are served from it where the projections invalidate them: in the process that runs
+    // them, or through Redis from another one (`openCache` says which).
+    const cache = await openCache(config, {
+      role,
+      logger,
+      registry: metrics,
+      ...(options.cacheKeyPrefix === undefined ? {} : { keyPrefix: options.cacheKeyPrefix }),
+    });
+    closers.add('cache', () => cache.close());
+    // Degraded, not down: every read falls back to its source while the cache is away.
+    healthChecks.push({
+      name: 'cache',
+      check: () =>
+        cache.shared.state() === 'up'
+          ? Promise.resolve()
+          : Promise.reject(new Error('the cache (Redis) is unreachable; reading from the sources')),
+    });
+    const { projections, readModels, snapshotVersions } = createReadSide(storage, {
+      ...(cache.snapshots ? { cache: cache.snapshots } : {}),
+      onCacheError: cache.onError,
+    });
     await projections.prepare();
     registerProjectionMetrics(metrics, projections);
     if (runsEngine) {
@@ -173,8 +208,8 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
 
     // Market data: the seeded simulated feed (MARKET_SEED) on a simulated clock that starts in
     // a regular session, or the wall clock (MARKET_CLOCK=real); MARKET_FEED=replay plays stored
-    // history from REPLAY_FROM at REPLAY_SPEED. Redis caching is still to come.
-    const market =
+    // history from REPLAY_FROM at REPLAY_SPEED.
+    const local =
       options.market ??
       (config.marketFeed === 'replay' && config.replayFrom !== undefined
         ? await ReplayMarket.open({
@@ -184,6 +219,29 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
             speed: config.replaySpeed,
           })
         : createDefaultMarket({ seed: config.marketSeed, clock: config.marketClock }));
+    // With Redis the feed's quotes are shared: the engine role publishes them, api replicas
+    // read them (and fall back to their own feed for a symbol without a fresh shared quote).
+    let market: MarketData = local;
+    if (cache.shared.adapter === 'redis') {
+      if (role === 'api') {
+        market = await SharedQuoteMarket.open(local, cache.shared, {
+          counter: {
+            read: (hit) => {
+              cache.metrics.read(QUOTE_KIND.name, hit);
+            },
+            lag: (seconds) => {
+              cache.metrics.pubsubLag(QUOTES_CHANNEL, seconds);
+            },
+          },
+        });
+      } else {
+        const stop = publishQuotes(local, cache.shared, cache.onError);
+        closers.add('quote publishing', () => {
+          stop();
+          return Promise.resolve();
+        });
+      }
+    }
     closers.add('market', () => {
       market.close();
       return Promise.resolve();
@@ -211,6 +269,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       // API keys may be bound to an account of their user (the account `/v2` acts on); the
       // trading commands are built below, after security, and only called at request time.
       accountOwner: (accountId) => trading.ownerOf(accountId),
+      cache: cache.shared,
     });
     closers.add('security', () => security.close());
     // Append latency (`eventstore_append_duration_seconds`) of every trading write, over the hash chain.
@@ -224,7 +283,22 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     // The one AccountService of the process: REST, MCP and the engine share its state cache
     // and its per-stream serialization.
     const accounts = new AccountService({ store: eventStore, market });
-    const queries = new SqlTradingQueries(readModels, market);
+    const queries = new SqlTradingQueries(readModels, market, {
+      ...(snapshotVersions
+        ? {
+            snapshots: (load) =>
+              new AccountSnapshots({
+                versions: snapshotVersions,
+                load,
+                appliedPosition: () => projections.appliedPosition(SNAPSHOT_PROJECTIONS),
+                onError: cache.onError,
+                onStale: () => {
+                  cache.metrics.stale(ACCOUNT_SNAPSHOT_KIND.name);
+                },
+              }),
+          }
+        : {}),
+    });
     const trading = new TradingCommands({ accounts, market, audit: security.audit, queries });
     const accountEvents = new AccountEvents({ accounts, store: eventStore });
     // Analysis and risk: indicators, the scanner, reference data, portfolio risk and limits.

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
 import type { Request } from 'express';
 import jwt from 'jsonwebtoken';
 import { Passport } from 'passport';
@@ -47,13 +47,17 @@ export interface AccessTokenOptions {
  */
 export class AccessTokens {
   readonly ttlSeconds: number;
-  readonly #keys: readonly SigningKey[];
+  /** Each secret as a `KeyObject`: jsonwebtoken tries a string as a PEM public key first. */
+  readonly #keys: readonly { readonly kid: string; readonly key: KeyObject }[];
   readonly #now: () => number;
   readonly #passport = new Passport();
 
   constructor(options: AccessTokenOptions) {
     if (options.secrets.length === 0) throw new Error('AccessTokens needs at least one secret');
-    this.#keys = options.secrets.map((secret) => ({ kid: keyIdOf(secret), secret }));
+    this.#keys = options.secrets.map((secret) => ({
+      kid: keyIdOf(secret),
+      key: createSecretKey(Buffer.from(secret, 'utf8')),
+    }));
     this.ttlSeconds = options.ttlSeconds ?? ACCESS_TOKEN_TTL_SECONDS;
     this.#now = options.now ?? (() => Math.floor(Date.now() / 1000));
     const keys = this.#keys;
@@ -72,7 +76,8 @@ export class AccessTokens {
               done(new InvalidToken('unknown key id'));
               return;
             }
-            done(null, key.secret);
+            // passport-jwt's typings name strings and buffers; jsonwebtoken takes the KeyObject.
+            done(null, key.key as unknown as string);
           },
         },
         (payload: unknown, done: (error: unknown, user?: unknown) => void) => {
@@ -87,7 +92,7 @@ export class AccessTokens {
     const [key] = this.#keys;
     if (!key) throw new Error('no signing key');
     const iat = this.#now();
-    return jwt.sign({ roles, iat, exp: iat + this.ttlSeconds }, key.secret, {
+    return jwt.sign({ roles, iat, exp: iat + this.ttlSeconds }, key.key, {
       algorithm: JWT_ALGORITHM,
       keyid: key.kid,
       issuer: JWT_ISSUER,

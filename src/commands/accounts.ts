@@ -396,6 +396,15 @@ export class AccountService {
   }
 
   /**
+   * The account's state as this process last knew it, without reading the stream (possibly
+   * behind other writers): enough for what never changes once set, like the owner of an open
+   * account. Undefined when this process holds no state of it.
+   */
+  knownState(accountId: string): AccountState | undefined {
+    return this.handler.peek(accountId);
+  }
+
+  /**
    * Hands the command handler an account state the caller folded from the stream up to
    * `revision` (see `CommandHandler.prime`): the execution engine's index, so its commands do
    * not read the stream first.

@@ -101,6 +101,14 @@ export class CommandHandler<Command, Event extends { type: string; data: unknown
   }
 
   /**
+   * The state this process last knew of the aggregate, without reading the store: it may be
+   * behind other processes' writes. For facts that never change once true (an account's owner).
+   */
+  peek(id: string): State | undefined {
+    return this.#cache.get(this.options.streamId(id))?.state;
+  }
+
+  /**
    * Offers the handler a state of the aggregate at `revision` that the caller folded from the
    * stream itself (the execution engine follows every account it acts on). It replaces the
    * cached state only when newer, saving a read of the stream on the next command. A state

@@ -148,12 +148,23 @@ export class TradingCommands {
     orderId: string,
     context: TradingCallContext,
   ): Promise<OrderResult> {
-    return this.#trade(principal, context, 'CancelOrder', accountId, (state) => {
-      if (state.orders[orderId] === undefined) {
-        throw new DomainError('order_not_found', `order ${orderId} not found`, 'orderId');
-      }
-      return this.deps.accounts.cancelOrder(accountId, orderId, this.#context(principal, context));
-    });
+    return this.#trade(
+      principal,
+      context,
+      'CancelOrder',
+      accountId,
+      (state) => {
+        if (state.orders[orderId] === undefined) {
+          throw new DomainError('order_not_found', `order ${orderId} not found`, 'orderId');
+        }
+        return this.deps.accounts.cancelOrder(
+          accountId,
+          orderId,
+          this.#context(principal, context),
+        );
+      },
+      true,
+    );
   }
 
   cancelAll(
@@ -173,17 +184,24 @@ export class TradingCommands {
     changes: ReplaceChanges,
     context: TradingCallContext,
   ): Promise<OrderResult & { readonly newOrderId: string }> {
-    return this.#trade(principal, context, 'ReplaceOrder', accountId, (state) => {
-      if (state.orders[orderId] === undefined) {
-        throw new DomainError('order_not_found', `order ${orderId} not found`, 'orderId');
-      }
-      return this.deps.accounts.replaceOrder(
-        accountId,
-        orderId,
-        changes,
-        this.#context(principal, context),
-      );
-    });
+    return this.#trade(
+      principal,
+      context,
+      'ReplaceOrder',
+      accountId,
+      (state) => {
+        if (state.orders[orderId] === undefined) {
+          throw new DomainError('order_not_found', `order ${orderId} not found`, 'orderId');
+        }
+        return this.deps.accounts.replaceOrder(
+          accountId,
+          orderId,
+          changes,
+          this.#context(principal, context),
+        );
+      },
+      true,
+    );
   }
 
   deposit(
@@ -358,17 +376,24 @@ export class TradingCommands {
     return view;
   }
 
+  /** What `account` checks, without valuing the account: before reads of its contents. */
+  async #readable(principal: Principal, accountId: string): Promise<void> {
+    const owner = await this.deps.queries.accountOwner(accessOf(principal), accountId);
+    if (owner === undefined) throw accountNotFound();
+    authorizeOn(principal, 'account.read', owner);
+  }
+
   async listOrders(
     principal: Principal,
     accountId: string,
     request?: OrderListRequest,
   ): Promise<Page<OrderView>> {
-    await this.account(principal, accountId);
+    await this.#readable(principal, accountId);
     return this.deps.queries.listOrders(accessOf(principal), accountId, request);
   }
 
   async order(principal: Principal, accountId: string, orderId: string): Promise<OrderView> {
-    await this.account(principal, accountId);
+    await this.#readable(principal, accountId);
     const order = await this.deps.queries.getOrder(accessOf(principal), accountId, orderId);
     if (!order) throw new PolicyError('not_found', 'order_not_found', 'The order does not exist');
     return order;
@@ -379,7 +404,7 @@ export class TradingCommands {
     accountId: string,
     clientOrderId: string,
   ): Promise<OrderView> {
-    await this.account(principal, accountId);
+    await this.#readable(principal, accountId);
     const order = await this.deps.queries.getOrderByClientOrderId(
       accessOf(principal),
       accountId,
@@ -390,12 +415,12 @@ export class TradingCommands {
   }
 
   async positions(principal: Principal, accountId: string): Promise<readonly PositionView[]> {
-    await this.account(principal, accountId);
+    await this.#readable(principal, accountId);
     return this.deps.queries.listPositions(accessOf(principal), accountId);
   }
 
   async position(principal: Principal, accountId: string, symbol: string): Promise<PositionView> {
-    await this.account(principal, accountId);
+    await this.#readable(principal, accountId);
     const position = await this.deps.queries.getPosition(accessOf(principal), accountId, symbol);
     if (!position) {
       throw new PolicyError('not_found', 'position_not_found', `No open position in ${symbol}`);
@@ -408,7 +433,7 @@ export class TradingCommands {
     accountId: string,
     request?: FillListRequest,
   ): Promise<Page<FillView>> {
-    await this.account(principal, accountId);
+    await this.#readable(principal, accountId);
     return this.deps.queries.listFills(accessOf(principal), accountId, request);
   }
 
@@ -417,7 +442,7 @@ export class TradingCommands {
     accountId: string,
     request?: PortfolioHistoryRequest,
   ): Promise<PortfolioHistory> {
-    await this.account(principal, accountId);
+    await this.#readable(principal, accountId);
     const history = await this.deps.queries.portfolioHistory(
       accessOf(principal),
       accountId,
@@ -450,13 +475,27 @@ export class TradingCommands {
     command: string,
     accountId: string,
     work: (state: AccountState) => Promise<T>,
+    needsState = false,
   ): Promise<T> {
     return this.#audited(principal, context, command, accountId, async () => {
-      const { state } = await this.deps.accounts.load(accountId);
+      const state = await this.#ownedState(accountId, needsState);
       if (state.status !== 'open' || state.ownerId === null) throw accountNotFound();
       authorizeOn(principal, 'account.trade', state.ownerId);
       return work(state);
     });
+  }
+
+  /**
+   * The account's state for `#trade`: the current one when the work reads it, else the one this
+   * process already holds when it names an owner — an open account never closes and never
+   * changes owner, and the command itself is decided on the current state by the handler.
+   */
+  async #ownedState(accountId: string, current: boolean): Promise<AccountState> {
+    if (!current) {
+      const known = this.deps.accounts.knownState(accountId);
+      if (known?.status === 'open' && known.ownerId !== null) return known;
+    }
+    return (await this.deps.accounts.load(accountId)).state;
   }
 
   /** Records refusals (policy) and invalid commands (domain errors) in the audit trail. */

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { PglitePgConnection } from '@electric-sql/pglite/node-postgres';
 import pg from 'pg';
+import { PipelinedPgliteConnection } from './pglite-connection.ts';
 import { PgSqlPool } from './sql/pool.ts';
 
 /**
@@ -38,14 +38,14 @@ export async function openPostgresDatabase(url: string, poolSize = 20): Promise<
 export async function openPgliteDatabase(dataDir: string): Promise<SqlDatabase> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   const db = await PGlite.create(dataDir);
-  // Each client gets a fresh shim connection: node-postgres destroys a client after a failed
-  // `pool.query`, and a shared shim connection would stay dead after that.
+  // Each client gets a fresh connection: node-postgres destroys a client after a failed
+  // `pool.query`, and a shared connection would stay dead after that.
   class PgliteClient extends pg.Client {
     constructor(config?: pg.ClientConfig) {
       // `connection` is a node-postgres constructor option its typings do not list.
-      const options: pg.ClientConfig & { connection: PglitePgConnection } = {
+      const options: pg.ClientConfig & { connection: PipelinedPgliteConnection } = {
         ...config,
-        connection: new PglitePgConnection({ pglite: db }),
+        connection: new PipelinedPgliteConnection({ pglite: db }),
       };
       super(options);
     }

@@ -55,6 +55,8 @@ export class CatchUpSubscription implements Subscription {
   readonly #batchSize: number;
   readonly #pollMs: number;
   #wakeClosed: (() => void) | undefined;
+  /** The notifier version before the last read, when that read returned a partial batch. */
+  #caughtUpAt: number | undefined;
   readonly #closedSignal: Promise<void>;
 
   constructor(
@@ -71,12 +73,21 @@ export class CatchUpSubscription implements Subscription {
   async nextBatch(max = this.#batchSize): Promise<RecordedEvent[]> {
     while (!this.#closed) {
       if (this.#buffer.length > 0) return this.#buffer.splice(0, max);
+      if (this.#caughtUpAt !== undefined) {
+        // The last read came back short: it saw everything there was. Read again only once
+        // something was appended since (or the poll interval passed, for other writers).
+        const seen = this.#caughtUpAt;
+        this.#caughtUpAt = undefined;
+        await Promise.race([this.notifier.wait(seen, this.#pollMs), this.#closedSignal]);
+        continue;
+      }
       const seen = this.notifier.version;
       const events = await this.readAfter(this.#checkpoint, this.#batchSize);
       const last = events.at(-1);
       if (last) {
         this.#checkpoint = last.position;
         this.#buffer = events;
+        if (events.length < this.#batchSize) this.#caughtUpAt = seen;
         continue;
       }
       await Promise.race([this.notifier.wait(seen, this.#pollMs), this.#closedSignal]);

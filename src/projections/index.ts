@@ -3,7 +3,13 @@ import type { Storage } from '../eventstore/index.ts';
 import { auditProjection, type AuditTables } from './audit.ts';
 import { ProjectionRunner, type Projection } from './runner.ts';
 import { migrateReadModels } from './schema.ts';
-import { tradingProjections, type TradingTables } from './trading.ts';
+import { SnapshotVersions } from './account-snapshots.ts';
+import type { Cache } from '../cache/port.ts';
+import {
+  tradingProjections,
+  type TradingProjectionOptions,
+  type TradingTables,
+} from './trading.ts';
 import { usersProjection, type UsersTables } from './users.ts';
 
 export { ProjectionRunner, ProjectionTimeout } from './runner.ts';
@@ -17,11 +23,13 @@ export type { Projection, ProjectionStatus } from './runner.ts';
 export type ReadModelDb = UsersTables & AuditTables & TradingTables;
 
 /** Every projection the service runs, in the order they are started. */
-export function readModelProjections(): Projection<ReadModelDb>[] {
+export function readModelProjections(
+  options: TradingProjectionOptions = {},
+): Projection<ReadModelDb>[] {
   return [
     usersProjection<ReadModelDb>(),
     auditProjection<ReadModelDb>(),
-    ...tradingProjections<ReadModelDb>(),
+    ...tradingProjections<ReadModelDb>(options),
   ];
 }
 
@@ -31,8 +39,20 @@ export function readModelProjections(): Projection<ReadModelDb>[] {
  */
 class ReadSideRunner extends ProjectionRunner<ReadModelDb> {
   readonly #migrate: () => Promise<unknown>;
-  constructor(storage: Pick<Storage, 'eventStore'>, readModels: ReadModels) {
-    super(storage.eventStore, readModels, readModelProjections());
+  constructor(
+    storage: Pick<Storage, 'eventStore'>,
+    readModels: ReadModels,
+    versions: SnapshotVersions | undefined,
+  ) {
+    super(
+      storage.eventStore,
+      readModels,
+      // One account fold for the trading projections, replayed from the store when needed.
+      readModelProjections({
+        source: storage.eventStore,
+        ...(versions === undefined ? {} : { versions }),
+      }),
+    );
     this.#migrate = () => migrateReadModels(readModels as unknown as Kysely<unknown>);
   }
   override async prepare(): Promise<void> {
@@ -43,14 +63,30 @@ class ReadSideRunner extends ProjectionRunner<ReadModelDb> {
 
 export type ReadModels = Kysely<ReadModelDb>;
 
-/** The read models (kysely over the storage's pool) and the runner of every projection. */
-export function createReadSide(storage: Pick<Storage, 'eventStore' | 'database'>): {
+/**
+ * The read models (kysely over the storage's pool) and the runner of every projection. With a
+ * `cache`, the trading projections keep account snapshot versions in it (`snapshotVersions`),
+ * for `AccountSnapshots` to serve account reads from that cache.
+ */
+export function createReadSide(
+  storage: Pick<Storage, 'eventStore' | 'database'>,
+  options: { readonly cache?: Cache; readonly onCacheError?: (error: unknown) => void } = {},
+): {
   readModels: ReadModels;
   projections: ProjectionRunner<ReadModelDb>;
+  snapshotVersions: SnapshotVersions | undefined;
 } {
   const readModels = new Kysely<ReadModelDb>({
     dialect: new PostgresDialect({ pool: storage.database.pool }),
   });
-  const projections: ProjectionRunner<ReadModelDb> = new ReadSideRunner(storage, readModels);
-  return { readModels, projections };
+  const snapshotVersions =
+    options.cache === undefined
+      ? undefined
+      : new SnapshotVersions(options.cache, options.onCacheError);
+  const projections: ProjectionRunner<ReadModelDb> = new ReadSideRunner(
+    storage,
+    readModels,
+    snapshotVersions,
+  );
+  return { readModels, projections, snapshotVersions };
 }

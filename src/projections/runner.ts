@@ -249,6 +249,17 @@ export class ProjectionRunner<DB> {
     }
   }
 
+  /**
+   * The lowest position the named projections have committed, as a lower bound: the ones this
+   * runner runs from memory (updated after each commit), the others read from their stored
+   * checkpoints.
+   */
+  async appliedPosition(names: readonly string[]): Promise<number> {
+    const remote = names.filter((n) => !this.#running.has(n));
+    if (remote.length > 0) await this.#refreshCheckpoints(remote);
+    return Math.min(...names.map((n) => this.#checkpoints.get(n) ?? 0));
+  }
+
   /** Names of the projections this runner runs. */
   names(): string[] {
     return this.projections.map((p) => p.name);

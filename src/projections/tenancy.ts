@@ -33,10 +33,11 @@ export async function withTenant<DB, T>(
   const tenant = 'tenant' in access ? access.tenant : '';
   const reader = 'reader' in access ? access.reader : '';
   return db.transaction().execute(async (trx) => {
-    await sql`SELECT set_config('app.tenant_id', ${tenant}, true), set_config('app.reader_role', ${reader}, true)`.execute(
+    // One statement: `set_config('role', …, true)` is `SET LOCAL ROLE` (the same privilege
+    // check), so the role and both settings take one round trip.
+    await sql`SELECT set_config('app.tenant_id', ${tenant}, true), set_config('app.reader_role', ${reader}, true), set_config('role', ${APP_ROLE}, true)`.execute(
       trx,
     );
-    await sql`SET LOCAL ROLE ${sql.id(APP_ROLE)}`.execute(trx);
     return work(trx);
   });
 }

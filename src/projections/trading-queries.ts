@@ -13,6 +13,9 @@ import type { Order } from '../domain/account/index.ts';
 import { dec, fmt, type DecimalString } from '../domain/money.ts';
 import type { Bar, MarketData } from '../market/port.ts';
 import type { Session } from '../market/calendar.ts';
+import { addDays, newYorkDate, newYorkWallTime } from '../market/time-zone.ts';
+import { LRUCache } from 'lru-cache';
+import type { AccountSnapshot, AccountSnapshots } from './account-snapshots.ts';
 import { withTenant, type ReadAccess } from './tenancy.ts';
 import type { TradingTables } from './trading.ts';
 import {
@@ -36,7 +39,19 @@ import { equityOf, markPrice, ratio, valueAt, type ValuedHolding } from './valua
 export interface SqlTradingQueriesOptions {
   /** Most points one portfolio history answers; a longer range keeps the latest. Default 1,000. */
   readonly maxHistoryPoints?: number;
+  /**
+   * Cached account snapshots (`account-snapshots.ts`): account, positions and position reads
+   * are then served from the cache while it is current. Without, every read queries.
+   */
+  readonly snapshots?: (load: SnapshotLoader) => AccountSnapshots;
 }
+
+/** Loads one account's snapshot through the access's tenant queries. */
+export type SnapshotLoader = (
+  access: ReadAccess,
+  accountId: string,
+  previousClose: Date,
+) => Promise<AccountSnapshot>;
 
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 500;
@@ -143,18 +158,50 @@ function instant(value: string | undefined, field: string): Date | undefined {
 
 // ─── the queries ───────────────────────────────────────────────────────────────────────────
 
+/**
+ * The previous session of a market's now, remembered per market for the New York day it was
+ * computed on (it only changes at New York midnight), so a read does not walk the calendar.
+ */
+const previousSessions = new WeakMap<MarketData, { from: number; to: number; session: Session }>();
+
+function previousSessionOf(market: MarketData): Session {
+  const now = market.clock.now();
+  const memo = previousSessions.get(market);
+  if (memo !== undefined && now.getTime() >= memo.from && now.getTime() < memo.to) {
+    return memo.session;
+  }
+  const today = market.calendar.session(now);
+  // The last session before today's New York date (its close is "yesterday's close").
+  const session = today
+    ? market.calendar.sessionOnOrBefore(new Date(today.preOpen.getTime() - 5 * MS_PER_HOUR))
+    : market.calendar.sessionOnOrBefore(now);
+  const date = newYorkDate(now);
+  previousSessions.set(market, {
+    from: newYorkWallTime(date, 0).getTime(),
+    to: newYorkWallTime(addDays(date, 1), 0).getTime(),
+    session,
+  });
+  return session;
+}
+
+/** The previous regular-session close of a market's now (where `lastEquity` is taken). */
+function previousCloseOf(market: MarketData): Date {
+  return previousSessionOf(market).close;
+}
+
+/**
+ * Daily closes of past sessions, per market: history does not change, so each symbol's close
+ * of a session is asked of the feed once. Only found closes are kept.
+ */
+const dailyCloses = new WeakMap<MarketData, LRUCache<string, Dec>>();
+
 /** What one query call knows about prices, so each symbol is looked up once. */
 class PriceBook {
   readonly #closes = new Map<string, Promise<Dec | undefined>>();
   readonly #previous: Session;
 
   constructor(private readonly market: MarketData) {
-    const now = market.clock.now();
-    const today = market.calendar.session(now);
-    // The last session before today's New York date (its close is "yesterday's close").
-    this.#previous = today
-      ? market.calendar.sessionOnOrBefore(new Date(today.preOpen.getTime() - 5 * MS_PER_HOUR))
-      : market.calendar.sessionOnOrBefore(now);
+    this.#previous = previousSessionOf(market);
   }
 
   /** The previous regular-session close (the instant `lastEquity` is taken at). */
@@ -170,7 +217,21 @@ class PriceBook {
   previousDayClose(symbol: string): Promise<Dec | undefined> {
     let close = this.#closes.get(symbol);
     if (close === undefined) {
-      close = dailyClose(this.market, symbol, this.#previous);
+      let known = dailyCloses.get(this.market);
+      if (known === undefined) {
+        known = new LRUCache<string, Dec>({ max: 10_000 });
+        dailyCloses.set(this.market, known);
+      }
+      const key = `${symbol}\u0000${this.#previous.date}`;
+      const found = known.get(key);
+      if (found !== undefined) close = Promise.resolve(found);
+      else {
+        const cache = known;
+        close = dailyClose(this.market, symbol, this.#previous).then((value) => {
+          if (value !== undefined) cache.set(key, value);
+          return value;
+        });
+      }
       this.#closes.set(symbol, close);
     }
     return close;
@@ -210,6 +271,7 @@ function holdingOfPosition(row: PositionRow): ValuedHolding & { symbol: string }
 /** The trading read side over SQL (PGlite or PostgreSQL), valued with `market`. */
 export class SqlTradingQueries implements TradingQueries {
   readonly #maxPoints: number;
+  readonly #snapshots: AccountSnapshots | undefined;
 
   constructor(
     private readonly db: Kysely<TradingTables>,
@@ -217,6 +279,9 @@ export class SqlTradingQueries implements TradingQueries {
     options: SqlTradingQueriesOptions = {},
   ) {
     this.#maxPoints = options.maxHistoryPoints ?? 1000;
+    this.#snapshots = options.snapshots?.((access, accountId, previousClose) =>
+      this.#loadSnapshot(access, accountId, previousClose),
+    );
   }
 
   async listAccounts(access: ReadAccess, request: PageRequest = {}): Promise<Page<AccountView>> {
@@ -248,18 +313,28 @@ export class SqlTradingQueries implements TradingQueries {
 
   async getAccount(access: ReadAccess, accountId: string): Promise<AccountView | undefined> {
     const prices = new PriceBook(this.market);
-    const loaded = await withTenant(this.db, access, async (trx) => {
-      const row = await trx
-        .selectFrom('accounts')
-        .selectAll()
-        .where('account_id', '=', accountId)
-        .executeTakeFirst();
-      if (row === undefined) return undefined;
-      const details = await this.#accountDetails(trx, [row], prices.previousClose);
-      return { row, details: details.get(accountId) };
-    });
-    if (loaded === undefined) return undefined;
-    return this.#accountView(loaded.row, loaded.details, prices);
+    const snapshot = await this.#snapshot(access, accountId, prices.previousClose);
+    if (snapshot.account === undefined) return undefined;
+    return this.#accountView(
+      snapshot.account,
+      { positions: snapshot.positions, previous: snapshot.previous },
+      prices,
+    );
+  }
+
+  async accountOwner(access: ReadAccess, accountId: string): Promise<string | undefined> {
+    if (this.#snapshots === undefined) {
+      const row = await withTenant(this.db, access, (trx) =>
+        trx
+          .selectFrom('accounts')
+          .select('owner_id')
+          .where('account_id', '=', accountId)
+          .executeTakeFirst(),
+      );
+      return row?.owner_id;
+    }
+    const snapshot = await this.#snapshots.get(access, accountId, previousCloseOf(this.market));
+    return snapshot.account?.owner_id;
   }
 
   async listOrders(
@@ -362,15 +437,19 @@ export class SqlTradingQueries implements TradingQueries {
 
   async listPositions(access: ReadAccess, accountId: string): Promise<readonly PositionView[]> {
     const prices = new PriceBook(this.market);
-    const rows = await withTenant(this.db, access, (trx) =>
-      trx
-        .selectFrom('positions')
-        .selectAll()
-        .where('account_id', '=', accountId)
-        .orderBy('symbol')
-        .execute(),
-    );
-    return Promise.all(rows.map((r) => positionView(r, prices)));
+    if (this.#snapshots === undefined) {
+      const rows = await withTenant(this.db, access, (trx) =>
+        trx
+          .selectFrom('positions')
+          .selectAll()
+          .where('account_id', '=', accountId)
+          .orderBy('symbol')
+          .execute(),
+      );
+      return Promise.all(rows.map((r) => positionView(r, prices)));
+    }
+    const snapshot = await this.#snapshots.get(access, accountId, prices.previousClose);
+    return Promise.all(snapshot.positions.map((r) => positionView(r, prices)));
   }
 
   async getPosition(
@@ -379,16 +458,22 @@ export class SqlTradingQueries implements TradingQueries {
     symbol: string,
   ): Promise<PositionView | undefined> {
     const prices = new PriceBook(this.market);
-    const row = await withTenant(this.db, access, (trx) =>
-      trx
-        .selectFrom('positions')
-        .selectAll()
-        .where('account_id', '=', accountId)
-        // Tickers are stored upper case; callers may pass what a user typed.
-        .where('symbol', 'in', [...new Set([symbol, symbol.trim().toUpperCase()])])
-        .orderBy('symbol')
-        .executeTakeFirst(),
-    );
+    // Tickers are stored upper case; callers may pass what a user typed.
+    const symbols = [...new Set([symbol, symbol.trim().toUpperCase()])];
+    if (this.#snapshots === undefined) {
+      const row = await withTenant(this.db, access, (trx) =>
+        trx
+          .selectFrom('positions')
+          .selectAll()
+          .where('account_id', '=', accountId)
+          .where('symbol', 'in', symbols)
+          .orderBy('symbol')
+          .executeTakeFirst(),
+      );
+      return row === undefined ? undefined : positionView(row, prices);
+    }
+    const snapshot = await this.#snapshots.get(access, accountId, prices.previousClose);
+    const row = snapshot.positions.find((p) => symbols.includes(p.symbol));
     return row === undefined ? undefined : positionView(row, prices);
   }
 
@@ -491,6 +576,38 @@ export class SqlTradingQueries implements TradingQueries {
 
   // ─── internals ─────────────────────────────────────────────────────────────────────────
 
+  /** The account's snapshot: from the cache when there is one, else loaded now. */
+  #snapshot(access: ReadAccess, accountId: string, previousClose: Date): Promise<AccountSnapshot> {
+    return this.#snapshots === undefined
+      ? this.#loadSnapshot(access, accountId, previousClose)
+      : this.#snapshots.get(access, accountId, previousClose);
+  }
+
+  /** The account row, its positions and its balance at the previous close, in one transaction. */
+  async #loadSnapshot(
+    access: ReadAccess,
+    accountId: string,
+    previousClose: Date,
+  ): Promise<AccountSnapshot> {
+    return withTenant(this.db, access, async (trx) => {
+      const account = await trx
+        .selectFrom('accounts')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .executeTakeFirst();
+      const details =
+        account === undefined
+          ? undefined
+          : (await this.#accountDetails(trx, [account], previousClose)).get(accountId);
+      return {
+        account,
+        positions: details?.positions ?? [],
+        previous: details?.previous,
+        previousClose: previousClose.toISOString(),
+      };
+    });
+  }
+
   /** Positions and the balance at the previous close of each account (one query each). */
   async #accountDetails(
     trx: Kysely<Tables>,
@@ -547,7 +664,7 @@ export class SqlTradingQueries implements TradingQueries {
 
   async #accountView(
     row: AccountRow,
-    details: { positions: PositionRow[]; previous: BalanceRow | undefined } | undefined,
+    details: { positions: readonly PositionRow[]; previous: BalanceRow | undefined } | undefined,
     prices: PriceBook,
   ): Promise<AccountView> {
     const positions = details?.positions ?? [];

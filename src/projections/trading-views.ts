@@ -228,6 +228,12 @@ export interface FillListRequest extends PageRequest {
 export interface TradingQueries {
   listAccounts(access: ReadAccess, page?: PageRequest): Promise<Page<AccountView>>;
   getAccount(access: ReadAccess, accountId: string): Promise<AccountView | undefined>;
+  /**
+   * The owner of an account visible to `access` (undefined when it does not exist or is not
+   * visible): the check before a read of the account's orders, positions or fills, without
+   * valuing the account.
+   */
+  accountOwner(access: ReadAccess, accountId: string): Promise<string | undefined>;
   listOrders(
     access: ReadAccess,
     accountId: string,

@@ -30,10 +30,65 @@ import {
   FoldCache,
   foldAccountBatch,
   resetAccountFolds,
+  SharedAccountFold,
   type AccountFoldTables,
   type AccountStep,
+  type FoldSource,
 } from './account-fold.ts';
-import type { Projection } from './runner.ts';
+import type { SnapshotVersions } from './account-snapshots.ts';
+import type { BatchRange, Projection } from './runner.ts';
+
+/** What the trading projections may be given. */
+export interface TradingProjectionOptions {
+  /**
+   * Account snapshot versions (`account-snapshots.ts`): the projections whose tables a
+   * snapshot reads raise the version of every account they change, before they commit.
+   */
+  readonly versions?: SnapshotVersions;
+  /**
+   * The event store: with it the projections share one account fold (`SharedAccountFold`),
+   * replaying an account from its stream when no fold fits. Without it each keeps its own.
+   */
+  readonly source?: FoldSource;
+  /** The shared fold itself (made from `source` by `tradingProjections`). */
+  readonly shared?: SharedAccountFold;
+}
+
+/** Folds a batch for one projection: through the shared fold when there is one. */
+async function foldFor(
+  db: Db,
+  name: string,
+  events: Parameters<typeof foldAccountBatch>[2],
+  range: BatchRange,
+  cache: FoldCache,
+  shared: SharedAccountFold | undefined,
+  visit: (step: AccountStep) => Promise<void> | void,
+): Promise<void> {
+  if (shared === undefined) {
+    await foldAccountBatch(db, name, events, { cache, range }, visit);
+    return;
+  }
+  for (const step of await shared.steps(db, name, events, range)) await visit(step);
+}
+
+/** `pass` and `reset` bookkeeping of a projection's folds. */
+function folds(name: string, options: TradingProjectionOptions) {
+  const cache = new FoldCache();
+  const { shared } = options;
+  return {
+    cache,
+    shared,
+    pass(range: BatchRange): void {
+      if (shared) shared.pass(name, range);
+      else cache.pass(range);
+    },
+    async reset(db: Db): Promise<void> {
+      cache.clear();
+      shared?.reset(name);
+      await resetAccountFolds(db, name);
+    },
+  };
+}
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null, Date | string | null>;
@@ -187,22 +242,25 @@ function sumBasis(state: AccountState): Dec {
 // ─── accounts ───────────────────────────────────────────────────────────────────────────────
 
 /** `accounts`: one row per account with its cash, buying power and ledger totals. */
-export function accountsProjection<DB extends TradingTables>(): Projection<DB> {
+export function accountsProjection<DB extends TradingTables>(
+  options: TradingProjectionOptions = {},
+): Projection<DB> {
   const name = 'accounts';
-  const cache = new FoldCache();
+  const f = folds(name, options);
   return {
     name,
     filter: ACCOUNT_STREAMS,
     pass: (range) => {
-      cache.pass(range);
+      f.pass(range);
     },
     async apply(trx, events, range) {
       const db = trx as unknown as Db;
       const latest = new Map<string, AccountStep>();
-      await foldAccountBatch(db, name, events, { cache, range }, (step) => {
+      await foldFor(db, name, events, range, f.cache, f.shared, (step) => {
         latest.set(step.accountId, step);
       });
       const rows = [...latest.values()].map((step) => accountRow(step));
+      await options.versions?.changed(latest.keys(), range.through);
       for (let i = 0; i < rows.length; i += 200) {
         await db
           .insertInto('accounts')
@@ -234,8 +292,8 @@ export function accountsProjection<DB extends TradingTables>(): Projection<DB> {
     async reset(trx) {
       const db = trx as unknown as Db;
       await db.deleteFrom('accounts').execute();
-      cache.clear();
-      await resetAccountFolds(db, name);
+      await f.reset(db);
+      await options.versions?.changedAll();
     },
   };
 }
@@ -277,19 +335,21 @@ type OrderRow = Insertable<TradingTables['orders']>;
  * replaces/replaced by) and, for rejected orders, the reason. An order is written from the
  * folded state after each event that touches it, so its `data` is the domain `Order` itself.
  */
-export function ordersProjection<DB extends TradingTables>(): Projection<DB> {
+export function ordersProjection<DB extends TradingTables>(
+  options: TradingProjectionOptions = {},
+): Projection<DB> {
   const name = 'orders';
-  const cache = new FoldCache();
+  const f = folds(name, options);
   return {
     name,
     filter: ACCOUNT_STREAMS,
     pass: (range) => {
-      cache.pass(range);
+      f.pass(range);
     },
     async apply(trx, events, range) {
       const db = trx as unknown as Db;
       const pending = new Map<string, OrderRow>();
-      await foldAccountBatch(db, name, events, { cache, range }, async (step) => {
+      await foldFor(db, name, events, range, f.cache, f.shared, async (step) => {
         const { event, before, after, recorded } = step;
         const touch = (id: string): void => {
           const order = after.orders[id];
@@ -366,8 +426,7 @@ export function ordersProjection<DB extends TradingTables>(): Projection<DB> {
     async reset(trx) {
       const db = trx as unknown as Db;
       await db.deleteFrom('orders').execute();
-      cache.clear();
-      await resetAccountFolds(db, name);
+      await f.reset(db);
     },
   };
 }
@@ -506,47 +565,50 @@ async function relinkStoredOrders(
 // ─── positions ──────────────────────────────────────────────────────────────────────────────
 
 /** `positions`: open positions at average cost; a position's row is deleted when it is flat. */
-export function positionsProjection<DB extends TradingTables>(): Projection<DB> {
+export function positionsProjection<DB extends TradingTables>(
+  options: TradingProjectionOptions = {},
+): Projection<DB> {
   const name = 'positions';
-  const cache = new FoldCache();
+  const f = folds(name, options);
   return {
     name,
     filter: ACCOUNT_STREAMS,
     pass: (range) => {
-      cache.pass(range);
+      f.pass(range);
     },
     async apply(trx, events, range) {
       const db = trx as unknown as Db;
       const pending = new Map<string, { step: AccountStep; symbol: string }>();
-      await foldAccountBatch(db, name, events, { cache, range }, async (step) => {
+      const changed = new Set<string>();
+      await foldFor(db, name, events, range, f.cache, f.shared, async (step) => {
         const { event, before, after } = step;
         if (
           (event.type === 'OrderFilled' || event.type === 'StockSplitApplied') &&
           after !== before
         ) {
+          changed.add(step.accountId);
           pending.set(`${step.accountId}\u0000${event.data.symbol}`, {
             step,
             symbol: event.data.symbol,
           });
         } else if (event.type === 'AccountReset') {
+          changed.add(step.accountId);
           for (const [key, p] of pending) {
             if (p.step.accountId === step.accountId) pending.delete(key);
           }
           await db.deleteFrom('positions').where('account_id', '=', step.accountId).execute();
         }
       });
+      await options.versions?.changed(changed, range.through);
+      const flat: { accountId: string; symbol: string }[] = [];
+      const rows: Insertable<TradingTables['positions']>[] = [];
       for (const { step, symbol } of pending.values()) {
         const p = step.after.positions[symbol];
         if (p === undefined) {
-          await db
-            .deleteFrom('positions')
-            .where('account_id', '=', step.accountId)
-            .where('symbol', '=', symbol)
-            .execute();
+          flat.push({ accountId: step.accountId, symbol });
           continue;
         }
-        const at = step.after.updatedAt ?? step.recorded.recordedAt.toISOString();
-        const row: Insertable<TradingTables['positions']> = {
+        rows.push({
           account_id: step.accountId,
           symbol,
           owner_id: step.ownerId,
@@ -556,23 +618,38 @@ export function positionsProjection<DB extends TradingTables>(): Projection<DB> 
           cost_basis: p.costBasis,
           avg_entry_price: avgEntryPrice(p) ?? '0',
           realized_pl: p.realizedPnl,
-          updated_at: at,
+          updated_at: step.after.updatedAt ?? step.recorded.recordedAt.toISOString(),
           last_position: step.recorded.position,
-        };
+        });
+      }
+      for (let i = 0; i < flat.length; i += 200) {
+        const chunk = flat.slice(i, i + 200);
+        await db
+          .deleteFrom('positions')
+          .where((eb) =>
+            eb.or(
+              chunk.map((f) =>
+                eb.and([eb('account_id', '=', f.accountId), eb('symbol', '=', f.symbol)]),
+              ),
+            ),
+          )
+          .execute();
+      }
+      for (let i = 0; i < rows.length; i += 200) {
         await db
           .insertInto('positions')
-          .values(row)
+          .values(rows.slice(i, i + 200))
           .onConflict((oc) =>
-            oc.columns(['account_id', 'symbol']).doUpdateSet({
-              instrument: row.instrument,
-              asset_class: row.asset_class,
-              qty: row.qty,
-              cost_basis: row.cost_basis,
-              avg_entry_price: row.avg_entry_price,
-              realized_pl: row.realized_pl,
-              updated_at: row.updated_at,
-              last_position: row.last_position,
-            }),
+            oc.columns(['account_id', 'symbol']).doUpdateSet((eb) => ({
+              instrument: eb.ref('excluded.instrument'),
+              asset_class: eb.ref('excluded.asset_class'),
+              qty: eb.ref('excluded.qty'),
+              cost_basis: eb.ref('excluded.cost_basis'),
+              avg_entry_price: eb.ref('excluded.avg_entry_price'),
+              realized_pl: eb.ref('excluded.realized_pl'),
+              updated_at: eb.ref('excluded.updated_at'),
+              last_position: eb.ref('excluded.last_position'),
+            })),
           )
           .execute();
       }
@@ -580,8 +657,8 @@ export function positionsProjection<DB extends TradingTables>(): Projection<DB> 
     async reset(trx) {
       const db = trx as unknown as Db;
       await db.deleteFrom('positions').execute();
-      cache.clear();
-      await resetAccountFolds(db, name);
+      await f.reset(db);
+      await options.versions?.changedAll();
     },
   };
 }
@@ -589,19 +666,21 @@ export function positionsProjection<DB extends TradingTables>(): Projection<DB> 
 // ─── fills ──────────────────────────────────────────────────────────────────────────────────
 
 /** `fills`: every execution with the quote that priced it and the fill model that applied. */
-export function fillsProjection<DB extends TradingTables>(): Projection<DB> {
+export function fillsProjection<DB extends TradingTables>(
+  options: TradingProjectionOptions = {},
+): Projection<DB> {
   const name = 'fills';
-  const cache = new FoldCache();
+  const f = folds(name, options);
   return {
     name,
     filter: ACCOUNT_STREAMS,
     pass: (range) => {
-      cache.pass(range);
+      f.pass(range);
     },
     async apply(trx, events, range) {
       const db = trx as unknown as Db;
       let rows: Insertable<TradingTables['fills']>[] = [];
-      await foldAccountBatch(db, name, events, { cache, range }, async (step) => {
+      await foldFor(db, name, events, range, f.cache, f.shared, async (step) => {
         const { event, before, after, recorded } = step;
         if (event.type === 'AccountReset') {
           rows = rows.filter((r) => r.account_id !== step.accountId);
@@ -650,8 +729,7 @@ export function fillsProjection<DB extends TradingTables>(): Projection<DB> {
     async reset(trx) {
       const db = trx as unknown as Db;
       await db.deleteFrom('fills').execute();
-      cache.clear();
-      await resetAccountFolds(db, name);
+      await f.reset(db);
     },
   };
 }
@@ -684,19 +762,21 @@ export function holdingsOf(state: AccountState): Holding[] {
  * `portfolio_history` (table `account_balances`): after every event that moved cash or a
  * position, the cash and every holding. Equity at any instant is then cash + Σ qty × price.
  */
-export function portfolioHistoryProjection<DB extends TradingTables>(): Projection<DB> {
+export function portfolioHistoryProjection<DB extends TradingTables>(
+  options: TradingProjectionOptions = {},
+): Projection<DB> {
   const name = 'portfolio_history';
-  const cache = new FoldCache();
+  const f = folds(name, options);
   return {
     name,
     filter: ACCOUNT_STREAMS,
     pass: (range) => {
-      cache.pass(range);
+      f.pass(range);
     },
     async apply(trx, events, range) {
       const db = trx as unknown as Db;
       const rows: Insertable<TradingTables['account_balances']>[] = [];
-      await foldAccountBatch(db, name, events, { cache, range }, (step) => {
+      await foldFor(db, name, events, range, f.cache, f.shared, (step) => {
         const { event, before, after, recorded } = step;
         if (!BALANCE_EVENTS.has(event.type) || after === before) return;
         rows.push({
@@ -711,6 +791,10 @@ export function portfolioHistoryProjection<DB extends TradingTables>(): Projecti
           holdings: JSON.stringify(holdingsOf(after)),
         });
       });
+      await options.versions?.changed(
+        rows.map((r) => r.account_id),
+        range.through,
+      );
       for (let i = 0; i < rows.length; i += 200) {
         await db
           .insertInto('account_balances')
@@ -722,19 +806,25 @@ export function portfolioHistoryProjection<DB extends TradingTables>(): Projecti
     async reset(trx) {
       const db = trx as unknown as Db;
       await db.deleteFrom('account_balances').execute();
-      cache.clear();
-      await resetAccountFolds(db, name);
+      await f.reset(db);
+      await options.versions?.changedAll();
     },
   };
 }
 
 /** Every trading projection, in the order they are started. */
-export function tradingProjections<DB extends TradingTables>(): Projection<DB>[] {
+export function tradingProjections<DB extends TradingTables>(
+  options: TradingProjectionOptions = {},
+): Projection<DB>[] {
+  const shared =
+    options.shared ??
+    (options.source === undefined ? undefined : new SharedAccountFold(options.source));
+  const all = { ...options, ...(shared ? { shared } : {}) };
   return [
-    accountsProjection<DB>(),
-    ordersProjection<DB>(),
-    positionsProjection<DB>(),
-    fillsProjection<DB>(),
-    portfolioHistoryProjection<DB>(),
+    accountsProjection<DB>(all),
+    ordersProjection<DB>(all),
+    positionsProjection<DB>(all),
+    fillsProjection<DB>(all),
+    portfolioHistoryProjection<DB>(all),
   ];
 }

@@ -106,6 +106,12 @@ describe('trading API consistency and pagination (PGlite)', function () {
     it('answers 503 projection_lag with Retry-After when the read models cannot catch up in READ_WAIT_MS', async () => {
       const user = await newUser(server, ['trader'], 'lag');
       const account = await openAccount(server, user);
+      // The account is projected before the projections stop (only the deposit lags).
+      const opened = await call(server, 'GET', `/accounts/${account.id}`, {
+        token: user.token,
+        headers: { 'X-Min-Position': String(account.position) },
+      });
+      expect(opened.status).to.equal(200);
       const projections = server.composition.parts.projections;
       await projections.stop();
       try {
@@ -226,8 +232,14 @@ describe('trading API consistency and pagination (PGlite)', function () {
       expect(fills.map((p) => p.length)).to.deep.equal([2, 1]);
       expect(new Set(fills.flat()).size).to.equal(3);
 
-      for (let i = 0; i < 2; i += 1) await openAccount(server, user, '10', `extra ${i}`);
-      const accounts = await call(server, 'GET', '/accounts?limit=500', { token: user.token });
+      let opened = 0;
+      for (let i = 0; i < 2; i += 1) {
+        opened = (await openAccount(server, user, '10', `extra ${i}`)).position;
+      }
+      const accounts = await call(server, 'GET', '/accounts?limit=500', {
+        token: user.token,
+        headers: { 'X-Min-Position': String(opened) },
+      });
       const every = (accounts.body.items as Json[]).map((a) => a.id);
       const paged = await pages(server, user.token, '/accounts?limit=2');
       expect(paged.flat()).to.have.members(every);

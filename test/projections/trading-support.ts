@@ -7,6 +7,12 @@ import { readModelProjections, type ReadModelDb } from '../../src/projections/in
 import { ProjectionRunner } from '../../src/projections/runner.ts';
 import { migrateReadModels } from '../../src/projections/schema.ts';
 import { SqlTradingQueries } from '../../src/projections/trading-queries.ts';
+import type { Cache } from '../../src/cache/port.ts';
+import {
+  AccountSnapshots,
+  SNAPSHOT_PROJECTIONS,
+  SnapshotVersions,
+} from '../../src/projections/account-snapshots.ts';
 import type { SimulatedClock, SimulatedMarket } from '../../src/market/index.ts';
 import { frozenMarket, sequentialIds } from '../commands/support.ts';
 import { sharedPglite, uniqueSchema } from '../support/pglite.ts';
@@ -49,17 +55,29 @@ export interface TradingFixture {
 
 export async function tradingFixture(
   database: SqlDatabase,
-  options: { readonly batchSize?: number; readonly start?: Date; readonly ids?: string } = {},
+  options: {
+    readonly batchSize?: number;
+    readonly start?: Date;
+    readonly ids?: string;
+    /** Serve account reads from snapshots in this cache, as `compose` does. */
+    readonly cache?: Cache;
+  } = {},
 ): Promise<TradingFixture> {
   const schema = uniqueSchema('trading');
   const store = await openPostgresEventStore({ database, schema: `${schema}_es`, pollMs: 10 });
   const root = new Kysely<ReadModelDb>({ dialect: new PostgresDialect({ pool: database.pool }) });
   await migrateReadModels(root as unknown as Kysely<unknown>, schema);
   const db = root.withSchema(schema);
-  const runner = new ProjectionRunner(store, root, readModelProjections(), {
-    schema,
-    ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
-  });
+  const versions = options.cache === undefined ? undefined : new SnapshotVersions(options.cache);
+  const runner = new ProjectionRunner(
+    store,
+    root,
+    readModelProjections({ source: store, ...(versions ? { versions } : {}) }),
+    {
+      schema,
+      ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+    },
+  );
   await runner.prepare();
   const { market, clock } = frozenMarket(options.start);
   const service = new AccountService({
@@ -67,7 +85,20 @@ export async function tradingFixture(
     market,
     newId: sequentialIds(options.ids ?? 'id'),
   });
-  const queries = new SqlTradingQueries(db, market);
+  const queries = new SqlTradingQueries(
+    db,
+    market,
+    versions === undefined
+      ? {}
+      : {
+          snapshots: (load) =>
+            new AccountSnapshots({
+              versions,
+              load,
+              appliedPosition: () => runner.appliedPosition(SNAPSHOT_PROJECTIONS),
+            }),
+        },
+  );
   return {
     database,
     schema,

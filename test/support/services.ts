@@ -405,9 +405,12 @@ export function redisServerBinary(): string | undefined {
     .find((file) => existsSync(file));
 }
 
-/** Starts a throwaway `redis-server` child on loopback and a random high port, no persistence. */
-export async function startRedisServer(binary: string): Promise<ThrowawayServer> {
-  const port = await freeHighPort();
+/**
+ * Starts a throwaway `redis-server` child on loopback and a random high port (or `port`, to
+ * start one again where a stopped one listened), no persistence.
+ */
+export async function startRedisServer(binary: string, port?: number): Promise<ThrowawayServer> {
+  port ??= await freeHighPort();
   const child: ChildProcess = spawn(
     binary,
     [

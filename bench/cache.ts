@@ -1,0 +1,255 @@
+/**
+ * Cache benchmark (issue 12) → `bench/results/cache.json`:
+ *
+ * - `get_quote_p95_ms_memory`: 50 connections on `GET /market/quotes/{symbol}` against
+ *   `serve --role all` without Redis (embedded PGlite);
+ * - `get_quote_p95_ms_redis` and `quote_hit_ratio`: the same against an `api` replica whose
+ *   quotes come from an `engine` process through Redis (one scratch PostgreSQL database, a
+ *   redis-server this benchmark starts on a free port); the ratio is the replica's own
+ *   `cache_hit_ratio{kind="quote"}` after the run;
+ * - `success_rate_during_redis_outage`: 2xx share of GET quote and GET positions on that
+ *   replica while its redis-server is stopped for 2 s and started again;
+ * - `quote_fanout_per_s`: quotes delivered per second to 100 subscribers spread over two
+ *   Redis connections (two replicas' `SharedQuoteMarket` fan-out path), ticks of every listed
+ *   symbol published as fast as Redis takes them.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Request as CannonRequest } from 'autocannon';
+import { RedisCache } from '../src/cache/redis.ts';
+import { QUOTES_CHANNEL } from '../src/market/shared-quotes.ts';
+import { DEFAULT_UNIVERSE } from '../src/market/index.ts';
+import { expectOk, json, load, startChild, succeeded } from './api.ts';
+import { percentile, report, round } from './report.ts';
+import { scratchDatabase } from './support.ts';
+
+const PASSWORD = 'benchmark passphrase that is long';
+const SYMBOLS = ['AAPL', 'MSFT', 'SPY', 'NVDA', 'AMZN', 'TSLA', 'QQQ', 'META'];
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
+
+/** A redis-server child on loopback, no persistence; `stop` ends it. */
+async function redisServer(port: number): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    const probe = await RedisCache.connect({ url, connectTimeoutMs: 200 });
+    const up = probe.state() === 'up';
+    await probe.close();
+    if (up) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Registers a user and opens an account holding a position; answers its token and id. */
+async function trader(api: string): Promise<{ token: string; account: string }> {
+  const email = `cache-bench.${Date.now()}@example.com`;
+  await expectOk('register', json(`${api}/auth/register`, 'POST', { email, password: PASSWORD }));
+  const login = await expectOk(
+    'login',
+    json(`${api}/auth/login`, 'POST', { email, password: PASSWORD }),
+  );
+  const token = String(login.access_token);
+  const opened = await expectOk(
+    'open account',
+    json(`${api}/accounts`, 'POST', { name: 'bench', initial_cash: '1000000' }, token),
+  );
+  const account = String(opened.id);
+  await expectOk(
+    'seed order',
+    json(
+      `${api}/accounts/${account}/orders`,
+      'POST',
+      { symbol: 'AAPL', qty: '5', side: 'buy', type: 'market', time_in_force: 'day' },
+      token,
+    ),
+  );
+  return { token, account };
+}
+
+function quoteRequests(token: string): () => CannonRequest {
+  let i = 0;
+  return () => ({
+    method: 'GET',
+    path: `/api/v1/market/quotes/${SYMBOLS[i++ % SYMBOLS.length] ?? 'AAPL'}`,
+    headers: { authorization: `Bearer ${token}` },
+  });
+}
+
+/** `cache_hit_ratio{kind}` as the server reports it. */
+async function hitRatio(url: string, kind: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const match = new RegExp(`^cache_hit_ratio\\{kind="${kind}"\\} ([0-9.e+-]+)$`, 'm').exec(text);
+  return match ? Number(match[1]) : Number.NaN;
+}
+
+/** Quotes delivered per second to `subscribers` listeners over two connections. */
+async function fanout(url: string, seconds: number, subscribers = 100): Promise<number> {
+  const prefix = `bench-fanout-${String(Date.now())}:`;
+  const options = { url, keyPrefix: prefix, commandTimeoutMs: 5000 };
+  const replicas = await Promise.all([0, 1].map(() => RedisCache.connect(options)));
+  const publisher = await RedisCache.connect(options);
+  let delivered = 0;
+  for (let s = 0; s < subscribers; s++) {
+    const replica = replicas[s % replicas.length];
+    await replica?.subscribe(QUOTES_CHANNEL, (text) => {
+      delivered += (JSON.parse(text) as { quotes: unknown[] }).quotes.length;
+    });
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const tick = JSON.stringify({
+    at: Date.now(),
+    quotes: DEFAULT_UNIVERSE.map((u) => ({
+      symbol: u.symbol,
+      bid: '100.01',
+      ask: '100.02',
+      bidSize: 100,
+      askSize: 200,
+      last: '100.015',
+      time: new Date().toISOString(),
+      seq: 1,
+      source: 'simulated',
+    })),
+  });
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  let inFlight: Promise<void>[] = [];
+  while (performance.now() < deadline) {
+    inFlight.push(publisher.publish(QUOTES_CHANNEL, tick).catch(() => undefined));
+    if (inFlight.length >= 20) {
+      await Promise.all(inFlight);
+      inFlight = [];
+    }
+  }
+  await Promise.all(inFlight);
+  // Let the last messages arrive.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const elapsed = (performance.now() - started) / 1000;
+  await Promise.all([...replicas, publisher].map((r) => r.close()));
+  return delivered / elapsed;
+}
+
+export async function run(quick: boolean): Promise<void> {
+  const seconds = quick ? 5 : 20;
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'opt-bench-cache-'));
+  const scratch = await scratchDatabase();
+  const redis = await redisServer(await freePort());
+  const children: ChildProcess[] = [];
+  try {
+    // ─── in-memory: one process, no Redis ─────────────────────────────────────────────────
+    const single = await startChild(path.join(dataDir, 'single'), undefined);
+    children.push(single.child);
+    const alone = await trader(`${single.url}/api/v1`);
+    await load(single.url, single.child, 10, 1, quoteRequests(alone.token));
+    const memory = await load(single.url, single.child, 50, seconds, quoteRequests(alone.token));
+    const memoryOne = await load(single.url, single.child, 1, 2, quoteRequests(alone.token));
+    await stopChild(single.child);
+
+    // ─── Redis: an engine process publishing, an api replica reading ─────────────────────
+    const shared = { REDIS_URL: redis.url };
+    const engine = await startChild(path.join(dataDir, 'engine'), scratch.url, {
+      ...shared,
+      BENCH_ROLE: 'engine',
+    });
+    children.push(engine.child);
+    const replica = await startChild(path.join(dataDir, 'api'), scratch.url, {
+      ...shared,
+      BENCH_ROLE: 'api',
+    });
+    children.push(replica.child);
+    const user = await trader(`${replica.url}/api/v1`);
+    await load(replica.url, replica.child, 10, 1, quoteRequests(user.token));
+    const viaRedis = await load(replica.url, replica.child, 50, seconds, quoteRequests(user.token));
+    const redisOne = await load(replica.url, replica.child, 1, 2, quoteRequests(user.token));
+    const quoteHitRatio = await hitRatio(replica.url, 'quote');
+
+    // ─── Redis outage under load ──────────────────────────────────────────────────────────
+    let n = 0;
+    const mixed = quoteRequests(user.token);
+    const outageRun = load(replica.url, replica.child, 20, quick ? 6 : 10, () =>
+      n++ % 2 === 0
+        ? mixed()
+        : {
+            method: 'GET',
+            path: `/api/v1/accounts/${user.account}/positions`,
+            headers: { authorization: `Bearer ${user.token}` },
+          },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await redis.stop();
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const restarted = await redisServer(Number(new URL(redis.url).port));
+    const outage = await outageRun;
+    const fanoutPerS = await fanout(restarted.url, quick ? 2 : 5);
+    await restarted.stop();
+
+    const m = succeeded(memory.result);
+    const r = succeeded(viaRedis.result);
+    const o = succeeded(outage.result);
+    const metrics = {
+      quote_hit_ratio: round(quoteHitRatio, 4),
+      get_quote_p95_ms_redis: round(percentile(viaRedis.latencies, 95)),
+      get_quote_p95_ms_memory: round(percentile(memory.latencies, 95)),
+      quote_fanout_per_s: Math.round(fanoutPerS),
+      success_rate_during_redis_outage: round(o.ok / Math.max(1, o.all), 5),
+      get_quote_p95_ms_redis_1_connection: round(percentile(redisOne.latencies, 95)),
+      get_quote_p95_ms_memory_1_connection: round(percentile(memoryOne.latencies, 95)),
+      get_quote_p50_ms_redis: round(percentile(viaRedis.latencies, 50)),
+      get_quote_p50_ms_memory: round(percentile(memory.latencies, 50)),
+      get_quote_per_s_redis: Math.round(r.all / viaRedis.result.duration),
+      get_quote_per_s_memory: Math.round(m.all / memory.result.duration),
+      outage_requests: o.all,
+    };
+    report('cache', quick, metrics, {
+      setup: `bench/api.ts --serve children: \`serve --role all\` on PGlite without Redis (memory); \`--role engine\` and \`--role api\` on one scratch PostgreSQL database and a redis-server started by the benchmark (Redis); autocannon in this process, 50 connections, ${seconds} s runs after a 1 s warm-up${quick ? '; QUICK' : ''}`,
+      quote_hit_ratio: `the api replica's cache_hit_ratio{kind="quote"}: quote reads answered by the quotes the engine published (target > 0.95)`,
+      get_quote: `GET /api/v1/market/quotes/{symbol} over ${SYMBOLS.length} symbols, 50 connections (closed loop: p95 ≈ 50 × service time) and 1 connection (the latency of one read); Redis target p95 ≤ 5 ms. On an api replica a quote is read from its mirror of the published quotes (fed by pub/sub), so Redis adds no round trip to a read`,
+      outage: `20 connections, GET quote and GET positions alternately on the api replica; its redis-server stopped 1 s in and started again 2 s later; target ≥ 99.9 %`,
+      fanout: `ticks of ${DEFAULT_UNIVERSE.length} quotes published on one connection, 100 subscribers on two others (two replicas), deliveries = quotes received per second (target ≥ 50,000)`,
+      machine_load: `load average at the end ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' / ')} (1/5/15 min) on ${os.cpus().length} CPUs`,
+    });
+  } finally {
+    for (const child of children) await stopChild(child);
+    await redis.stop();
+    await scratch.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

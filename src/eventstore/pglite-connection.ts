@@ -1,0 +1,169 @@
+import { EventEmitter } from 'node:events';
+import { protocol, type PGlite } from '@electric-sql/pglite';
+
+const { serialize } = protocol;
+
+type Serializer = typeof serialize;
+
+/**
+ * The node-postgres `Connection` that talks to embedded PGlite, like PGlite's own
+ * `PglitePgConnection` but **pipelined**: the messages of an extended-protocol query (parse,
+ * bind, describe, execute) are buffered and handed to PGlite together with the `Sync` (or
+ * `Flush`) that ends them, in one `execProtocolStream` call, the way a PostgreSQL server
+ * receives them in one socket read. PGlite's shim makes one call per message instead — five
+ * trips through its protocol wrapper for every parameterized statement — which made that
+ * wrapper the largest cost of a query. The backend processes the batch exactly as it would
+ * the separate messages (an error skips to the `Sync`, as on a server), and the replies are
+ * emitted in order, so node-postgres sees no difference.
+ *
+ * Every client gets its own connection (a node-postgres client destroys its connection after
+ * a failed `pool.query`); they all share the one PGlite session, and the pool keeps a single
+ * client, so no two transactions ever interleave on it.
+ */
+export class PipelinedPgliteConnection extends EventEmitter {
+  // Fields node-postgres reads or sets on its connection.
+  _connecting = false;
+  readonly stream = {
+    destroy: (): void => {
+      this.end();
+    },
+  };
+  parsedStatements: Record<string, unknown> = {};
+  submittedNamedStatements: Record<string, unknown> = {};
+
+  readonly #pglite: PGlite;
+  #pending: Uint8Array[] = [];
+  /** The tail of the calls in flight: replies are emitted in submission order. */
+  #queue: Promise<unknown>;
+  #emitsMessages = false;
+
+  constructor(options: { readonly pglite: PGlite }) {
+    super();
+    this.#pglite = options.pglite;
+    this.#queue = options.pglite.waitReady;
+    this.on('newListener', (event) => {
+      if (event === 'message') this.#emitsMessages = true;
+    });
+  }
+
+  async connect(): Promise<void> {
+    this._connecting = true;
+    await this.#pglite.waitReady;
+    process.nextTick(() => this.emit('readyForQuery'));
+  }
+
+  // Start-up, TLS, authentication and cancellation mean nothing in-process.
+  requestSsl(): void {}
+  startup(): void {}
+  cancel(): void {}
+  password(): void {}
+  ref(): void {}
+  unref(): void {}
+
+  sendSASLInitialResponseMessage(mechanism: string, response: string): void {
+    this.#send(serialize.sendSASLInitialResponseMessage(mechanism, response));
+  }
+
+  sendSCRAMClientFinalMessage(additionalData: string): void {
+    this.#send(serialize.sendSCRAMClientFinalMessage(additionalData));
+  }
+
+  query(text: string): void {
+    this.#send(serialize.query(text));
+  }
+
+  parse(config: Parameters<Serializer['parse']>[0]): void {
+    this.#pending.push(serialize.parse(config));
+  }
+
+  bind(config: Parameters<Serializer['bind']>[0]): void {
+    this.#pending.push(serialize.bind(config));
+  }
+
+  describe(config: Parameters<Serializer['describe']>[0]): void {
+    this.#pending.push(serialize.describe(config));
+  }
+
+  execute(config: Parameters<Serializer['execute']>[0]): void {
+    this.#pending.push(serialize.execute(config));
+  }
+
+  close(config: Parameters<Serializer['close']>[0]): void {
+    this.#pending.push(serialize.close(config));
+  }
+
+  flush(): void {
+    this.#send(serialize.flush());
+  }
+
+  sync(): void {
+    this.#send(serialize.sync());
+  }
+
+  sendCopyFromChunk(chunk: ArrayBuffer): void {
+    this.#send(serialize.copyData(chunk));
+  }
+
+  endCopyFrom(): void {
+    this.#send(serialize.copyDone());
+  }
+
+  sendCopyFail(message: string): void {
+    this.#send(serialize.copyFail(message));
+  }
+
+  end(): void {
+    this.#pending = [];
+    this.#queue = this.#queue.then(() => {
+      this.emit('end');
+    });
+    for (const event of this.eventNames()) {
+      if (event !== 'newListener') this.removeAllListeners(event);
+    }
+    this.#emitsMessages = false;
+  }
+
+  /** Sends what is buffered followed by `last`, as one call. */
+  #send(last: Uint8Array): void {
+    const parts = this.#pending;
+    this.#pending = [];
+    parts.push(last);
+    const message = parts.length === 1 ? last : concat(parts);
+    this.#queue = this.#queue
+      // PGlite runs on this thread and blocks it while it works. Started from the microtask of
+      // the call, it would run before the event loop reads the next request, so every request
+      // would reach the database alone; started after the pending I/O callbacks instead, the
+      // requests that arrived meanwhile queue behind it (the event store then writes their
+      // appends as one group commit, the projections read them as one batch).
+      .then(nextTurn)
+      .then(() => this.#pglite.execProtocolStream(message, { throwOnError: false }))
+      .then((replies) => {
+        for (const reply of replies) {
+          if (this.#emitsMessages) this.emit('message', reply);
+          this.emit(reply.name === 'error' ? 'errorMessage' : reply.name, reply);
+        }
+      })
+      .catch((error: unknown) => {
+        this.emit('error', error);
+      });
+  }
+}
+
+/** Resolves after the I/O callbacks already pending (the check phase of the event loop). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => {
+    setImmediate(resolve);
+  });
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
