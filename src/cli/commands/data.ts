@@ -3,6 +3,7 @@
  * configured database: embedded PGlite in `DATA_DIR`, or `DATABASE_URL`).
  */
 import { createReadStream, statSync } from 'node:fs';
+import { Transform } from 'node:stream';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { isValidEquitySymbol } from '../../domain/instrument.ts';
@@ -127,11 +128,17 @@ export function register(program: Command, deps: CliDeps): void {
         const base = normalizeCsvSymbol(path.basename(file).replace(/\.[^.]*$/, ''));
         const progress = progressFor(deps);
         const summary = await withBarStore(deps, async (store) => {
-          const input = createReadStream(file);
+          // Count bytes in a pass-through: a 'data' listener on the file stream itself would
+          // start it flowing before the parser listens, and lose what it read meanwhile.
           let bytes = 0;
-          input.on('data', (chunk) => {
-            bytes += chunk.length;
-          });
+          const input = createReadStream(file).pipe(
+            new Transform({
+              transform(chunk: Buffer, _encoding, done) {
+                bytes += chunk.length;
+                done(null, chunk);
+              },
+            }),
+          );
           progress.start(size, `importing ${path.basename(file)}`);
           try {
             return await importCsv(store, input, {
