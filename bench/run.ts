@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<{ run(quick: boolean): Promise<void>
   cache: () => import('./cache.ts'),
   eventstore: () => import('./eventstore.ts'),
   orders: () => import('./orders.ts'),
+  options: () => import('./options.ts'),
 };
 
 const args = process.argv.slice(2);

@@ -48,6 +48,13 @@ export interface Config {
   readonly marketSeed: number;
   /** `MARKET_CLOCK`: `simulated` (default) or `real` wall-clock time. */
   readonly marketClock: (typeof MARKET_CLOCKS)[number];
+  /**
+   * `MARKET_START`: where the simulated clock starts (default: 10:00 New York on the latest
+   * session day); e.g. a minute before an expiration's close, to watch options settle.
+   */
+  readonly marketStart: Date | undefined;
+  /** `MARKET_SPEED`: simulated milliseconds per real millisecond (default 1; 60 = a minute a second). */
+  readonly marketSpeed: number;
   /** `LOG_LEVEL` (default `info`). */
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** `CORS_ORIGINS`: comma-separated origins allowed cross-origin access (default none). */
@@ -59,6 +66,13 @@ export interface Config {
    * answering 503 `projection_lag` (default 2000).
    */
   readonly readWaitMs: number;
+  /** `RISK_FREE_RATE`: continuously compounded rate options are priced with (default 0.04). */
+  readonly riskFreeRate: number;
+  /**
+   * `DIVIDEND_YIELDS`: per-symbol continuous dividend yields for option pricing, e.g.
+   * `AAPL=0.005,KO=0.029`, overriding the built-in defaults (docs/options.md).
+   */
+  readonly dividendYields: Readonly<Record<string, number>>;
 }
 
 /** One invalid variable. */
@@ -171,6 +185,18 @@ const envSchema = z
       'must be a non-negative integer (at most 2^53 - 1)',
     ).default(42),
     MARKET_CLOCK: oneOf(MARKET_CLOCKS).default('simulated'),
+    MARKET_START: instant.optional(),
+    MARKET_SPEED: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, { error: 'must be a positive number (1 = real time)' })
+      .transform(Number)
+      .pipe(
+        z
+          .number()
+          .positive({ error: 'must be a positive number (1 = real time)' })
+          .max(3600, { error: 'must be at most 3600 (an hour a second)' }),
+      )
+      .default(1),
     LOG_LEVEL: oneOf(LOG_LEVELS).default('info'),
     CORS_ORIGINS: z
       .string()
@@ -194,6 +220,39 @@ const envSchema = z
       60_000,
       'must be an integer between 0 and 60000 (milliseconds)',
     ).default(2000),
+    RISK_FREE_RATE: z
+      .string()
+      .regex(/^-?\d+(\.\d+)?$/, { error: 'must be a decimal fraction such as 0.04 (4 %)' })
+      .transform(Number)
+      .pipe(
+        z
+          .number()
+          .min(-0.1, { error: 'must be between -0.1 and 0.5' })
+          .max(0.5, { error: 'must be between -0.1 and 0.5' }),
+      )
+      .default(0.04),
+    DIVIDEND_YIELDS: z
+      .string()
+      .transform((value, ctx) => {
+        const out: Record<string, number> = {};
+        for (const part of value
+          .split(',')
+          .map((p) => p.trim())
+          .filter((p) => p.length > 0)) {
+          const m = /^([A-Za-z][A-Za-z.]{0,6})=(\d+(\.\d+)?)$/.exec(part);
+          const yieldValue = m === null ? Number.NaN : Number(m[2]);
+          if (m === null || !(yieldValue >= 0 && yieldValue < 1)) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `must be SYMBOL=yield pairs separated by commas, yields between 0 and 1, e.g. AAPL=0.005,KO=0.029 (bad entry "${part}")`,
+            });
+            return z.NEVER;
+          }
+          out[(m[1] ?? '').toUpperCase()] = yieldValue;
+        }
+        return out;
+      })
+      .default({}),
   })
   .superRefine((env, ctx) => {
     if (env.EVENT_STORE === 'esdb' && env.ESDB_CONNECTION_STRING === undefined) {
@@ -282,10 +341,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     replaySpeed: e.REPLAY_SPEED,
     marketSeed: e.MARKET_SEED,
     marketClock: e.MARKET_CLOCK,
+    marketStart: e.MARKET_START,
+    marketSpeed: e.MARKET_SPEED,
     logLevel: e.LOG_LEVEL,
     corsOrigins: e.CORS_ORIGINS,
     trustProxy: e.TRUST_PROXY,
     readWaitMs: e.READ_WAIT_MS,
+    riskFreeRate: e.RISK_FREE_RATE,
+    dividendYields: e.DIVIDEND_YIELDS,
   };
 }
 

@@ -39,11 +39,33 @@ describe('config', () => {
       corsOrigins: [],
       trustProxy: 0,
       readWaitMs: 2000,
+      marketStart: undefined,
+      marketSpeed: 1,
+      riskFreeRate: 0.04,
+      dividendYields: {},
     });
   });
 
   it('reads READ_WAIT_MS as milliseconds up to a minute', () => {
     expect(loadConfig({ READ_WAIT_MS: '500' }).readWaitMs).to.equal(500);
+    expect(loadConfig({ RISK_FREE_RATE: '0.05' }).riskFreeRate).to.equal(0.05);
+    expect(
+      loadConfig({ MARKET_START: '2025-03-07T20:59:00Z' }).marketStart?.toISOString(),
+    ).to.equal('2025-03-07T20:59:00.000Z');
+    expect(loadConfig({ MARKET_SPEED: '60' }).marketSpeed).to.equal(60);
+    expect(() => loadConfig({ MARKET_SPEED: '0' })).to.throw(
+      /MARKET_SPEED must be a positive number/,
+    );
+    expect(loadConfig({ DIVIDEND_YIELDS: 'aapl=0.01, KO=0.03' }).dividendYields).to.deep.equal({
+      AAPL: 0.01,
+      KO: 0.03,
+    });
+    expect(() => loadConfig({ RISK_FREE_RATE: '4%' })).to.throw(
+      /RISK_FREE_RATE must be a decimal fraction/,
+    );
+    expect(() => loadConfig({ DIVIDEND_YIELDS: 'AAPL' })).to.throw(
+      /DIVIDEND_YIELDS must be SYMBOL=yield/,
+    );
     expect(loadConfig({ READ_WAIT_MS: '0' }).readWaitMs).to.equal(0);
     expect(errorFor({ READ_WAIT_MS: '60001' })).to.include('READ_WAIT_MS must be an integer');
     expect(errorFor({ READ_WAIT_MS: '2s' })).to.include('READ_WAIT_MS must be an integer');

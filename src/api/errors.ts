@@ -29,6 +29,9 @@ const DOMAIN_STATUS: Readonly<Record<DomainErrorCode, 404 | 409 | 422>> = {
   water_mark_not_applicable: 409,
   quote_symbol_mismatch: 409,
   corporate_action_not_applicable: 409,
+  position_not_found: 404,
+  option_not_exercisable: 422,
+  option_not_expired: 409,
 };
 
 const TITLES: Readonly<Record<number, string>> = {

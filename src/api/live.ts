@@ -343,6 +343,48 @@ export function renderEvent(
       return [];
     case 'DividendPaid':
       return account('dividend', event.data.at);
+    case 'OptionExercised':
+    case 'OptionAssigned':
+    case 'OptionExpired': {
+      // The option position closes; shares arrive or leave at the strike.
+      const d = event.data;
+      const option = before.positions[d.symbol];
+      const positions: LiveMessage[] = [
+        {
+          event: 'position',
+          data: positionResource(
+            accountId,
+            d.symbol,
+            option?.instrument ?? equity(d.symbol),
+            d.position.qty,
+            d.position.costBasis,
+            fmt(dec(option?.realizedPnl ?? '0').plus(dec(d.optionRealizedPnl))),
+            d.at,
+          ),
+        },
+      ];
+      if (d.shares !== null) {
+        positions.push({
+          event: 'position',
+          data: positionResource(
+            accountId,
+            d.shares.symbol,
+            equity(d.shares.symbol),
+            d.shares.position.qty,
+            d.shares.position.costBasis,
+            after.positions[d.shares.symbol]?.realizedPnl ?? d.shares.realizedPnl,
+            d.at,
+          ),
+        });
+      }
+      const name =
+        event.type === 'OptionExercised'
+          ? 'option_exercised'
+          : event.type === 'OptionAssigned'
+            ? 'option_assigned'
+            : 'option_expired';
+      return [...positions, ...account(name, d.at)];
+    }
   }
 }
 

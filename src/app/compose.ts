@@ -47,6 +47,10 @@ import type { Storage } from '../eventstore/index.ts';
 import { createDefaultMarket, SimulatedMarket } from '../market/index.ts';
 import type { ReferenceData } from '../market/reference.ts';
 import { simulatedReferenceData } from '../market/simulated/reference/index.ts';
+import { OptionsMarket, optionsMarketOf } from '../market/options/index.ts';
+import { OptionsDesk } from '../commands/options-desk.ts';
+import { OptionQueries } from '../projections/option-queries.ts';
+import { optionMarketRoutes } from '../api/v1/options-routes.ts';
 import type { MarketData } from '../market/port.ts';
 import type { PasswordHasher } from '../auth/passwords.ts';
 import type { RateLimitSettings } from '../api/hardening.ts';
@@ -105,6 +109,8 @@ export interface Parts {
   readonly queries: TradingQueries;
   /** The raw account streams, for auditors and owners. */
   readonly accountEvents: AccountEvents;
+  /** Option chains, contracts and option positions with greeks (REST, MCP). */
+  readonly options: OptionsDesk;
   /** The projection runner: `waitForPosition` gives read-your-writes. */
   readonly projections: ProjectionRunner<ReadModelDb>;
   readonly readModels: ReadModels;
@@ -207,9 +213,9 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     await bars.migrate();
 
     // Market data: the seeded simulated feed (MARKET_SEED) on a simulated clock that starts in
-    // a regular session, or the wall clock (MARKET_CLOCK=real); MARKET_FEED=replay plays stored
-    // history from REPLAY_FROM at REPLAY_SPEED.
-    const local =
+    // a regular session (MARKET_START, MARKET_SPEED), or the wall clock (MARKET_CLOCK=real);
+    // MARKET_FEED=replay plays stored history from REPLAY_FROM at REPLAY_SPEED.
+    const feed =
       options.market ??
       (config.marketFeed === 'replay' && config.replayFrom !== undefined
         ? await ReplayMarket.open({
@@ -218,7 +224,21 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
             ...(config.replayTo === undefined ? {} : { to: config.replayTo }),
             speed: config.replaySpeed,
           })
-        : createDefaultMarket({ seed: config.marketSeed, clock: config.marketClock }));
+        : createDefaultMarket({
+            seed: config.marketSeed,
+            clock: config.marketClock,
+            ...(config.marketStart === undefined ? {} : { start: config.marketStart }),
+            speed: config.marketSpeed,
+          }));
+    // Listed options on top of the feed: chains priced from its quotes (RISK_FREE_RATE,
+    // DIVIDEND_YIELDS); option symbols are then quoted like any other.
+    const local =
+      optionsMarketOf(feed) ??
+      new OptionsMarket(feed, {
+        seed: config.marketSeed,
+        riskFreeRate: config.riskFreeRate,
+        dividendYields: config.dividendYields,
+      });
     // With Redis the feed's quotes are shared: the engine role publishes them, api replicas
     // read them (and fall back to their own feed for a symbol without a fresh shared quote).
     let market: MarketData = local;
@@ -275,10 +295,11 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     // Append latency (`eventstore_append_duration_seconds`) of every trading write, over the hash chain.
     const eventStore = instrumentEventStore(security.eventStore, metrics);
 
-    // WIRE: reference data (analysis, corporate actions) from the simulated market's seed.
+    // Reference data (analysis, corporate actions) from the simulated feed's seed; depth reads
+    // the quotes the process serves.
     const reference =
       options.reference ??
-      (market instanceof SimulatedMarket ? simulatedReferenceData(market) : undefined);
+      (feed instanceof SimulatedMarket ? simulatedReferenceData(feed, market) : undefined);
 
     // The one AccountService of the process: REST, MCP and the engine share its state cache
     // and its per-stream serialization.
@@ -304,6 +325,13 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     // Analysis and risk: indicators, the scanner, reference data, portfolio risk and limits.
     const analysis = new MarketAnalysis(market, reference);
     const risk = new PortfolioRiskQueries({ trading, market, analysis });
+    // Chains and contracts come from the options market itself (on an api replica its quotes
+    // of the underlyings are the same simulation as the engine's).
+    const optionsDesk = new OptionsDesk({
+      trading,
+      queries: new OptionQueries(readModels),
+      market: local,
+    });
 
     if (servesApi) {
       routes.push(...security.routes);
@@ -315,6 +343,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
           authenticated: security.authenticated,
           waiter: projections,
           readWaitMs: config.readWaitMs,
+          options: optionsDesk,
         }),
       );
       // Backtest jobs on worker threads (docs/backtesting.md).
@@ -332,6 +361,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
           readWaitMs: config.readWaitMs,
         }),
       );
+      routes.push(optionMarketRoutes({ desk: optionsDesk, authenticated: security.authenticated }));
       // Live updates: one `$all` follower for every SSE client of this process.
       const live = new LiveUpdates({ store: eventStore, logger });
       closers.add('live updates', () => live.close());
@@ -369,6 +399,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
           projections,
           accountEvents,
           eventStore,
+          options: optionsDesk,
           version: options.version,
           clock: config.marketClock,
           healthChecks,
@@ -430,6 +461,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
         trading,
         queries,
         accountEvents,
+        options: optionsDesk,
         projections,
         readModels,
         security,

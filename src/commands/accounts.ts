@@ -19,7 +19,7 @@ import type { MarketContext } from '../domain/market.ts';
 import type { EventMetadata, EventStore } from '../eventstore/port.ts';
 import type { MarketData } from '../market/port.ts';
 import { CommandHandler, type CommandMetadata, type Decider } from './handler.ts';
-import { marketContext } from './market-context.ts';
+import { marketContext, orderMarketContext } from './market-context.ts';
 import { limitsNeedMarks, PortfolioMarks } from './portfolio-marks.ts';
 
 export type AccountHandler = CommandHandler<AccountCommand, AccountEvent, AccountState>;
@@ -102,9 +102,11 @@ export interface AccountServiceDeps {
 export const accountCommandDecider: Decider<AccountCommand, AccountEvent, AccountState> =
   accountDecider;
 
-/** Legs a class needs ids for: bracket two (take-profit, stop-loss), oco and oto one. */
-function legCount(request: OrderRequest): number {
+/** Legs a class needs ids for: bracket two (take-profit, stop-loss), oco and oto one, mleg one per leg. */
+export function legCount(request: OrderRequest): number {
   switch (request.orderClass) {
+    case 'mleg':
+      return request.legs?.length ?? 0;
     case 'bracket':
       return 2;
     case 'oco':
@@ -219,11 +221,7 @@ export class AccountService {
     const orderId = this.#newId();
     const clientOrderId = options.clientOrderId ?? request.clientOrderId;
     const legOrderIds = Array.from({ length: legCount(request) }, () => this.#newId());
-    const symbol =
-      request.instrument.kind === 'equity'
-        ? request.instrument.symbol
-        : request.instrument.underlying;
-    const market = await this.riskMarket(accountId, symbol);
+    const market = await this.riskMarket(accountId, request);
     const result = await this.handler.handle(
       accountId,
       {
@@ -259,8 +257,15 @@ export class AccountService {
     });
   }
 
-  cancelAll(accountId: string, context: CallContext): Promise<WriteResult> {
-    return this.#write(accountId, context, { type: 'CancelAllOrders', data: { at: this.now() } });
+  cancelAll(
+    accountId: string,
+    context: CallContext,
+    assetClass?: 'us_equity' | 'us_option',
+  ): Promise<WriteResult> {
+    return this.#write(accountId, context, {
+      type: 'CancelAllOrders',
+      data: { at: this.now(), ...(assetClass === undefined ? {} : { assetClass }) },
+    });
   }
 
   /**
@@ -302,22 +307,67 @@ export class AccountService {
   }
 
   /**
-   * The market a new order of the account in `symbol` is decided against: the symbol's
-   * context, plus the portfolio's marks when the account's risk limits (or `always`, for a
-   * preview) need them.
+   * The market a new order of the account is decided against: the order's context (for an
+   * order, its symbol's quote, or each leg's for a multi-leg order; for a symbol, that
+   * symbol's), plus the portfolio's marks when the account's risk limits (or `always`, for a
+   * preview) need them. Marks are taken for the stock an order trades, or its underlying.
    */
   async riskMarket(
     accountId: string,
-    symbol: string,
+    order: string | OrderRequest,
     options: { readonly always?: boolean; readonly state?: AccountState } = {},
   ): Promise<MarketContext> {
-    const base = marketContext(this.market, symbol);
+    const base =
+      typeof order === 'string'
+        ? marketContext(this.market, order)
+        : orderMarketContext(this.market, order);
     const state =
       options.state ??
       this.handler.cached(accountId)?.state ??
       (await this.handler.load(accountId)).state;
     if (options.always !== true && !limitsNeedMarks(state.settings)) return base;
+    const symbol = typeof order === 'string' ? order : markSymbolOf(order);
     return { ...base, ...(await this.#marks.context(state, symbol)) };
+  }
+
+  /**
+   * Exercises long option contracts now (American style), at the underlying's last trade;
+   * `qty` defaults to every contract not promised to a sell order.
+   */
+  exerciseOption(
+    accountId: string,
+    symbol: string,
+    qty: DecimalString | undefined,
+    context: CallContext,
+  ): Promise<WriteResult> {
+    return this.#write(accountId, context, {
+      type: 'ExerciseOption',
+      data: {
+        symbol,
+        ...(qty === undefined ? {} : { qty }),
+        market: marketContext(this.market, symbol),
+      },
+    });
+  }
+
+  /**
+   * Settles an option position after its expiration day's close (sent by the engine): exercise
+   * or assignment when in the money by at least $0.01 at `underlyingPrice`, expiry otherwise.
+   */
+  settleExpiredOption(
+    accountId: string,
+    input: {
+      readonly symbol: string;
+      readonly underlyingPrice: DecimalString;
+      readonly sessionDate: string;
+      readonly sessionClose: string;
+    },
+    context: CallContext,
+  ): Promise<WriteResult> {
+    return this.#write(accountId, context, {
+      type: 'SettleExpiredOption',
+      data: { ...input, at: this.now() },
+    });
   }
 
   // ─── engine commands ──────────────────────────────────────────────────────────────────────
@@ -512,4 +562,10 @@ export function sameOrderVersion(a: OrderVersion, b: OrderVersion): boolean {
     a.triggered === b.triggered &&
     a.hwm === b.hwm
   );
+}
+
+/** The stock whose mark a risk limit reads for an order: the stock itself, or the underlying. */
+function markSymbolOf(request: OrderRequest): string {
+  const { instrument } = request; // a multi-leg order's is its first leg's
+  return instrument.kind === 'equity' ? instrument.symbol : instrument.underlying;
 }

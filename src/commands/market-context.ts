@@ -1,4 +1,6 @@
-import type { AuctionPrint, MarketContext } from '../domain/market.ts';
+import type { OrderRequest } from '../domain/account/index.ts';
+import { quoteSymbolOf } from '../domain/instrument.ts';
+import type { AuctionPrint, MarketContext, Quote } from '../domain/market.ts';
 import type { MarketData } from '../market/port.ts';
 
 /**
@@ -24,5 +26,39 @@ export function marketContext(
         }
       : {}),
     ...(extra.auction ? { auction: extra.auction } : {}),
+  };
+}
+
+/**
+ * The market an order is decided against: for a stock its own context; for a single option
+ * the contract's (its quote, and the underlying's as `underlyingQuote`); for a multi-leg order
+ * the underlying's with every leg's latest quote in `optionQuotes`.
+ */
+export function orderMarketContext(market: MarketData, request: OrderRequest): MarketContext {
+  if (request.orderClass === 'mleg') {
+    return withLegQuotes(
+      market,
+      marketContext(market, request.legs?.[0]?.instrument.underlying ?? ''),
+      (request.legs ?? []).map((leg) => leg.instrument.occSymbol),
+    );
+  }
+  return marketContext(market, quoteSymbolOf(request.instrument));
+}
+
+/** `context` with the latest quotes of `symbols` (option legs) and the quote as the underlying's. */
+export function withLegQuotes(
+  market: MarketData,
+  context: MarketContext,
+  symbols: readonly string[],
+): MarketContext {
+  const optionQuotes: Record<string, Quote> = {};
+  for (const symbol of symbols) {
+    const quote = market.latestQuote(symbol);
+    if (quote !== undefined) optionQuotes[symbol] = quote;
+  }
+  return {
+    ...context,
+    optionQuotes,
+    ...(context.quote === undefined ? {} : { underlyingQuote: context.quote }),
   };
 }

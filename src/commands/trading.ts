@@ -17,6 +17,7 @@ import type {
   WriteResult,
 } from './accounts.ts';
 import { preTradeRisk, type PreTradeRisk, type PreviewFinding } from './preview-risk.ts';
+import { legCount } from './accounts.ts';
 import type { MarketData } from '../market/port.ts';
 import {
   buyingPower,
@@ -167,13 +168,28 @@ export class TradingCommands {
     );
   }
 
+  /** Cancels every open order, or only those of one asset class (stock or option orders). */
   cancelAll(
     principal: Principal,
     accountId: string,
     context: TradingCallContext,
+    assetClass?: 'us_equity' | 'us_option',
   ): Promise<WriteResult> {
     return this.#trade(principal, context, 'CancelAllOrders', accountId, () =>
-      this.deps.accounts.cancelAll(accountId, this.#context(principal, context)),
+      this.deps.accounts.cancelAll(accountId, this.#context(principal, context), assetClass),
+    );
+  }
+
+  /** Exercises long option contracts early (American style); see `AccountService.exerciseOption`. */
+  exerciseOption(
+    principal: Principal,
+    accountId: string,
+    symbol: string,
+    qty: DecimalString | undefined,
+    context: TradingCallContext,
+  ): Promise<WriteResult> {
+    return this.#trade(principal, context, 'ExerciseOption', accountId, () =>
+      this.deps.accounts.exerciseOption(accountId, symbol, qty, this.#context(principal, context)),
     );
   }
 
@@ -251,25 +267,17 @@ export class TradingCommands {
     const { state } = await this.deps.accounts.load(accountId);
     if (state.status !== 'open' || state.ownerId === null) throw accountNotFound();
     authorizeOn(principal, 'account.read', state.ownerId);
-    const symbol =
-      request.instrument.kind === 'equity'
-        ? request.instrument.symbol
-        : request.instrument.underlying;
     const clientOrderId = options.clientOrderId ?? request.clientOrderId;
-    const market = await this.deps.accounts.riskMarket(accountId, symbol, { always: true, state });
+    const market = await this.deps.accounts.riskMarket(accountId, request, {
+      always: true,
+      state,
+    });
     const events = decide(
       {
         type: 'PlaceOrder',
         data: {
           orderId: 'preview',
-          legOrderIds: ['preview-leg-1', 'preview-leg-2'].slice(
-            0,
-            request.orderClass === 'bracket'
-              ? 2
-              : request.orderClass === 'oco' || request.orderClass === 'oto'
-                ? 1
-                : 0,
-          ),
+          legOrderIds: Array.from({ length: legCount(request) }, (_, i) => `preview-leg-${i + 1}`),
           fillId: 'preview-fill',
           request: clientOrderId === undefined ? request : { ...request, clientOrderId },
           market,

@@ -20,7 +20,10 @@ export type DomainErrorCode =
   | 'water_mark_not_applicable'
   | 'quote_symbol_mismatch'
   | 'invalid_replace'
-  | 'corporate_action_not_applicable';
+  | 'corporate_action_not_applicable'
+  | 'position_not_found'
+  | 'option_not_exercisable'
+  | 'option_not_expired';
 
 /** A typed error thrown by deciders and value parsers; `code` is stable and machine-readable. */
 export class DomainError extends Error {

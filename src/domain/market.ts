@@ -52,6 +52,10 @@ export interface MarketContext {
   readonly extendedClose?: string;
   /** The opening or closing auction print when the command is priced by one (`opg`, `cls`). */
   readonly auction?: AuctionPrint;
+  /** Options: the underlying's latest quote (exercise prices, option pre-trade checks). */
+  readonly underlyingQuote?: Quote;
+  /** Multi-leg option orders: the latest quote of each leg's contract, by OCC symbol. */
+  readonly optionQuotes?: Readonly<Record<string, Quote>>;
   /**
    * Marks of the account's holdings (and the order's symbol), by symbol, when an account risk
    * limit needs the portfolio at market (% of equity, net exposure, daily loss, the

@@ -38,6 +38,16 @@ export const REJECTION_MESSAGES = {
     'The order would be a 4th day trade within five sessions in a margin account with less than $25,000 equity (pattern-day-trader rule).',
   duplicate_client_order_id: 'The client_order_id has already been used by this account.',
   fok_not_fillable: 'A fill-or-kill order could not be filled completely at once.',
+  // Options.
+  options_level_insufficient:
+    'The account options level does not allow this trade (level 1: covered calls and cash-secured puts; 2: also long calls and puts and defined-risk spreads; 3: also uncovered calls).',
+  uncovered_call_not_allowed:
+    'A short call must be covered by 100 shares per contract or by a long call of the same underlying expiring no earlier; uncovered calls need options level 3.',
+  invalid_legs:
+    'A multi-leg order needs 2 to 4 option legs on one underlying, each a different contract with a whole, positive ratio.',
+  contract_expired: 'The option contract has expired.',
+  position_intent_mismatch:
+    'The order would open where it says close (or close where it says open), or close and open in one order; close the position first.',
 } as const satisfies Record<string, string>;
 
 /** A machine-readable order rejection reason. */

@@ -6,8 +6,16 @@ import {
   type CallContext,
   type OrderVersion,
 } from '../commands/accounts.ts';
-import { marketContext } from '../commands/market-context.ts';
-import { evaluateOrder, type AccountEvent, type Order } from '../domain/account/index.ts';
+import { marketContext, withLegQuotes } from '../commands/market-context.ts';
+import { closingPrice, dueSettlements } from './option-expiry.ts';
+import {
+  evaluateOrder,
+  isMultiLegParent,
+  legsOf,
+  type AccountEvent,
+  type AccountState,
+  type Order,
+} from '../domain/account/index.ts';
 import { isDomainError } from '../domain/errors.ts';
 import type { AuctionPrint, MarketContext, Quote } from '../domain/market.ts';
 import type { EventStore, RecordedEvent, Subscription } from '../eventstore/port.ts';
@@ -400,7 +408,8 @@ export class ExecutionEngine implements EngineStatusSource {
     const existing = this.#quoteSubscriptions.get(symbol);
     if (watched && !existing) {
       const market = this.options.service.market;
-      if (market.asset(symbol) === undefined) return;
+      // Stocks are listed assets; options are quoted by the (options-aware) market.
+      if (market.asset(symbol) === undefined && market.latestQuote(symbol) === undefined) return;
       this.#quoteSubscriptions.set(
         symbol,
         market.subscribeQuotes([symbol], (quote) => {
@@ -420,9 +429,9 @@ export class ExecutionEngine implements EngineStatusSource {
     for (const { entry, order, state } of this.#index.candidates(quote)) {
       if (this.#inFlight.has(entry.key)) continue;
       context ??= { ...marketContext(this.options.service.market, quote.symbol), quote };
-      const evaluation = evaluateOrder(order, state.settings, context);
+      const { evaluation, market } = this.#evaluate(order, state, context);
       if (evaluation.action === 'none') continue;
-      this.#dispatch(entry.key, entry.accountId, order, evaluation.action, context, receivedAt);
+      this.#dispatch(entry.key, entry.accountId, order, evaluation.action, market, receivedAt);
     }
   }
 
@@ -458,9 +467,92 @@ export class ExecutionEngine implements EngineStatusSource {
         context = { ...base, ...bounds, ...(auction ? { auction } : {}) };
         contexts.set(order.symbol, context);
       }
-      const evaluation = evaluateOrder(order, state.settings, context);
+      const { evaluation, market: priced } = this.#evaluate(order, state, context);
       if (evaluation.action === 'none') continue;
-      this.#dispatch(entry.key, entry.accountId, order, evaluation.action, context, receivedAt);
+      this.#dispatch(entry.key, entry.accountId, order, evaluation.action, priced, receivedAt);
+    }
+    if (kind === 'close' || kind === undefined) this.#settleExpiredOptions(now);
+  }
+
+  /**
+   * Evaluates an order: a multi-leg order against its legs' latest quotes (added to the
+   * context, which the command then carries), any other order against `context` itself.
+   */
+  #evaluate(
+    order: Order,
+    state: AccountState,
+    context: MarketContext,
+  ): { evaluation: ReturnType<typeof evaluateOrder>; market: MarketContext } {
+    if (!isMultiLegParent(order)) {
+      return { evaluation: evaluateOrder(order, state.settings, context), market: context };
+    }
+    const legs = legsOf(state, order);
+    const market = withLegQuotes(
+      this.options.service.market,
+      context,
+      legs.map((l) => l.symbol),
+    );
+    return { evaluation: evaluateOrder(order, state.settings, market, legs), market };
+  }
+
+  /**
+   * Settles every option position whose expiration session has closed: exercised, assigned or
+   * expired at the underlying's closing price of that day. Idempotent: a settled position is
+   * gone, so a repeat is refused by the decider and dropped. Not parked: the next close or
+   * start-up sweep tries again.
+   */
+  #settleExpiredOptions(now: Date): void {
+    const market = this.options.service.market;
+    for (const due of dueSettlements(this.#index.followed(), market.calendar, now)) {
+      const key = `${due.accountId}/settle/${due.symbol}`;
+      if (this.#inFlight.has(key)) continue;
+      const generation = this.#generation;
+      const run = async (): Promise<void> => {
+        const price = await closingPrice(market, due.contract.underlying, due.session);
+        if (price === undefined) {
+          this.#logger.warn(
+            { engine: this.name, accountId: due.accountId, symbol: due.symbol },
+            'no closing price to settle an expired option',
+          );
+          return;
+        }
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const result = await this.options.service.settleExpiredOption(
+              due.accountId,
+              {
+                symbol: due.symbol,
+                underlyingPrice: price,
+                sessionDate: due.session.date,
+                sessionClose: due.session.close.toISOString(),
+              },
+              { ...ENGINE, causationId: `expiry:${due.contract.expiration}` },
+            );
+            this.#metrics.commands.inc({ action: 'settle' });
+            this.#index.setAccount(due.accountId, result.state, result.revision);
+            return;
+          } catch (error) {
+            if (isDomainError(error)) {
+              this.#metrics.dropped.inc({ action: 'settle' });
+              return;
+            }
+            if (this.#generation !== generation || attempt >= this.#attempts) throw error;
+            this.#metrics.retries.inc();
+            await new Promise((r) => setTimeout(r, this.#baseDelayMs * 2 ** (attempt - 1)));
+          }
+        }
+      };
+      const running = run()
+        .catch((error: unknown) => {
+          this.#logger.error(
+            { err: error, engine: this.name, accountId: due.accountId, symbol: due.symbol },
+            'option settlement failed',
+          );
+        })
+        .finally(() => {
+          if (this.#inFlight.get(key) === running) this.#inFlight.delete(key);
+        });
+      this.#inFlight.set(key, running);
     }
   }
 

@@ -1,6 +1,7 @@
 import {
   evolve,
   initialState,
+  isMultiLegParent,
   isStopType,
   openOrders,
   type AccountEvent,
@@ -118,6 +119,8 @@ interface KnownAccount {
 
 function watchOf(order: Order): Watch {
   if (order.timeInForce === 'opg' || order.timeInForce === 'cls') return 'never';
+  // A multi-leg order is evaluated on every quote of its underlying (its legs' quotes move with it).
+  if (isMultiLegParent(order)) return 'always';
   const buy = order.side === 'buy';
   if (isStopType(order.type) && !order.triggered) {
     if (order.type === 'trailing_stop') return buy ? 'buy_trail' : 'sell_trail';
@@ -267,6 +270,11 @@ export class OpenOrderIndex {
     }
   }
 
+  /** Every followed account with its state (for option expiry at the close). */
+  *followed(): Generator<readonly [string, AccountState]> {
+    for (const [id, known] of this.#accounts) yield [id, known.state];
+  }
+
   /** Symbols with at least one indexed order. */
   symbols(): string[] {
     return [...this.#bySymbol.keys()];
@@ -279,7 +287,7 @@ export class OpenOrderIndex {
     return n;
   }
 
-  /** Accounts that hold open orders (held legs included): what a restart must load. */
+  /** Accounts that hold open orders (held legs included) or options: what a restart must load. */
   accountsWithOpenOrders(): Set<string> {
     const out = new Set<string>();
     for (const [id, known] of this.#accounts) if (hasOpenOrders(known.state)) out.add(id);
@@ -362,6 +370,13 @@ export class OpenOrderIndex {
   }
 }
 
+/**
+ * Whether a restart must load the account: it has open orders, or option positions the engine
+ * will settle at their expiration.
+ */
 function hasOpenOrders(state: AccountState): boolean {
-  return openOrders(state).length > 0;
+  return (
+    openOrders(state).length > 0 ||
+    Object.values(state.positions).some((p) => p.instrument.kind === 'option')
+  );
 }

@@ -21,7 +21,9 @@ export const orderOut = z.object({
   side: z.enum(['buy', 'sell']),
   type: z.enum(['market', 'limit', 'stop', 'stop_limit', 'trailing_stop']),
   time_in_force: z.enum(['day', 'gtc', 'ioc', 'fok', 'opg', 'cls']),
-  order_class: z.enum(['simple', 'bracket', 'oco', 'oto']),
+  order_class: z
+    .enum(['simple', 'bracket', 'oco', 'oto', 'mleg'])
+    .describe('mleg: a multi-leg option order (a spread), filled all legs together'),
   status: z
     .enum([
       'new',

@@ -20,6 +20,7 @@ import { registerRiskTools } from './tools/risk.ts';
 import { registerMarketTools } from './tools/market.ts';
 import { registerOrderManagementTools } from './tools/order-management.ts';
 import { registerOrderTools } from './tools/orders.ts';
+import { registerOptionTools } from './tools/options.ts';
 import { registerSystemTools } from './tools/system.ts';
 
 export { CallTracker } from './session.ts';
@@ -48,6 +49,22 @@ export const MCP_TOOL_NAMES = [
   'portfolio_history',
   'get_quote',
   'market_hours',
+  // Options (src/mcp/tools/options.ts).
+  'buy_option_limit',
+  'sell_option_limit',
+  'option_credit_spread',
+  'option_debit_spread',
+  'options_orders',
+  'open_option_orders',
+  'cancel_option_order_by_id',
+  'cancel_all_option_orders_tool',
+  'options_chain',
+  'option_greeks',
+  'option_historicals',
+  'aggregate_option_positions',
+  'all_option_positions',
+  'open_option_positions',
+  'exercise_option',
   // Analysis and risk (tools/analysis.ts, tools/risk.ts).
   'get_technical_indicators',
   'scan_market',
@@ -69,6 +86,7 @@ const INSTRUCTIONS = [
   'Open Paper Trading: a paper-trading venue. Money, orders and fills are simulated; prices come from a simulated (or replayed) market on the venue clock.',
   'Start with account_info (balances, your account ids) and market_hours (is the market open?). get_quote before trading.',
   'Orders: buy_/sell_stock_market, _limit, _stop_loss, _trailing_stop; preview_order shows what an order would do without placing it.',
+  'Options: options_chain lists contracts (OCC symbols) with greeks; buy_option_limit / sell_option_limit trade one contract; option_credit_spread / option_debit_spread open a vertical as one all-or-none order; aggregate_option_positions shows net greeks, max profit and max loss.',
   'Read the status in each answer: "accepted" means queued until the open, NOT filled; "new" means working, not filled yet.',
   'Pass a client_order_id you choose on every order: repeating a call with the same client_order_id never places a second order, so retries are safe.',
   'Quantities and prices may be numbers or strings ("10", "185.50"); every refused call says which argument to fix.',
@@ -102,6 +120,7 @@ function buildServer(session: ToolSession, version: string): McpServer {
   registerOrderManagementTools(server, session, catalog);
   registerAccountTools(server, session, catalog);
   registerMarketTools(server, session, catalog);
+  registerOptionTools(server, session, catalog);
   registerAnalysisTools(server, session, catalog);
   registerRiskTools(server, session, catalog);
   registerBacktestTools(server, session, catalog);

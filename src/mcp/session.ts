@@ -14,6 +14,7 @@ import type { TradingCallContext, TradingCommands } from '../commands/trading.ts
 import type { BacktestService } from '../backtest/service.ts';
 import type { MarketAnalysis } from '../commands/market-analysis.ts';
 import type { PortfolioRiskQueries } from '../commands/portfolio-risk.ts';
+import type { OptionsDesk } from '../commands/options-desk.ts';
 import type { EventStore } from '../eventstore/port.ts';
 import type { MarketData } from '../market/port.ts';
 import type { ProjectionStatus } from '../projections/runner.ts';
@@ -38,6 +39,8 @@ export interface McpDeps {
   /** Portfolio risk and risk limits (risk tools). */
   readonly risk: PortfolioRiskQueries;
   readonly projections: ReadModelProgress;
+  /** Option chains, contracts and positions (the option tools); absent: they answer unavailable. */
+  readonly options?: OptionsDesk;
   /** The account streams as their owners may read them (`explain_fill`). */
   readonly accountEvents: Pick<AccountEvents, 'read'>;
   /** Sessions start reading at the store's head (everything stored before is visible). */

@@ -14,7 +14,14 @@ import type { ToolSession } from './session.ts';
 
 /** The groups of DESIGN.md section 5 this server implements. */
 export type ToolGroup =
-  'orders' | 'order management' | 'account' | 'market' | 'risk' | 'backtests' | 'system';
+  | 'orders'
+  | 'order management'
+  | 'account'
+  | 'market'
+  | 'options'
+  | 'risk'
+  | 'backtests'
+  | 'system';
 
 /** A tool's answer: structured data, the summary paragraph, and whether it is an error. */
 export interface ToolAnswer<T> {

@@ -11,6 +11,7 @@ import {
   type TradingTables,
 } from './trading.ts';
 import { usersProjection, type UsersTables } from './users.ts';
+import { optionPositionsProjection, type OptionPositionTables } from './option-positions.ts';
 
 export { ProjectionRunner, ProjectionTimeout } from './runner.ts';
 export type { Projection, ProjectionStatus } from './runner.ts';
@@ -20,7 +21,7 @@ export type { Projection, ProjectionStatus } from './runner.ts';
  * its projection to `readModelProjections`.
  */
 // A type alias: kysely's table maps need an implicit index signature.
-export type ReadModelDb = UsersTables & AuditTables & TradingTables;
+export type ReadModelDb = UsersTables & AuditTables & TradingTables & OptionPositionTables;
 
 /** Every projection the service runs, in the order they are started. */
 export function readModelProjections(
@@ -30,6 +31,7 @@ export function readModelProjections(
     usersProjection<ReadModelDb>(),
     auditProjection<ReadModelDb>(),
     ...tradingProjections<ReadModelDb>(options),
+    optionPositionsProjection<ReadModelDb>(),
   ];
 }
 

@@ -215,6 +215,37 @@ ${tenantTableSql('account_balances')}
 GRANT SELECT ON {schema}.account_balances TO ${APP_ROLE};
 `,
   },
+  {
+    version: 3,
+    name: 'option positions: every option contract an account held, open or how it ended',
+    sql: `
+-- One row per account and OCC contract, kept after the position ends (closed by trading,
+-- exercised, assigned or expired) so the history of option positions stays queryable.
+CREATE TABLE {schema}.option_positions (
+  account_id      text NOT NULL,
+  symbol          text NOT NULL,
+  owner_id        text NOT NULL,
+  underlying      text NOT NULL,
+  expiration      text NOT NULL,
+  option_type     text NOT NULL,
+  strike          numeric NOT NULL,
+  multiplier      integer NOT NULL,
+  qty             numeric NOT NULL,
+  cost_basis      numeric NOT NULL,
+  avg_entry_price numeric NOT NULL,
+  realized_pl     numeric NOT NULL,
+  status          text NOT NULL,
+  opened_at       timestamptz NOT NULL,
+  closed_at       timestamptz,
+  updated_at      timestamptz NOT NULL,
+  last_position   bigint NOT NULL,
+  PRIMARY KEY (account_id, symbol)
+);
+CREATE INDEX option_positions_underlying ON {schema}.option_positions (account_id, underlying, expiration);
+${tenantTableSql('option_positions')}
+GRANT SELECT ON {schema}.option_positions TO ${APP_ROLE};
+`,
+  },
 ];
 
 /** Applies pending read-model migrations; safe to run from several processes at once. */

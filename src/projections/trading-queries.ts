@@ -355,11 +355,31 @@ export class SqlTradingQueries implements TradingQueries {
       request.symbols === undefined
         ? undefined
         : [...new Set(request.symbols.flatMap((x) => [x, x.trim().toUpperCase()]))];
-    const scope = JSON.stringify([accountId, status, direction, nested, symbols, after, until]);
+    const assetClass = request.assetClass;
+    // Callers may pass unchecked input (MCP, Alpaca): validate the enum at runtime too.
+    const known: readonly (string | undefined)[] = [undefined, 'us_equity', 'us_option'];
+    if (!known.includes(assetClass)) {
+      throw new DomainError(
+        'invalid_value',
+        'asset_class must be us_equity or us_option',
+        'asset_class',
+      );
+    }
+    const scope = JSON.stringify([
+      accountId,
+      status,
+      direction,
+      nested,
+      symbols,
+      after,
+      until,
+      ...(assetClass === undefined ? [] : [assetClass]),
+    ]);
     const from = decodeCursor(request.cursor, 'orders', scope);
     return withTenant(this.db, access, async (trx) => {
       let q = trx.selectFrom('orders as o').selectAll('o').where('o.account_id', '=', accountId);
       if (status !== 'all') q = q.where('o.is_open', '=', status === 'open');
+      if (assetClass !== undefined) q = q.where('o.asset_class', '=', assetClass);
       if (symbols !== undefined) {
         if (symbols.length === 0) return { items: [], nextCursor: null };
         q = q.where('o.symbol', 'in', symbols);
@@ -899,6 +919,9 @@ function orderView(row: OrderRow, legs: ReadonlyMap<string, readonly OrderRow[]>
     extendedHours: o.extendedHours,
     parentId: o.parentId,
     legRole: o.legRole,
+    positionIntent: o.positionIntent ?? null,
+    ratioQty: o.ratioQty ?? null,
+    strategy: o.strategy ?? null,
     legs: (legs.get(o.id) ?? []).map((leg) => orderView(leg, legs)),
     replaces: o.replaces,
     replacedBy: o.replacedBy,

@@ -20,6 +20,7 @@ import type {
   OrderSide,
   OrderStatus,
   OrderType,
+  PositionIntent,
   TimeInForce,
 } from '../domain/account/index.ts';
 import type { ReadAccess } from './tenancy.ts';
@@ -99,7 +100,13 @@ export interface OrderView {
   readonly extendedHours: boolean;
   readonly parentId: string | null;
   readonly legRole: LegRole | null;
-  /** Child orders (bracket/OCO/OTO legs), nested; empty for simple orders. */
+  /** Options: opening or closing (absent for stock orders). */
+  readonly positionIntent?: PositionIntent | null;
+  /** A multi-leg order's leg: contracts per unit of its parent. */
+  readonly ratioQty?: DecimalString | null;
+  /** A multi-leg order: the strategy its legs form. */
+  readonly strategy?: string | null;
+  /** Child orders (bracket/OCO/OTO legs, multi-leg legs), nested; empty for simple orders. */
   readonly legs: readonly OrderView[];
   readonly replaces: string | null;
   readonly replacedBy: string | null;
@@ -204,6 +211,8 @@ export interface OrderListRequest extends PageRequest {
   readonly status?: 'open' | 'closed' | 'all';
   /** Restrict to these symbols. */
   readonly symbols?: readonly string[];
+  /** Only stock (`us_equity`) or option (`us_option`, multi-leg included) orders. */
+  readonly assetClass?: 'us_equity' | 'us_option';
   /** Only orders created after / until these instants (ISO-8601). */
   readonly after?: string;
   readonly until?: string;

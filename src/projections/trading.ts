@@ -372,9 +372,22 @@ export function ordersProjection<DB extends TradingTables>(
           case 'OrderWaterMarkUpdated':
           case 'OrderCanceled':
           case 'OrderExpired':
-          case 'OrderFilled':
             if (after !== before) touch(event.data.orderId);
             return;
+          case 'OrderFilled': {
+            if (after === before) return;
+            touch(event.data.orderId);
+            // A multi-leg order's legs fill it: its row follows them.
+            const parentId = after.orders[event.data.orderId]?.parentId;
+            if (
+              parentId !== null &&
+              parentId !== undefined &&
+              after.orders[parentId]?.orderClass === 'mleg'
+            ) {
+              touch(parentId);
+            }
+            return;
+          }
           case 'OrderReplaced': {
             if (after === before) return;
             const { orderId: oldId, newOrder } = event.data;
@@ -591,6 +604,19 @@ export function positionsProjection<DB extends TradingTables>(
             step,
             symbol: event.data.symbol,
           });
+        } else if (
+          (event.type === 'OptionExercised' ||
+            event.type === 'OptionAssigned' ||
+            event.type === 'OptionExpired') &&
+          after !== before
+        ) {
+          // The option position closes; shares arrive or leave.
+          const symbols = [
+            event.data.symbol,
+            ...(event.data.shares ? [event.data.shares.symbol] : []),
+          ];
+          for (const symbol of symbols)
+            pending.set(`${step.accountId}\u0000${symbol}`, { step, symbol });
         } else if (event.type === 'AccountReset') {
           changed.add(step.accountId);
           for (const [key, p] of pending) {
@@ -744,6 +770,9 @@ const BALANCE_EVENTS = new Set([
   'AccountReset',
   'StockSplitApplied',
   'DividendPaid',
+  'OptionExercised',
+  'OptionAssigned',
+  'OptionExpired',
 ]);
 
 /** The holdings of a state, by symbol. */

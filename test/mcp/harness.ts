@@ -21,6 +21,9 @@ import { ProjectionRunner } from '../../src/projections/runner.ts';
 import { migrateReadModels } from '../../src/projections/schema.ts';
 import { SqlTradingQueries } from '../../src/projections/trading-queries.ts';
 import { scriptedMarket, type ScriptedMarket } from '../engine/support.ts';
+import { OptionsMarket } from '../../src/market/options/index.ts';
+import { OptionsDesk } from '../../src/commands/options-desk.ts';
+import { OptionQueries } from '../../src/projections/option-queries.ts';
 import { sharedPglite, uniqueSchema } from '../support/pglite.ts';
 
 /** Monday 2025-03-03, 10:00 New York: inside the regular session. */
@@ -52,11 +55,13 @@ export async function startVenue(start: Date = MONDAY_10): Promise<Venue> {
   const runner = new ProjectionRunner(store, root, readModelProjections(), { schema });
   await runner.start();
   const { market, clock } = scriptedMarket(start);
-  const service = new AccountService({ store, market });
-  const queries = new SqlTradingQueries(root.withSchema(schema), market);
+  // Options on the scripted feed, as compose wires them.
+  const options = new OptionsMarket(market, { seed: 7 });
+  const service = new AccountService({ store, market: options });
+  const queries = new SqlTradingQueries(root.withSchema(schema), options);
   const trading = new TradingCommands({
     accounts: service,
-    market,
+    market: options,
     audit: new AuditTrail(store),
     queries,
   });
@@ -71,9 +76,14 @@ export async function startVenue(start: Date = MONDAY_10): Promise<Venue> {
   const analysis = new MarketAnalysis(market, simulatedReferenceData(market.inner, market));
   const deps: McpDeps = {
     trading,
-    market,
+    market: options,
     analysis,
-    risk: new PortfolioRiskQueries({ trading, market, analysis }),
+    risk: new PortfolioRiskQueries({ trading, market: options, analysis }),
+    options: new OptionsDesk({
+      trading,
+      queries: new OptionQueries(root.withSchema(schema)),
+      market: options,
+    }),
     projections: runner,
     accountEvents: new AccountEvents({ accounts: service, store }),
     eventStore: store,

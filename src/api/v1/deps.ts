@@ -2,6 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import type { AccountEvents } from '../../commands/account-events.ts';
 import { PolicyError } from '../../commands/policy.ts';
 import type { TradingCallContext, TradingCommands } from '../../commands/trading.ts';
+import type { OptionsDesk } from '../../commands/options-desk.ts';
 import type { MarketData } from '../../market/port.ts';
 import { callContext } from '../authenticate.ts';
 import type { Response } from 'express';
@@ -18,6 +19,8 @@ export interface TradingRouteDeps {
   readonly waiter: PositionWaiter;
   /** `READ_WAIT_MS`: the longest a read waits for `X-Min-Position`. */
   readonly readWaitMs: number;
+  /** Option positions and exercise (`/accounts/{id}/options/…`); absent: not mounted. */
+  readonly options?: OptionsDesk;
 }
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;

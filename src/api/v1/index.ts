@@ -10,6 +10,7 @@ import type { RouteModule } from '../app.ts';
 import { mountAccountRoutes } from './accounts-routes.ts';
 import type { TradingRouteDeps } from './deps.ts';
 import { mountOrderRoutes } from './orders-routes.ts';
+import { mountOptionAccountRoutes } from './options-routes.ts';
 
 export type { TradingRouteDeps } from './deps.ts';
 export type { PositionWaiter } from './consistency.ts';
@@ -21,6 +22,7 @@ export function tradingRoutes(deps: TradingRouteDeps): RouteModule {
     router.use(...deps.authenticated);
     // Orders first: `/:id/orders/preview` and `/by_client_order_id` before `/:id/orders/:orderId`.
     mountOrderRoutes(router, deps);
+    if (deps.options) mountOptionAccountRoutes(router, deps, deps.options);
     mountAccountRoutes(router, deps);
     router.use(sameNotFound);
     api.use('/accounts', router);

@@ -6,6 +6,7 @@
 import { z, type ZodError, type ZodType } from 'zod';
 import type { OrderRequest, ReplaceChanges } from '../../domain/account/index.ts';
 import { equity, isValidEquitySymbol, normalizeSymbol } from '../../domain/instrument.ts';
+import { canonicalOcc, optionInstrument, parseOcc } from '../../domain/options/contract.ts';
 import type { MarketData } from '../../market/port.ts';
 import { ApiError, type FieldError } from '../problem.ts';
 import type { PlaceOrderBody, ReplaceOrderBody } from './schemas.ts';
@@ -60,19 +61,31 @@ export function orderRequestOf(body: PlaceOrderBody, market: MarketData): OrderR
     );
   }
   if (body.qty === undefined) throw fieldProblem('validation_failed', 'qty', 'is required');
-  const symbol = normalizeSymbol(body.symbol);
-  if (!isValidEquitySymbol(symbol)) {
+  const occ = canonicalOcc(body.symbol);
+  const option = occ === undefined ? undefined : parseOcc(occ);
+  const symbol = option === undefined ? normalizeSymbol(body.symbol) : option.symbol;
+  if (option !== undefined) {
+    // Options are listed when the market quotes them (optionable underlying, listed expiry).
+    if (market.latestQuote(option.symbol) === undefined) {
+      throw fieldProblem(
+        'unknown_symbol',
+        'symbol',
+        `${option.symbol} is not a listed option contract (see GET /api/v1/options/chains/${option.underlying})`,
+      );
+    }
+  } else if (!isValidEquitySymbol(symbol)) {
     throw fieldProblem(
       'invalid_symbol',
       'symbol',
       `"${body.symbol}" is not a valid US equity ticker`,
     );
   }
-  if (market.asset(symbol) === undefined) {
+  if (option === undefined && market.asset(symbol) === undefined) {
     throw fieldProblem('unknown_symbol', 'symbol', `${symbol} is not listed on this venue`);
   }
   const common = {
-    instrument: equity(symbol),
+    instrument: option === undefined ? equity(symbol) : optionInstrument(option),
+    ...(body.position_intent === undefined ? {} : { positionIntent: body.position_intent }),
     side: body.side,
     type: body.type,
     timeInForce: body.time_in_force,

@@ -20,6 +20,8 @@ import { accountIdOf, orderIdOf, tradingContext, type TradingRouteDeps } from '.
 import { orderExample } from './examples.ts';
 import { preTradeRiskExample } from './risk-schemas.ts';
 import { orderRequestOf, parseInput, replaceChangesOf } from './input.ts';
+import { isMultiLegBody, multiLegRequestOf } from './option-input.ts';
+import { MultiLegOrderBody } from './option-schemas.ts';
 import {
   CancelAllResult,
   ListOrdersQuery,
@@ -72,6 +74,14 @@ function rejectedField(
       return 'order_class';
     case 'duplicate_client_order_id':
       return 'client_order_id';
+    case 'invalid_legs':
+      return 'legs';
+    case 'position_intent_mismatch':
+      return 'position_intent';
+    case 'contract_expired':
+    case 'options_level_insufficient':
+    case 'uncovered_call_not_allowed':
+      return request?.orderClass === 'mleg' ? 'legs' : 'symbol';
     default:
       return undefined;
   }
@@ -112,6 +122,16 @@ function orderOf(state: AccountState, orderId: string): Order {
 
 const REJECTION_CODES = [...REJECTION_REASONS];
 
+/** A stock or single-option order body, or a multi-leg option order (`legs`). */
+function orderRequestFrom(raw: unknown, deps: TradingRouteDeps): OrderRequest {
+  return isMultiLegBody(raw)
+    ? multiLegRequestOf(parseInput(MultiLegOrderBody, raw), deps.market)
+    : orderRequestOf(parseInput(PlaceOrderBody, raw), deps.market);
+}
+
+/** The request body of order placement: a stock / single-option order or a multi-leg one. */
+const OrderBody = z.union([PlaceOrderBody, MultiLegOrderBody]);
+
 const byClientOrderIdQuery = z.object({ client_order_id: z.string().min(1).max(128) }).strict();
 
 /** Orders of an account. */
@@ -122,8 +142,7 @@ export function mountOrderRoutes(router: Router, deps: TradingRouteDeps): void {
     '/:id/orders',
     route(async (req, res) => {
       const accountId = accountIdOf(req);
-      const body = parseInput(PlaceOrderBody, exactBody(req));
-      const request = orderRequestOf(body, deps.market);
+      const request = orderRequestFrom(exactBody(req), deps);
       const placed = await deps.trading.placeOrder(
         principalOf(res),
         accountId,
@@ -159,12 +178,14 @@ export function mountOrderRoutes(router: Router, deps: TradingRouteDeps): void {
       '- **200**: `client_order_id` was already used by this account: nothing was written, the answer is the original order — retries are safe.',
       '- **422** with `code` = a rejection reason (`insufficient_buying_power`, `market_closed`, `invalid_tick_size`, `insufficient_position`, `short_not_allowed`…): the order was rejected by the pre-trade checks. It is recorded (`OrderRejected`, status `rejected`); `order_id` in the problem names it. Retrying with the same `client_order_id` answers the same rejection.',
       '- **422** `validation_failed`, `invalid_symbol`, `unknown_symbol`, `notional_not_supported`: the request itself is wrong; nothing is written.',
+      '',
+      'Options: `symbol` may be an OCC option symbol (limit or market, day only, whole contracts, prices per share on the option tick: $0.01 below $3, $0.05 above). A body with `legs` (2–4 OCC legs, `order_class: mleg`) is one multi-leg order at a net `limit_price` — positive a debit, negative a credit — filled all-or-none with one fill per leg. Option rejections: `options_level_insufficient`, `uncovered_call_not_allowed`, `invalid_legs`, `contract_expired`, `position_intent_mismatch`, and buying power (long premium in full, cash-secured puts the strike, spreads their maximum loss).',
     ].join('\n'),
     consistency: 'write',
     request: {
       params: AccountParams,
       body: {
-        schema: PlaceOrderBody,
+        schema: OrderBody,
         examples: {
           market: {
             summary: 'Market buy',
@@ -207,6 +228,30 @@ export function mountOrderRoutes(router: Router, deps: TradingRouteDeps): void {
               stop_loss: { stop_price: '180', limit_price: '179' },
             },
           },
+          option: {
+            summary: 'Buy one call (OCC symbol), limit per share',
+            value: {
+              symbol: 'AAPL  260116C00280000',
+              qty: '1',
+              side: 'buy',
+              type: 'limit',
+              limit_price: '12.50',
+              time_in_force: 'day',
+            },
+          },
+          credit_spread: {
+            summary: 'Call credit spread: sell the 280 call, buy the 285, for at least 1.20',
+            value: {
+              order_class: 'mleg',
+              type: 'limit',
+              qty: '1',
+              limit_price: '-1.20',
+              legs: [
+                { symbol: 'AAPL  260116C00280000', side: 'sell', ratio_qty: '1' },
+                { symbol: 'AAPL  260116C00285000', side: 'buy', ratio_qty: '1' },
+              ],
+            },
+          },
         },
       },
     },
@@ -237,8 +282,7 @@ export function mountOrderRoutes(router: Router, deps: TradingRouteDeps): void {
     '/:id/orders/preview',
     route(async (req, res) => {
       const accountId = accountIdOf(req);
-      const body = parseInput(PlaceOrderBody, exactBody(req));
-      const request = orderRequestOf(body, deps.market);
+      const request = orderRequestFrom(exactBody(req), deps);
       const preview = await deps.trading.previewOrder(principalOf(res), accountId, request);
       res.json(previewBody(preview));
     }),
@@ -253,7 +297,7 @@ export function mountOrderRoutes(router: Router, deps: TradingRouteDeps): void {
     request: {
       params: AccountParams,
       body: {
-        schema: PlaceOrderBody,
+        schema: OrderBody,
         example: { symbol: 'AAPL', qty: '10', side: 'buy', type: 'market', time_in_force: 'day' },
       },
     },

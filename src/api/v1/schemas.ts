@@ -23,6 +23,14 @@ export const ORDER_SIDES = ['buy', 'sell'] as const;
 export const ORDER_TYPES = ['market', 'limit', 'stop', 'stop_limit', 'trailing_stop'] as const;
 export const TIMES_IN_FORCE = ['day', 'gtc', 'ioc', 'fok', 'opg', 'cls'] as const;
 export const ORDER_CLASSES = ['simple', 'bracket', 'oco', 'oto'] as const;
+/** Order classes an order may have (`mleg`: a multi-leg option order, see `option-schemas.ts`). */
+export const ORDER_CLASSES_OUT = [...ORDER_CLASSES, 'mleg'] as const;
+export const POSITION_INTENTS = [
+  'buy_to_open',
+  'buy_to_close',
+  'sell_to_open',
+  'sell_to_close',
+] as const;
 export const ORDER_STATUSES = [
   'new',
   'accepted',
@@ -173,7 +181,10 @@ export const CashMovementResult = z
 // ─── orders ─────────────────────────────────────────────────────────────────────────────────
 
 const orderCommon = {
-  symbol: z.string().trim().min(1).max(32).meta({ description: 'Ticker', example: 'AAPL' }),
+  symbol: z.string().trim().min(1).max(32).meta({
+    description: 'Ticker, or an OCC option symbol (`AAPL  260116C00280000`)',
+    example: 'AAPL',
+  }),
   qty: quantity()
     .optional()
     .meta({ description: 'Shares (fractional for market day orders)', example: '10' }),
@@ -191,6 +202,10 @@ const orderCommon = {
     .optional()
     .meta({ description: 'Your id; placing the same id again answers the original (200)' }),
   order_class: z.enum(ORDER_CLASSES).optional(),
+  position_intent: z.enum(POSITION_INTENTS).optional().meta({
+    description:
+      'Options: buy_to_open, buy_to_close, sell_to_open or sell_to_close; checked against the position (inferred when omitted)',
+  }),
   take_profit: z.object({ limit_price: price() }).strict().optional(),
   stop_loss: z.object({ stop_price: price(), limit_price: price().optional() }).strict().optional(),
 };
@@ -279,7 +294,7 @@ const OrderBase = z.object({
   qty: Decimal,
   filled_qty: Decimal,
   filled_avg_price: NullableDecimal,
-  order_class: z.enum(ORDER_CLASSES),
+  order_class: z.enum(ORDER_CLASSES_OUT),
   order_type: z.enum(ORDER_TYPES).meta({ description: 'Deprecated alias of `type` (Alpaca)' }),
   type: z.enum(ORDER_TYPES),
   side: z.enum(ORDER_SIDES),
@@ -292,7 +307,18 @@ const OrderBase = z.object({
   status: z.enum(ORDER_STATUSES),
   extended_hours: z.boolean(),
   parent_id: z.string().nullable(),
-  leg_role: z.enum(['entry', 'take_profit', 'stop_loss']).nullable(),
+  leg_role: z.enum(['entry', 'take_profit', 'stop_loss', 'option_leg']).nullable(),
+  position_intent: z
+    .enum(POSITION_INTENTS)
+    .nullable()
+    .meta({ description: 'Options: whether the order opens or closes a position' }),
+  ratio_qty: NullableDecimal.meta({
+    description: "A multi-leg order's leg: contracts per unit of the order (`qty` of the parent)",
+  }),
+  strategy: z.string().nullable().meta({
+    description:
+      'A multi-leg order: the strategy its legs form (call_credit_spread, iron_condor, long_straddle…)',
+  }),
   reject_reason: z.enum(REJECTION_REASONS as [string, ...string[]]).nullable(),
   event_position: z
     .number()
@@ -304,10 +330,10 @@ const OrderBase = z.object({
 const OrderLeg = OrderBase.extend({ legs: z.null() }).meta({ id: 'OrderLeg' });
 
 export const OrderSchema = OrderBase.extend({
-  legs: z
-    .array(OrderLeg)
-    .nullable()
-    .meta({ description: 'Child orders of bracket / OCO / OTO orders; null for simple orders' }),
+  legs: z.array(OrderLeg).nullable().meta({
+    description:
+      'Child orders of bracket / OCO / OTO orders and the legs of a multi-leg (mleg) option order; null for simple orders',
+  }),
 }).meta({ id: 'Order' });
 
 export const OrderPage = pageOf(OrderSchema, 'OrderPage');

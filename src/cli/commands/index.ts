@@ -11,6 +11,7 @@ import * as engine from './engine.ts';
 import * as ledger from './ledger.ts';
 import * as mcp from './mcp.ts';
 import * as orders from './orders.ts';
+import * as options from './options.ts';
 import * as projections from './projections.ts';
 import * as serve from './serve.ts';
 import * as users from './users.ts';
@@ -26,4 +27,5 @@ export const commandModules: readonly CommandModule[] = [
   engine,
   data,
   backtest,
+  options,
 ];

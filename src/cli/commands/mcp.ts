@@ -23,6 +23,7 @@ function mcpDeps(parts: Parts, version: string): McpDeps {
     projections: parts.projections,
     accountEvents: parts.accountEvents,
     eventStore: parts.eventStore,
+    options: parts.options,
     version,
     clock: parts.config.marketClock,
     ...(parts.backtests === undefined ? {} : { backtests: parts.backtests }),

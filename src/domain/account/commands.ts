@@ -1,7 +1,7 @@
-import type { Instrument } from '../instrument.ts';
+import type { Instrument, OptionInstrument } from '../instrument.ts';
 import type { MarketContext } from '../market.ts';
 import type { DecimalString } from '../money.ts';
-import type { OrderClass, OrderSide, OrderType, TimeInForce } from './order.ts';
+import type { OrderClass, OrderSide, OrderType, PositionIntent, TimeInForce } from './order.ts';
 import type { CorporateActionCommand } from './corporate-actions.ts';
 import type { SettingsPatch } from './settings.ts';
 
@@ -29,6 +29,23 @@ export interface OrderRequest {
   readonly orderClass?: OrderClass;
   readonly takeProfit?: { readonly limitPrice: DecimalString };
   readonly stopLoss?: { readonly stopPrice: DecimalString; readonly limitPrice?: DecimalString };
+  /** Options: open or close, checked against the position (inferred when absent). */
+  readonly positionIntent?: PositionIntent;
+  /**
+   * Multi-leg option orders (`orderClass: 'mleg'`): 2–4 legs on one underlying. `instrument`
+   * is then the first leg's, `side` is ignored, `qty` counts units of the combination and
+   * `limitPrice` is the net price per unit: positive a debit paid, negative a credit received.
+   */
+  readonly legs?: readonly OrderLegRequest[];
+}
+
+/** One leg of a multi-leg option order. */
+export interface OrderLegRequest {
+  readonly instrument: OptionInstrument;
+  readonly side: OrderSide;
+  /** Contracts per unit of the order's quantity (a whole number, usually 1). */
+  readonly ratioQty: DecimalString;
+  readonly positionIntent?: PositionIntent;
 }
 
 export type OpenAccount = DomainCommand<
@@ -82,7 +99,14 @@ export type CancelOrder = DomainCommand<
   { readonly orderId: string; readonly at: string }
 >;
 
-export type CancelAllOrders = DomainCommand<'CancelAllOrders', { readonly at: string }>;
+export type CancelAllOrders = DomainCommand<
+  'CancelAllOrders',
+  {
+    readonly at: string;
+    /** Only orders of this asset class (default: every open order). */
+    readonly assetClass?: 'us_equity' | 'us_option';
+  }
+>;
 
 /** Fields a replacement may change; the rest is copied from the old order. */
 export interface ReplaceChanges {
@@ -134,6 +158,33 @@ export type ResetAccount = DomainCommand<
   { readonly initialCash: DecimalString; readonly settings?: SettingsPatch; readonly at: string }
 >;
 
+/**
+ * The holder exercises long option contracts early (American style): priced at the last trade
+ * of `market.underlyingQuote`. Default quantity: every contract not promised to a sell order.
+ */
+export type ExerciseOption = DomainCommand<
+  'ExerciseOption',
+  { readonly symbol: string; readonly qty?: DecimalString; readonly market: MarketContext }
+>;
+
+/**
+ * Sent by the engine after the close of an option's expiration day: exercises a long position
+ * in the money by at least $0.01, assigns a short one the same way, or expires it worthless.
+ */
+export type SettleExpiredOption = DomainCommand<
+  'SettleExpiredOption',
+  {
+    readonly symbol: string;
+    /** The underlying's closing price on the expiration day (recorded on the event). */
+    readonly underlyingPrice: DecimalString;
+    /** The New York date of the session being settled. */
+    readonly sessionDate: string;
+    /** That session's close (ISO-8601): settlement happens after it. */
+    readonly sessionClose: string;
+    readonly at: string;
+  }
+>;
+
 /** Every command the account decider accepts. */
 export type AccountCommand =
   | OpenAccount
@@ -149,5 +200,7 @@ export type AccountCommand =
   | ExpireOrder
   | UpdateWaterMark
   | ResetAccount
+  | ExerciseOption
+  | SettleExpiredOption
   // Corporate actions (corporate-actions.ts).
   | CorporateActionCommand;

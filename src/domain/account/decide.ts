@@ -17,8 +17,11 @@ import {
   triggerSourcePrice,
 } from './execution.ts';
 import { cancelWithCascade, emitFill, expireWithCascade, fillIfPossible } from './lifecycle.ts';
-import { isOpen, isStopType, type Order } from './order.ts';
-import { placeOrder } from './place-order.ts';
+import { isMultiLegParent, isOpen, isStopType, type Order } from './order.ts';
+import { fillMultiLegIfPossible } from './multi-leg.ts';
+import { exerciseOption, settleExpiredOption } from './option-lifecycle.ts';
+import { checkedOptionOrder, placeOrder } from './place-order.ts';
+import { optionPriceOrReject } from './option-rules.ts';
 import { checkRiskLimitSettings } from './risk-limits.ts';
 import {
   admission,
@@ -118,13 +121,23 @@ export function decideAndFold(command: AccountCommand, state: AccountState): Dec
           'orderId',
         );
       }
+      if (order.legRole === 'option_leg') {
+        throw new DomainError(
+          'order_not_cancelable',
+          `order ${order.id} is a leg of multi-leg order ${order.parentId ?? ''}: cancel that order`,
+          'orderId',
+        );
+      }
       const batch = new EventBatch(state);
       cancelWithCascade(batch, order.id, 'user', command.data.at);
       return batch;
     }
     case 'CancelAllOrders': {
       const batch = new EventBatch(state);
+      const only = command.data.assetClass;
       for (const order of openOrders(state)) {
+        const assetClass = order.instrument.kind === 'option' ? 'us_option' : 'us_equity';
+        if (only !== undefined && assetClass !== only) continue;
         batch.emit({
           type: 'OrderCanceled',
           data: { orderId: order.id, reason: 'cancel_all', at: command.data.at },
@@ -179,6 +192,17 @@ export function decideAndFold(command: AccountCommand, state: AccountState): Dec
       const order = mustFind(state, command.data.orderId);
       assertId(fillId, 'fillId');
       assertQuoteFor(order.symbol, market);
+      if (isMultiLegParent(order)) {
+        const batch = new EventBatch(state);
+        if (!fillMultiLegIfPossible(batch, order.id, fillId, market)) {
+          throw new DomainError(
+            'order_not_fillable',
+            `multi-leg order ${order.id} (${order.status}) cannot fill now: every leg must fill at once within the net limit`,
+            'orderId',
+          );
+        }
+        return batch;
+      }
       const plan = planFill(order, state.settings, market);
       if (plan === undefined) {
         throw new DomainError(
@@ -238,6 +262,10 @@ export function decideAndFold(command: AccountCommand, state: AccountState): Dec
         },
       ]);
     }
+    case 'ExerciseOption':
+      return exerciseOption(command.data, state);
+    case 'SettleExpiredOption':
+      return settleExpiredOption(command.data, state);
     case 'ResetAccount': {
       const initialCash = parseNonNegativeCash(command.data.initialCash, 'initialCash');
       const settings = validSettings(mergeSettings(state.settings, command.data.settings));
@@ -320,6 +348,13 @@ function replaceOrder(d: ReplaceOrder['data'], state: AccountState): Decision {
   const old = mustFind(state, d.orderId);
   if (!isOpen(old))
     throw new DomainError('order_not_replaceable', `order ${old.id} is ${old.status}`, 'orderId');
+  if (old.orderClass === 'mleg') {
+    throw new DomainError(
+      'order_not_replaceable',
+      `multi-leg orders cannot be replaced: cancel order ${old.parentId ?? old.id} and place a new one`,
+      'orderId',
+    );
+  }
   assertId(d.newOrderId, 'newOrderId');
   if (d.fillId !== undefined) assertId(d.fillId, 'fillId');
   if (d.newOrderId in state.orders || d.newOrderId in state.rejections) {
@@ -416,7 +451,11 @@ function buildReplacement(
   };
   if (changes.limitPrice !== undefined) {
     if (old.type !== 'limit' && old.type !== 'stop_limit') reject('invalid_price');
-    order = { ...order, limitPrice: fmt(priceOrReject(changes.limitPrice)) };
+    const limit =
+      old.instrument.kind === 'option'
+        ? optionPriceOrReject(changes.limitPrice)
+        : priceOrReject(changes.limitPrice);
+    order = { ...order, limitPrice: fmt(limit) };
   }
   if (changes.stopPrice !== undefined) {
     if (old.type !== 'stop' && old.type !== 'stop_limit') reject('invalid_price');
@@ -435,6 +474,10 @@ function buildReplacement(
   checkFractional(order, state.settings, market);
   if (old.status === 'held') return { ...order, status: 'held' };
   order = { ...order, status: admission(order, market, true) };
+  if (order.instrument.kind === 'option') {
+    const intent = old.positionIntent === undefined ? {} : { positionIntent: old.positionIntent };
+    return checkedOptionOrder(order, order.instrument, intent, state, market, old.id);
+  }
   return { ...order, reservePrice: preTradeChecks(order, state, market, old.id) };
 }
 
@@ -474,6 +517,14 @@ function validSettings(settings: AccountSettings): AccountSettings {
   check(f.tafPerShare, 'settings.fillModel.regulatoryFees.tafPerShare', nonNegative);
   check(f.tafMaxPerTrade, 'settings.fillModel.regulatoryFees.tafMaxPerTrade', nonNegative);
   checkRiskLimitSettings(settings.limits);
+  const level: unknown = settings.optionsLevel;
+  if (level !== undefined && level !== 1 && level !== 2 && level !== 3) {
+    throw new DomainError(
+      'invalid_value',
+      'settings.optionsLevel must be 1, 2 or 3',
+      'settings.optionsLevel',
+    );
+  }
   return settings;
 }
 

@@ -11,7 +11,8 @@ import {
   trailingStopFor,
   triggerSourcePrice,
 } from './execution.ts';
-import { isOpen, isStopType, type Order } from './order.ts';
+import { legsOf, planMultiLegFill } from './multi-leg.ts';
+import { isMultiLegParent, isOpen, isStopType, type Order } from './order.ts';
 import type { AccountSettings } from './settings.ts';
 import { openOrders, type AccountState } from './state.ts';
 
@@ -47,8 +48,17 @@ export function evaluateOrder(
   order: Order,
   settings: AccountSettings,
   market: MarketContext,
+  /** A multi-leg order's legs (see `legsOf`); without them it can only expire. */
+  legs?: readonly Order[],
 ): OrderEvaluation {
   if (!isOpen(order) || order.status === 'held') return NONE;
+  if (isMultiLegParent(order)) {
+    const expiry = expiryDue(order, market);
+    if (expiry !== undefined) return { action: 'expire', reason: expiry };
+    if (legs === undefined || market.quote?.symbol !== order.symbol) return NONE;
+    const plan = planMultiLegFill(order, legs, settings, market);
+    return plan === undefined ? NONE : { action: 'fill', qty: fmt(plan.qty), price: fmt(plan.net) };
+  }
   if (auctionMatches(order, market.auction)) {
     const plan = planFill(order, settings, market);
     if (plan !== undefined)
@@ -103,6 +113,14 @@ export function evaluateAccount(
   const symbol = market.quote?.symbol;
   return openOrders(state)
     .filter((o) => symbol === undefined || o.symbol === symbol)
-    .map((o) => ({ orderId: o.id, evaluation: evaluateOrder(o, state.settings, market) }))
+    .map((o) => ({
+      orderId: o.id,
+      evaluation: evaluateOrder(
+        o,
+        state.settings,
+        market,
+        isMultiLegParent(o) ? legsOf(state, o) : undefined,
+      ),
+    }))
     .filter((e) => e.evaluation.action !== 'none');
 }

@@ -199,6 +199,51 @@ export type AccountReset = DomainEvent<
   { readonly initialCash: DecimalString; readonly settings: AccountSettings; readonly at: string }
 >;
 
+/** How an option position ended: what moved, at which underlying price. */
+export interface OptionSettlementData {
+  /** The OCC symbol. */
+  readonly symbol: string;
+  readonly underlying: string;
+  readonly right: 'call' | 'put';
+  readonly strike: DecimalString;
+  readonly expiration: string;
+  readonly multiplier: number;
+  /** Contracts settled (positive). */
+  readonly qty: DecimalString;
+  /** The underlying price used: the close of the expiration day, or the last trade for an early exercise. */
+  readonly underlyingPrice: DecimalString;
+  /** Intrinsic value per share at that price (0 when out of the money). */
+  readonly intrinsicValue: DecimalString;
+  readonly reason: 'expiration' | 'early_exercise';
+  /** Realized P&L of the option position: closed at its intrinsic value (0 when expiring). */
+  readonly optionRealizedPnl: DecimalString;
+  /** The option position right after. */
+  readonly position: { readonly qty: DecimalString; readonly costBasis: DecimalString };
+  /** The shares delivered or received at the underlying price, with the strike paid or received as cash. */
+  readonly shares: {
+    readonly symbol: string;
+    /** Signed: + received, − delivered. */
+    readonly qty: DecimalString;
+    readonly price: DecimalString;
+    readonly realizedPnl: DecimalString;
+    readonly position: { readonly qty: DecimalString; readonly costBasis: DecimalString };
+  } | null;
+  /** Signed change of cash: the strike × shares, paid for shares received, received for shares delivered. */
+  readonly cashDelta: DecimalString;
+  /** Option and share realized P&L together. */
+  readonly realizedPnl: DecimalString;
+  readonly at: string;
+}
+
+/** A long option was exercised (early, or automatically at expiry in the money by ≥ $0.01). */
+export type OptionExercised = DomainEvent<'OptionExercised', OptionSettlementData>;
+
+/** A short option was assigned at expiry (in the money by ≥ $0.01). */
+export type OptionAssigned = DomainEvent<'OptionAssigned', OptionSettlementData>;
+
+/** An option position expired worthless and was closed at zero. */
+export type OptionExpired = DomainEvent<'OptionExpired', OptionSettlementData>;
+
 /** Every event of the `account-{id}` stream. */
 export type AccountEvent =
   | AccountOpened
@@ -215,6 +260,9 @@ export type AccountEvent =
   | OrderReplaced
   | OrderWaterMarkUpdated
   | AccountReset
+  | OptionExercised
+  | OptionAssigned
+  | OptionExpired
   // Corporate actions (corporate-actions.ts).
   | CorporateActionEvent;
 
@@ -237,4 +285,7 @@ export const ACCOUNT_EVENT_TYPES = [
   'StockSplitApplied',
   'DividendAccrued',
   'DividendPaid',
+  'OptionExercised',
+  'OptionAssigned',
+  'OptionExpired',
 ] as const satisfies readonly AccountEvent['type'][];

@@ -1,5 +1,7 @@
+import { equity } from '../instrument.ts';
 import { add, dec, fmt, sub } from '../money.ts';
-import type { AccountEvent } from './events.ts';
+import type { AccountEvent, OptionSettlementData } from './events.ts';
+import { rollUpMultiLeg } from './multi-leg-state.ts';
 import { isTerminal, type Order } from './order.ts';
 import { evolveCorporateAction } from './corporate-actions.ts';
 import { completeSettings } from './settings.ts';
@@ -124,6 +126,10 @@ function apply(state: AccountState, event: AccountEvent): AccountState {
       return applyFill(state, event.data);
     case 'OrderReplaced':
       return applyReplace(state, event.data);
+    case 'OptionExercised':
+    case 'OptionAssigned':
+    case 'OptionExpired':
+      return applySettlement(state, event.data);
     case 'AccountReset': {
       const d = event.data;
       return {
@@ -184,6 +190,15 @@ function applyFill(
     filledAt: d.orderStatus === 'filled' ? d.at : order.filledAt,
     updatedAt: d.at,
   };
+  // A multi-leg order's legs fill together: the parent follows its legs.
+  const parent =
+    order.legRole === 'option_leg' && order.parentId !== null
+      ? state.orders[order.parentId]
+      : undefined;
+  const rolledUp =
+    parent === undefined || isTerminal(parent.status)
+      ? undefined
+      : rollUpMultiLeg(parent, updated, d);
   const previous = state.positions[d.symbol];
   const { [d.symbol]: _closed, ...others } = state.positions;
   const positions: Record<string, Position> = dec(d.position.qty).isZero()
@@ -200,10 +215,52 @@ function applyFill(
       };
   return {
     ...state,
-    orders: { ...state.orders, [d.orderId]: updated },
+    orders:
+      rolledUp === undefined
+        ? { ...state.orders, [d.orderId]: updated }
+        : { ...state.orders, [d.orderId]: updated, [rolledUp.id]: rolledUp },
     positions,
     cash: add(state.cash, d.cashDelta),
     feesPaid: add(state.feesPaid, d.commission, d.secFee, d.taf),
+    realizedPnl: add(state.realizedPnl, d.realizedPnl),
+    updatedAt: d.at,
+  };
+}
+
+/** An option exercised, assigned or expired: the option position closes, shares and cash move. */
+function applySettlement(state: AccountState, d: OptionSettlementData): AccountState {
+  const option = state.positions[d.symbol];
+  if (option === undefined) return state;
+  const closed = new Set<string>();
+  const positions: Record<string, Position> = { ...state.positions };
+  if (dec(d.position.qty).isZero()) {
+    closed.add(d.symbol);
+  } else {
+    positions[d.symbol] = {
+      ...option,
+      qty: d.position.qty,
+      costBasis: d.position.costBasis,
+      realizedPnl: add(option.realizedPnl, d.optionRealizedPnl),
+    };
+  }
+  if (d.shares !== null) {
+    const stock = state.positions[d.shares.symbol];
+    if (dec(d.shares.position.qty).isZero()) {
+      closed.add(d.shares.symbol);
+    } else {
+      positions[d.shares.symbol] = {
+        symbol: d.shares.symbol,
+        instrument: stock?.instrument ?? equity(d.shares.symbol),
+        qty: d.shares.position.qty,
+        costBasis: d.shares.position.costBasis,
+        realizedPnl: add(stock?.realizedPnl ?? '0', d.shares.realizedPnl),
+      };
+    }
+  }
+  return {
+    ...state,
+    positions: Object.fromEntries(Object.entries(positions).filter(([s]) => !closed.has(s))),
+    cash: add(state.cash, d.cashDelta),
     realizedPnl: add(state.realizedPnl, d.realizedPnl),
     updatedAt: d.at,
   };

@@ -14,6 +14,20 @@ export { evolve, fold } from './evolve.ts';
 export { evaluateAccount, evaluateOrder, type OrderEvaluation } from './evaluate.ts';
 export { expiryDue, isWorkingNow, planFill, type PlannedFill } from './execution.ts';
 export { applyTrade, type TradeEffect } from './position.ts';
+export {
+  legsOf,
+  planMultiLegFill,
+  MAX_LEGS,
+  type LegFill,
+  type MultiLegFill,
+} from './multi-leg.ts';
+export { AUTO_EXERCISE_THRESHOLD } from './option-lifecycle.ts';
+export {
+  hasOptionExposure,
+  optionExposures,
+  positionRequirement,
+  workingRequirement,
+} from './option-exposure.ts';
 
 import { accountStream } from '../ids.ts';
 import { decide, decideAndFold } from './decide.ts';

@@ -4,7 +4,11 @@ import type { DecimalString } from '../money.ts';
 export type OrderSide = 'buy' | 'sell';
 export type OrderType = 'market' | 'limit' | 'stop' | 'stop_limit' | 'trailing_stop';
 export type TimeInForce = 'day' | 'gtc' | 'ioc' | 'fok' | 'opg' | 'cls';
-export type OrderClass = 'simple' | 'bracket' | 'oco' | 'oto';
+/** `mleg`: a multi-leg option order (2–4 legs filled together at a net price, as Alpaca names it). */
+export type OrderClass = 'simple' | 'bracket' | 'oco' | 'oto' | 'mleg';
+
+/** Whether an option order opens or closes a position (Alpaca's `position_intent`). */
+export type PositionIntent = 'buy_to_open' | 'buy_to_close' | 'sell_to_open' | 'sell_to_close';
 
 /** Alpaca's status names. `pending_new` and `pending_cancel` are reserved for asynchronous venues. */
 export type OrderStatus =
@@ -20,8 +24,8 @@ export type OrderStatus =
   | 'held'
   | 'pending_cancel';
 
-/** The part an order plays in a multi-order class. */
-export type LegRole = 'entry' | 'take_profit' | 'stop_loss';
+/** The part an order plays in a multi-order class (`option_leg`: a leg of a multi-leg order). */
+export type LegRole = 'entry' | 'take_profit' | 'stop_loss' | 'option_leg';
 
 /** Statuses after which an order never changes again. */
 export const TERMINAL_STATUSES: readonly OrderStatus[] = [
@@ -71,6 +75,19 @@ export interface Order {
   readonly reservePrice: DecimalString | null;
   readonly replaces: string | null;
   readonly replacedBy: string | null;
+  /**
+   * Options: buying power held per unit of quantity while the order is open — the premium at
+   * the limit plus the collateral the order adds, less what it frees (never below zero).
+   */
+  readonly collateral?: DecimalString;
+  /** Options: opening or closing, as given or as the position implied at placement. */
+  readonly positionIntent?: PositionIntent;
+  /** A multi-leg order's leg: contracts per unit of the parent's quantity. */
+  readonly ratioQty?: DecimalString;
+  /** A multi-leg order: the strategy its legs form (`call_credit_spread`, `iron_condor`…). */
+  readonly strategy?: string;
+  /** A multi-leg order: parent units filled per leg id (legs fill together, all or none). */
+  readonly legsFilled?: Readonly<Record<string, DecimalString>>;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly triggeredAt: string | null;
@@ -88,6 +105,11 @@ export function isTerminal(status: OrderStatus): boolean {
 /** True for orders that still count: they may fill, or hold/reserve something. */
 export function isOpen(order: Order): boolean {
   return !isTerminal(order.status);
+}
+
+/** True for the parent of a multi-leg option order (its legs are the orders that fill). */
+export function isMultiLegParent(order: Order): boolean {
+  return order.orderClass === 'mleg' && order.legRole !== 'option_leg';
 }
 
 /** True for stop-type orders (they wait for a trigger before they can fill). */

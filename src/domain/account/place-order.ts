@@ -2,14 +2,15 @@ import type { Dec } from '../decimal.ts';
 import { DomainError } from '../errors.ts';
 import { touchPrice } from '../fill-model.ts';
 import { assertId, isValidClientOrderId } from '../ids.ts';
-import { instrumentKey, instrumentProblem } from '../instrument.ts';
+import { instrumentProblem, type OptionInstrument } from '../instrument.ts';
 import type { MarketContext } from '../market.ts';
 import { dec, fmt } from '../money.ts';
-import { rejectionMessage } from '../rejections.ts';
 import { EventBatch, type Decision } from './batch.ts';
 import type { OrderRequest, PlaceOrder } from './commands.ts';
 import { planFill, trailingStopFor, triggerSourcePrice } from './execution.ts';
 import { cancelWithCascade, fillIfPossible } from './lifecycle.ts';
+import { placeMultiLeg } from './multi-leg.ts';
+import { checkOptionOrder, estimatedLegPrice, optionPriceOrReject } from './option-rules.ts';
 import type {
   LegRole,
   Order,
@@ -28,54 +29,20 @@ import {
   priceOrReject,
   quantityOrReject,
   reject,
+  rejectedPlacement,
   Rejection,
   trailPercentOrReject,
 } from './rules.ts';
 import type { AccountSettings } from './settings.ts';
 import type { AccountState } from './state.ts';
+import { blankOrder } from './order-factory.ts';
 
-/** Builds an order record with every optional field empty; callers fill in what applies. */
-export function blankOrder(
-  fields: Pick<
-    Order,
-    'id' | 'clientOrderId' | 'instrument' | 'side' | 'type' | 'timeInForce' | 'qty'
-  > &
-    Partial<Order> & { readonly createdAt: string },
-): Order {
-  return {
-    symbol: instrumentKey(fields.instrument),
-    orderClass: 'simple',
-    filledQty: '0',
-    filledNotional: '0',
-    limitPrice: null,
-    stopPrice: null,
-    trailPrice: null,
-    trailPercent: null,
-    hwm: null,
-    triggered: false,
-    extendedHours: false,
-    status: 'new',
-    parentId: null,
-    legIds: [],
-    ocoGroupId: null,
-    legRole: null,
-    reservePrice: null,
-    replaces: null,
-    replacedBy: null,
-    updatedAt: fields.createdAt,
-    triggeredAt: null,
-    filledAt: null,
-    canceledAt: null,
-    expiredAt: null,
-    replacedAt: null,
-    ...fields,
-  };
-}
+export { blankOrder } from './order-factory.ts';
 
 const opposite = (side: OrderSide): OrderSide => (side === 'buy' ? 'sell' : 'buy');
 
 /** Number of generated leg ids each order class needs. */
-const LEG_COUNT: Record<OrderClass, number> = { simple: 0, bracket: 2, oco: 1, oto: 1 };
+const LEG_COUNT: Record<OrderClass, number> = { simple: 0, bracket: 2, oco: 1, oto: 1, mleg: 0 };
 
 /**
  * Decides `PlaceOrder`: idempotent on client order id, validates shape and session, runs
@@ -117,6 +84,10 @@ export function placeOrder(command: PlaceOrder['data'], state: AccountState): De
   ) {
     throw new DomainError('invalid_command', 'ioc and fok orders need a fillId', 'fillId');
   }
+  if (orderClass === 'mleg') {
+    assertQuoteFor(request.legs?.[0]?.instrument.underlying ?? '', market);
+    return placeMultiLeg({ ...command, legOrderIds: legIds }, clientOrderId, state);
+  }
   const symbol =
     request.instrument.kind === 'equity' ? request.instrument.symbol : request.instrument.occSymbol;
   assertQuoteFor(symbol, market);
@@ -133,8 +104,10 @@ export function placeOrder(command: PlaceOrder['data'], state: AccountState): De
       command.queueWhenClosed ?? true,
     );
     const [parent] = orders;
-    const reservePrice = preTradeChecks(parent, state, market);
-    const placedParent: Order = { ...parent, reservePrice };
+    const placedParent: Order =
+      parent.instrument.kind === 'option'
+        ? checkedOptionOrder(parent, parent.instrument, request, state, market)
+        : { ...parent, reservePrice: preTradeChecks(parent, state, market) };
     if (placedParent.timeInForce === 'fok') {
       const plan = planFill(placedParent, state.settings, market);
       if (plan === undefined || plan.qty.lt(dec(placedParent.qty))) reject('fok_not_fillable');
@@ -144,21 +117,11 @@ export function placeOrder(command: PlaceOrder['data'], state: AccountState): De
       batch.emit({ type: 'OrderPlaced', data: { order: leg, at: market.now } });
   } catch (error) {
     if (!(error instanceof Rejection)) throw error;
-    return EventBatch.of(state, [
-      {
-        type: 'OrderRejected',
-        data: {
-          orderId,
-          clientOrderId,
-          symbol,
-          reason: error.reason,
-          message: rejectionMessage(error.reason),
-          replaces: null,
-          request,
-          at: market.now,
-        },
-      },
-    ]);
+    return rejectedPlacement(
+      state,
+      { orderId, clientOrderId, symbol, request, at: market.now },
+      error.reason,
+    );
   }
 
   const placed = batch.state.orders[orderId];
@@ -170,6 +133,47 @@ export function placeOrder(command: PlaceOrder['data'], state: AccountState): De
     }
   }
   return batch;
+}
+
+/**
+ * A single-leg option order after the option pre-trade checks: what it holds back while open
+ * (`collateral`), its position intent, and for buys the per-contract price it reserves at.
+ */
+export function checkedOptionOrder(
+  order: Order,
+  instrument: OptionInstrument,
+  request: Pick<OrderRequest, 'positionIntent'>,
+  state: AccountState,
+  market: MarketContext,
+  excludeOrderId?: string,
+): Order {
+  const quote = market.quote;
+  if (quote === undefined) reject('no_quote');
+  const price =
+    order.limitPrice === null
+      ? estimatedLegPrice(order.side, quote, state.settings)
+      : dec(order.limitPrice);
+  const check = checkOptionOrder(
+    [
+      {
+        instrument,
+        side: order.side,
+        qty: dec(order.qty),
+        ...(request.positionIntent === undefined ? {} : { positionIntent: request.positionIntent }),
+      },
+    ],
+    dec(order.qty),
+    order.side === 'buy' ? price : price.negated(),
+    state,
+    market,
+    excludeOrderId === undefined ? {} : { excludeOrderId },
+  );
+  return {
+    ...order,
+    reservePrice: order.side === 'buy' ? fmt(price) : null,
+    collateral: fmt(check.collateral),
+    positionIntent: check.legs[0]?.positionIntent ?? 'buy_to_open',
+  };
 }
 
 /** Orders that may execute in the decision that places them: market and limit, not stops. */
@@ -219,7 +223,11 @@ function buildOrders(
   let trailPrice: Dec | null = null;
   let trailPercent: Dec | null = null;
   const need = (value: string | undefined): Dec =>
-    value === undefined ? reject('invalid_price') : priceOrReject(value);
+    value === undefined
+      ? reject('invalid_price')
+      : instrument.kind === 'option'
+        ? optionPriceOrReject(value)
+        : priceOrReject(value);
   switch (type) {
     case 'market':
       break;

@@ -5,7 +5,9 @@ import { multiplierOf } from '../instrument.ts';
 import type { MarketContext } from '../market.ts';
 import { dec, fmt } from '../money.ts';
 import { isValidTick, parsePrice, parseQuantity } from '../price.ts';
-import type { RejectionReason } from '../rejections.ts';
+import { rejectionMessage, type RejectionReason } from '../rejections.ts';
+import { EventBatch, type Decision } from './batch.ts';
+import type { OrderRequest } from './commands.ts';
 import type { Order, OrderClass, OrderStatus, OrderType, TimeInForce } from './order.ts';
 import type { AccountSettings } from './settings.ts';
 import { riskLimitViolation } from './risk-limits.ts';
@@ -35,8 +37,14 @@ export function quantityOrReject(input: string): Dec {
   }
 }
 
-/** Parses a price, rejecting malformed input and sub-penny (or sub-0.0001) increments. */
-export function priceOrReject(input: string): Dec {
+/**
+ * Parses a price, rejecting malformed input and prices off the tick grid: by default the
+ * equity grid (sub-penny at or above $1, sub-0.0001 below); options pass their own.
+ */
+export function priceOrReject(
+  input: string,
+  validTick: (price: Dec) => boolean = isValidTick,
+): Dec {
   let price: Dec;
   try {
     price = dec(parsePrice(input));
@@ -44,8 +52,33 @@ export function priceOrReject(input: string): Dec {
     if (error instanceof DomainError) reject('invalid_price');
     throw error;
   }
-  if (!isValidTick(price)) reject('invalid_tick_size');
+  if (!validTick(price)) reject('invalid_tick_size');
   return price;
+}
+
+/** The `OrderRejected` decision of a new order (not a replacement). */
+export function rejectedPlacement(
+  state: AccountState,
+  order: {
+    readonly orderId: string;
+    readonly clientOrderId: string;
+    readonly symbol: string;
+    readonly request: OrderRequest;
+    readonly at: string;
+  },
+  reason: RejectionReason,
+): Decision {
+  return EventBatch.of(state, [
+    {
+      type: 'OrderRejected',
+      data: {
+        ...order,
+        reason,
+        message: rejectionMessage(reason),
+        replaces: null,
+      },
+    },
+  ]);
 }
 
 /** Parses a trailing percentage: strictly between 0 and 100. */

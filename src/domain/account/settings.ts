@@ -25,6 +25,23 @@ export interface AccountSettings {
   readonly stopTriggerSource: StopTriggerSource;
   readonly fillModel: FillModel;
   readonly limits: RiskLimits;
+  /**
+   * Options trading level, like a broker's approval: 1 covered calls and cash-secured puts,
+   * 2 also long calls and puts and defined-risk spreads, 3 also uncovered (naked) calls.
+   * Absent on accounts opened before options existed: read it with {@link optionsLevelOf}.
+   */
+  readonly optionsLevel?: OptionsLevel;
+}
+
+/** Options trading levels (see `AccountSettings.optionsLevel`). */
+export type OptionsLevel = 1 | 2 | 3;
+
+/** The level of new accounts: defined-risk options trading. */
+export const DEFAULT_OPTIONS_LEVEL: OptionsLevel = 2;
+
+/** An account's options level (the default for accounts that never set one). */
+export function optionsLevelOf(settings: AccountSettings): OptionsLevel {
+  return settings.optionsLevel ?? DEFAULT_OPTIONS_LEVEL;
 }
 
 /** Optional per-account limits; `null` = no limit. Quantities are absolute, exposures at cost. */
@@ -71,6 +88,7 @@ export const DEFAULT_SETTINGS: AccountSettings = {
     maxDailyLoss: null,
     patternDayTraderRule: false,
   },
+  optionsLevel: DEFAULT_OPTIONS_LEVEL,
 };
 
 /** A partial settings object as commands carry it; nested objects are replaced wholesale. */

@@ -4,7 +4,13 @@ import { multiplierOf, type Instrument } from '../instrument.ts';
 import { dec, fmt, maxDec, type DecimalString } from '../money.ts';
 import type { RejectionReason } from '../rejections.ts';
 import type { CorporateActionRecord } from './corporate-actions.ts';
-import { isOpen, type Order } from './order.ts';
+import {
+  hasOptionExposure,
+  positionRequirement,
+  sharesFree,
+  workingRequirement,
+} from './option-exposure.ts';
+import { isMultiLegParent, isOpen, type Order } from './order.ts';
 import { DEFAULT_SETTINGS, type AccountSettings } from './settings.ts';
 import type { DayTrade, TradingDay } from './trading-day.ts';
 
@@ -125,6 +131,10 @@ function isExitLeg(order: Order): boolean {
 
 /** Whether an order holds buying power back (see {@link orderReservation}). */
 function reserves(order: Order): boolean {
+  // Option orders carry what they hold back, computed when they were placed.
+  if (order.collateral !== undefined) {
+    return isOpen(order) && order.status !== 'held' && dec(order.collateral).gt(0);
+  }
   return (
     isOpen(order) &&
     order.status !== 'held' &&
@@ -140,11 +150,17 @@ function reserves(order: Order): boolean {
  * held legs do not.
  */
 export function orderReservation(order: Order, settings: AccountSettings): Dec {
-  if (!reserves(order) || order.reservePrice === null) return new Dec(0);
+  if (!reserves(order)) return new Dec(0);
   const remaining = remainingQty(order);
   const commission = cumulativeCommission(settings.fillModel.commission, dec(order.qty)).minus(
     cumulativeCommission(settings.fillModel.commission, dec(order.filledQty)),
   );
+  if (order.collateral !== undefined) {
+    // A multi-leg order's collateral already holds its legs' commission.
+    const unit = remaining.times(dec(order.collateral));
+    return isMultiLegParent(order) ? unit : unit.plus(commission);
+  }
+  if (order.reservePrice === null) return new Dec(0);
   return remaining
     .times(dec(order.reservePrice))
     .times(multiplierOf(order.instrument))
@@ -161,6 +177,13 @@ export function reservedBuyingPower(state: AccountState, excludeOrderId?: string
   return sum;
 }
 
+/** True for an open buy order on `symbol` (a multi-leg leg included, its parent not). */
+export function isOpenBuyOn(order: Order, symbol: string): boolean {
+  return (
+    order.symbol === symbol && order.side === 'buy' && isOpen(order) && !isMultiLegParent(order)
+  );
+}
+
 /** Σ |cost basis| over all positions: gross exposure valued at cost. */
 export function grossExposure(state: AccountState): Dec {
   return Object.values(state.positions).reduce(
@@ -171,21 +194,30 @@ export function grossExposure(state: AccountState): Dec {
 
 /**
  * Buying power, with positions valued at cost (the decider sees one quote, not a portfolio
- * of marks): `(cash + Σ basis) × m − Σ |basis| − reserved`, m = 1 for cash accounts and the
- * margin multiplier (Reg-T 2) for margin accounts. For a cash account this is `cash − reserved`.
+ * of marks): `(cash + Σ basis) × m − Σ |basis| − reserved − options requirement`, the sums over
+ * stock positions, m = 1 for cash accounts and the margin multiplier (Reg-T 2) for margin
+ * accounts. For a cash account without short options this is `cash − reserved`. Options are
+ * not marginable: a long option's premium simply left cash, and short options hold back what
+ * `options/collateral.ts` requires (strike-secured, spread widths, nothing when covered).
  */
 export function buyingPower(state: AccountState, excludeOrderId?: string): Dec {
   const m =
     state.settings.accountType === 'cash' ? new Dec(1) : dec(state.settings.marginMultiplier);
-  const basis = Object.values(state.positions).reduce(
-    (sum, p) => sum.plus(dec(p.costBasis)),
-    new Dec(0),
-  );
+  let basis = new Dec(0);
+  let gross = new Dec(0);
+  let options = false;
+  for (const p of Object.values(state.positions)) {
+    if (p.instrument.kind === 'option') {
+      options = true;
+      continue;
+    }
+    const b = dec(p.costBasis);
+    basis = basis.plus(b);
+    gross = gross.plus(b.abs());
+  }
   const equityAtCost = dec(state.cash).plus(basis);
-  return equityAtCost
-    .times(m)
-    .minus(grossExposure(state))
-    .minus(reservedBuyingPower(state, excludeOrderId));
+  const bp = equityAtCost.times(m).minus(gross).minus(reservedBuyingPower(state, excludeOrderId));
+  return options ? bp.minus(positionRequirement(state).total) : bp;
 }
 
 /** Cash that can leave the account now: never more than cash or buying power. */
@@ -208,20 +240,11 @@ export function positionQty(state: AccountState, symbol: string): Dec {
  * `excludeOrderId` leaves out an order (and its OCO group) that is being replaced.
  */
 export function availableToSell(state: AccountState, symbol: string, excludeOrderId?: string): Dec {
-  const groups = new Map<string, Dec>();
-  // An order being replaced frees its whole OCO group: its replacement rejoins that group.
-  const excluded = excludeOrderId === undefined ? undefined : state.orders[excludeOrderId];
-  const excludedKey = excluded === undefined ? undefined : (excluded.ocoGroupId ?? excluded.id);
-  for (const o of Object.values(state.orders)) {
-    if (o.symbol !== symbol || o.side !== 'sell' || o.status === 'held' || !isOpen(o)) continue;
-    if ((o.ocoGroupId ?? o.id) === excludedKey) continue;
-    const key = o.ocoGroupId ?? o.id;
-    const rem = remainingQty(o);
-    const prev = groups.get(key);
-    groups.set(key, prev === undefined ? rem : maxDec(prev, rem));
-  }
-  const promised = [...groups.values()].reduce((s, q) => s.plus(q), new Dec(0));
-  return maxDec(new Dec(0), positionQty(state, symbol)).minus(promised);
+  const free = sharesFree(state, symbol, excludeOrderId);
+  if (!hasOptionExposure(state)) return free;
+  // Shares covering short calls (held or being sold to open) are committed to them.
+  const committed = workingRequirement(state, excludeOrderId).sharesCommitted.get(symbol);
+  return committed === undefined ? free : free.minus(committed);
 }
 
 /** Average entry price per unit (positive), or undefined when flat. */

@@ -446,10 +446,10 @@ export function registerOrderManagementTools(
 
   registerTool(server, session, catalog, {
     name: 'cancel_all_stock_orders_tool',
-    title: 'Cancel all open orders',
+    title: 'Cancel all open stock orders',
     group: 'order management',
     description:
-      'Cancel every open order of the account at once (working, queued and held orders). Filled shares stay filled; reserved buying power is released. ' +
+      'Cancel every open stock order of the account at once (working, queued and held orders; option orders are left alone — cancel_all_option_orders_tool cancels those). Filled shares stay filled; reserved buying power is released. ' +
       'Use it to flatten your working orders quickly, e.g. before a new plan. Calling it again when nothing is open changes nothing. ' +
       'Returns the orders it canceled. Example: {}.',
     input: z.strictObject({ account_id: accountIdArg }),
@@ -467,6 +467,7 @@ export function registerOrderManagementTools(
         session.principal,
         accountId,
         session.callContext(),
+        'us_equity',
       );
       session.wrote(result.position);
       const canceled = result.events.flatMap((e) => {

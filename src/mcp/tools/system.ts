@@ -27,7 +27,7 @@ export function registerSystemTools(
     title: 'List the tools of this server',
     group: 'system',
     description:
-      'List every tool of this paper-trading server by group (orders, order management, account, market, system) with one line on what it does ' +
+      'List every tool of this paper-trading server by group (orders, order management, account, market, options, system) with one line on what it does ' +
       'and whether it only reads or changes your account. Use it to plan which tool to call. Example: {}.',
     input: z.strictObject({}),
     output: {

@@ -98,12 +98,12 @@ describe('positions and P&L (average cost)', () => {
   it('an option fill multiplies by 100 in every cash figure', () => {
     const option = {
       kind: 'option',
-      occSymbol: 'AAPL  250117C00150000',
+      occSymbol: 'AAPL  250321C00150000',
       underlying: 'AAPL',
       multiplier: 100,
     } as const;
     const optQuote = quote({
-      symbol: 'AAPL  250117C00150000',
+      symbol: 'AAPL  250321C00150000',
       bid: '2.5',
       ask: '2.55',
       last: '2.5',
@@ -118,7 +118,7 @@ describe('positions and P&L (average cost)', () => {
       .thenMatches([
         {
           type: 'OrderPlaced',
-          data: { order: { symbol: 'AAPL  250117C00150000', reservePrice: '2.601' } },
+          data: { order: { symbol: 'AAPL  250321C00150000', reservePrice: '2.601' } },
         },
         {
           type: 'OrderFilled',

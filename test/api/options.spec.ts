@@ -1,0 +1,367 @@
+/**
+ * The option routes over HTTP on embedded PGlite: chains and contracts, single-leg and
+ * multi-leg orders on the order routes, option positions with greeks grouped by underlying,
+ * exercise, and the error answers.
+ */
+import { expect } from 'chai';
+import { OrderSchema, PreviewSchema } from '../../src/api/v1/schemas.ts';
+import {
+  ExerciseResult,
+  OptionAggregate,
+  OptionChainSchema,
+  OptionContractSchema,
+  OptionPositionList,
+} from '../../src/api/v1/option-schemas.ts';
+import type { SimulatedMarket } from '../../src/market/index.ts';
+import { startApiServer, type ApiServer } from '../support/api.ts';
+import {
+  call,
+  conforms,
+  newUser,
+  openAccount,
+  problem,
+  type TestUser,
+} from '../support/api-client.ts';
+import { eventually, testMarket } from '../support/api-market.ts';
+
+type Json = Record<string, unknown>;
+interface Contract {
+  symbol: string;
+  expiration: string;
+  type: 'call' | 'put';
+  strike: string;
+  quote: { bid: string; ask: string };
+  greeks: { delta: number };
+}
+
+describe('options API over HTTP', function () {
+  this.timeout(60_000);
+  let server: ApiServer;
+  let market: SimulatedMarket;
+  let user: TestUser;
+  let accountId: string;
+  let chain: { contracts: Contract[]; expirations: string[]; underlying_price: number };
+
+  before(async () => {
+    ({ market } = testMarket());
+    server = await startApiServer({ market });
+    user = await newUser(server);
+    accountId = (await openAccount(server, user, '1000000')).id;
+    const res = await call<typeof chain>(server, 'GET', '/options/chains/AAPL', {
+      token: user.token,
+    });
+    chain = res.body;
+  });
+
+  after(async () => {
+    await server.close();
+  });
+
+  /** A listed contract of the second expiration near `moneyness` × spot. */
+  const pick = (type: 'call' | 'put', moneyness: number): Contract => {
+    const expiration = chain.expirations[1];
+    const target = chain.underlying_price * moneyness;
+    const candidates = chain.contracts.filter(
+      (c) => c.type === type && c.expiration === expiration,
+    );
+    const best = candidates.reduce((a, b) =>
+      Math.abs(Number(b.strike) - target) < Math.abs(Number(a.strike) - target) ? b : a,
+    );
+    return best;
+  };
+
+  /** A call of the fourth expiration near `moneyness` × spot. */
+  const farCall = (moneyness: number): Contract => {
+    const expiration = chain.expirations[3];
+    const target = chain.underlying_price * moneyness;
+    return chain.contracts
+      .filter((c) => c.type === 'call' && c.expiration === expiration)
+      .reduce((a, b) =>
+        Math.abs(Number(b.strike) - target) < Math.abs(Number(a.strike) - target) ? b : a,
+      );
+  };
+
+  it('serves a chain with quotes and greeks, filtered by expiration, type and strikes', async () => {
+    const all = await call(server, 'GET', '/options/chains/aapl', { token: user.token });
+    expect(all.status).to.equal(200);
+    conforms(OptionChainSchema, all);
+    expect(all.body.simulated).to.equal(true);
+    expect(Number(all.body.count)).to.be.greaterThan(500);
+    const expiration = chain.expirations[0] ?? '';
+    const low = Math.round(chain.underlying_price * 0.95);
+    const high = Math.round(chain.underlying_price * 1.05);
+    const filtered = await call<{ contracts: Contract[] }>(
+      server,
+      'GET',
+      `/options/chains/AAPL?expiration=${expiration}&type=put&strike_gte=${low}&strike_lte=${high}`,
+      { token: user.token },
+    );
+    expect(filtered.status).to.equal(200);
+    expect(filtered.body.contracts.length).to.be.greaterThan(3);
+    for (const c of filtered.body.contracts) {
+      expect(c.expiration).to.equal(expiration);
+      expect(c.type).to.equal('put');
+      expect(Number(c.strike)).to.be.within(low, high);
+      expect(c.greeks.delta).to.be.below(0);
+    }
+    problem(
+      await call(server, 'GET', '/options/chains/PNYX', { token: user.token }),
+      404,
+      'unknown_symbol',
+      'underlying',
+    );
+    problem(
+      await call(server, 'GET', '/options/chains/AAPL?type=straddle', { token: user.token }),
+      422,
+      'validation_failed',
+      'type',
+    );
+    expect((await call(server, 'GET', '/options/chains/AAPL')).status).to.equal(401);
+  });
+
+  it('serves one contract, padded or compact symbol', async () => {
+    const c = pick('call', 1);
+    const padded = await call(server, 'GET', `/options/contracts/${encodeURIComponent(c.symbol)}`, {
+      token: user.token,
+    });
+    expect(padded.status).to.equal(200);
+    conforms(OptionContractSchema, padded);
+    expect(padded.body.symbol).to.equal(c.symbol);
+    const compact = await call(server, 'GET', `/options/contracts/${c.symbol.replace(/ +/, '')}`, {
+      token: user.token,
+    });
+    expect(compact.body.symbol).to.equal(c.symbol);
+    problem(
+      await call(server, 'GET', '/options/contracts/AAPL__200117C00100000', { token: user.token }),
+      404,
+      'unknown_symbol',
+    );
+  });
+
+  it('buys an option on the order route and rejects an uncovered call with its reason code', async () => {
+    const c = pick('call', 1.05);
+    const bought = await call(server, 'POST', `/accounts/${accountId}/orders`, {
+      token: user.token,
+      body: {
+        symbol: c.symbol,
+        qty: 1,
+        side: 'buy',
+        type: 'limit',
+        limit_price: c.quote.ask,
+        time_in_force: 'day',
+      },
+    });
+    expect(bought.status, JSON.stringify(bought.body)).to.equal(201);
+    conforms(OrderSchema, bought);
+    expect(bought.body).to.include({
+      status: 'filled',
+      asset_class: 'us_option',
+      position_intent: 'buy_to_open',
+    });
+    const naked = await call(server, 'POST', `/accounts/${accountId}/orders`, {
+      token: user.token,
+      body: {
+        // A later expiration than the long call: the long cannot cover it.
+        symbol: farCall(1.15).symbol,
+        qty: 1,
+        side: 'sell',
+        type: 'limit',
+        limit_price: '0.05',
+      },
+    });
+    problem(naked, 422, 'uncovered_call_not_allowed', 'symbol');
+    const badTick = await call(server, 'POST', `/accounts/${accountId}/orders`, {
+      token: user.token,
+      body: { symbol: c.symbol, qty: 1, side: 'buy', type: 'limit', limit_price: '3.07' },
+    });
+    problem(badTick, 422, 'invalid_tick_size', 'limit_price');
+    problem(
+      await call(server, 'POST', `/accounts/${accountId}/orders`, {
+        token: user.token,
+        body: {
+          symbol: 'AAPL  200117C00100000',
+          qty: 1,
+          side: 'buy',
+          type: 'limit',
+          limit_price: '1',
+        },
+      }),
+      422,
+      'unknown_symbol',
+      'symbol',
+    );
+  });
+
+  it('opens a credit spread as one multi-leg order and shows it by underlying with net greeks and max loss', async () => {
+    const short = pick('put', 0.95);
+    const long = chain.contracts.find(
+      (c) =>
+        c.type === 'put' &&
+        c.expiration === short.expiration &&
+        Number(c.strike) < Number(short.strike) - 4,
+    );
+    if (long === undefined) throw new Error('no lower put');
+    const credit = (Number(short.quote.bid) - Number(long.quote.ask)).toFixed(2);
+    const body = {
+      order_class: 'mleg',
+      type: 'limit',
+      qty: 2,
+      limit_price: `-${credit}`,
+      client_order_id: 'spread-1',
+      legs: [
+        { symbol: short.symbol, side: 'sell', ratio_qty: 1 },
+        { symbol: long.symbol, side: 'buy', ratio_qty: 1 },
+      ],
+    };
+    const preview = await call(server, 'POST', `/accounts/${accountId}/orders/preview`, {
+      token: user.token,
+      body,
+    });
+    expect(preview.status).to.equal(200);
+    conforms(PreviewSchema, preview);
+    expect(preview.body.accepted).to.equal(true);
+    const placed = await call<Json & { legs: Json[] }>(
+      server,
+      'POST',
+      `/accounts/${accountId}/orders`,
+      { token: user.token, body },
+    );
+    expect(placed.status, JSON.stringify(placed.body)).to.equal(201);
+    conforms(OrderSchema, placed);
+    expect(placed.body).to.include({
+      order_class: 'mleg',
+      status: 'filled',
+      strategy: 'put_credit_spread',
+      symbol: 'AAPL',
+    });
+    expect(placed.body.legs.map((l) => l.leg_role)).to.deep.equal(['option_leg', 'option_leg']);
+    expect(placed.body.legs.map((l) => l.position_intent)).to.deep.equal([
+      'sell_to_open',
+      'buy_to_open',
+    ]);
+    expect(Number(placed.body.filled_avg_price)).to.be.at.most(-Number(credit));
+    const retry = await call(server, 'POST', `/accounts/${accountId}/orders`, {
+      token: user.token,
+      body,
+    });
+    expect(retry.status).to.equal(200);
+
+    const grouped = await eventually(async () => {
+      const res = await call<{ underlyings: Json[] }>(
+        server,
+        'GET',
+        `/accounts/${accountId}/options/positions/by_underlying`,
+        {
+          token: user.token,
+        },
+      );
+      const aapl = res.body.underlyings.find((u) => u.underlying === 'AAPL') as
+        (Json & { positions: Json[]; strategies: Json[]; net_greeks: Json }) | undefined;
+      return aapl !== undefined && aapl.positions.length === 3 ? { res, aapl } : undefined;
+    }, 'the spread in the read model');
+    conforms(OptionAggregate, grouped.res);
+    const strategies = grouped.aapl.strategies.map((s) => s.strategy);
+    expect(strategies).to.include('put_credit_spread');
+    const spread = grouped.aapl.strategies.find((s) => s.strategy === 'put_credit_spread');
+    const width = Number(short.strike) - Number(long.strike);
+    const filledCredit = -Number(placed.body.filled_avg_price);
+    expect(Number(spread?.max_loss)).to.be.closeTo((width - filledCredit) * 200, 0.001);
+    expect(Number(spread?.max_profit)).to.be.closeTo(filledCredit * 200, 0.001);
+    expect(typeof grouped.aapl.net_greeks.delta).to.equal('number');
+    const listed = await call(server, 'GET', `/accounts/${accountId}/options/positions`, {
+      token: user.token,
+    });
+    conforms(OptionPositionList, listed);
+  });
+
+  it('refuses malformed multi-leg bodies, naming the field', async () => {
+    const c = pick('call', 1);
+    problem(
+      await call(server, 'POST', `/accounts/${accountId}/orders`, {
+        token: user.token,
+        body: {
+          order_class: 'mleg',
+          type: 'limit',
+          qty: 1,
+          limit_price: '1',
+          legs: [{ symbol: c.symbol, side: 'buy' }],
+        },
+      }),
+      422,
+      'validation_failed',
+      'legs',
+    );
+    problem(
+      await call(server, 'POST', `/accounts/${accountId}/orders`, {
+        token: user.token,
+        body: {
+          type: 'limit',
+          qty: 1,
+          limit_price: '1',
+          legs: [
+            { symbol: c.symbol, side: 'buy' },
+            { symbol: 'AAPL  200117C00100000', side: 'sell' },
+          ],
+        },
+      }),
+      422,
+      'unknown_symbol',
+      'legs.1.symbol',
+    );
+    problem(
+      await call(server, 'POST', `/accounts/${accountId}/orders`, {
+        token: user.token,
+        body: {
+          type: 'limit',
+          qty: 1,
+          legs: [
+            { symbol: c.symbol, side: 'buy' },
+            { symbol: pick('call', 1.1).symbol, side: 'sell' },
+          ],
+        },
+      }),
+      422,
+      'validation_failed',
+      'limit_price',
+    );
+  });
+
+  it('exercises a long call early and refuses to exercise what is not long', async () => {
+    const deep = pick('call', 0.8);
+    await call(server, 'POST', `/accounts/${accountId}/orders`, {
+      token: user.token,
+      body: {
+        symbol: deep.symbol,
+        qty: 1,
+        side: 'buy',
+        type: 'limit',
+        limit_price: deep.quote.ask,
+      },
+    });
+    const exercised = await call(server, 'POST', `/accounts/${accountId}/options/exercise`, {
+      token: user.token,
+      body: { symbol: deep.symbol },
+    });
+    expect(exercised.status, JSON.stringify(exercised.body)).to.equal(200);
+    conforms(ExerciseResult, exercised);
+    expect((exercised.body.event as Json).reason).to.equal('early_exercise');
+    expect(((exercised.body.event as Json).shares as Json).qty).to.equal('100');
+    problem(
+      await call(server, 'POST', `/accounts/${accountId}/options/exercise`, {
+        token: user.token,
+        body: { symbol: deep.symbol },
+      }),
+      404,
+      'position_not_found',
+    );
+    problem(
+      await call(server, 'POST', `/accounts/${accountId}/options/exercise`, {
+        token: user.token,
+        body: { symbol: 'nope-nope-nope-nope' },
+      }),
+      422,
+      'validation_failed',
+      'symbol',
+    );
+  });
+});
