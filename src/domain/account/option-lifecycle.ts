@@ -19,7 +19,9 @@ import {
 import { EventBatch, type Decision } from './batch.ts';
 import type { ExerciseOption, SettleExpiredOption } from './commands.ts';
 import type { AccountEvent, OptionSettlementData } from './events.ts';
+import { positionRequirement } from './option-exposure.ts';
 import { applyTrade } from './position.ts';
+import { optionsLevelOf } from './settings.ts';
 import { availableToSell, buyingPower, type AccountState, type Position } from './state.ts';
 
 /** An option in the money by at least this much per share is exercised (and assigned) at expiry. */
@@ -161,6 +163,16 @@ export function exerciseOption(d: ExerciseOption['data'], state: AccountState): 
         'qty',
       );
     }
+  }
+  if (
+    optionsLevelOf(state.settings) < 3 &&
+    positionRequirement(batch.state).uncoveredCalls.gt(positionRequirement(state).uncoveredCalls)
+  ) {
+    throw new DomainError(
+      'option_not_exercisable',
+      `exercising ${fmt(qty)} ${d.symbol} would deliver shares that cover a short call, leaving it uncovered: uncovered calls need options level 3 (close the short call first)`,
+      'qty',
+    );
   }
   if (buyingPower(batch.state).isNegative()) {
     throw new DomainError(

@@ -494,6 +494,34 @@ describe('options: exercise, assignment and expiry', () => {
     }).thenThrows('position_not_found');
   });
 
+  it('below level 3 a long put may not be exercised with the shares that cover a short call', () => {
+    const coveredCallAndPut = (level: 1 | 2 | 3) =>
+      given(openedOptions('100000', { optionsLevel: level }))
+        .and(place({ qty: '100' }, { orderId: 'stock', fillId: 'sf' }))
+        .and(
+          optionOrder('sell', C110, '1', '0.8', optionQuote(C110, '0.8', '0.9'), { orderId: 'c' }),
+        )
+        .and(
+          optionOrder('buy', P95, '1', '0.5', optionQuote(P95, '0.45', '0.5'), { orderId: 'p' }),
+        );
+    const exercisePut = {
+      type: 'ExerciseOption' as const,
+      data: {
+        symbol: P95.occSymbol,
+        market: market({ underlyingQuote: quote({ last: '90' }) }),
+      },
+    };
+    coveredCallAndPut(2).when(exercisePut).thenThrows('option_not_exercisable');
+    const level3 = coveredCallAndPut(3).when(exercisePut);
+    level3.thenMatches([
+      {
+        type: 'OptionExercised',
+        data: { reason: 'early_exercise', qty: '1', shares: { qty: '-100' }, cashDelta: '9500' },
+      },
+    ]);
+    expect(level3.state.positions.AAPL).to.equal(undefined);
+  });
+
   it('a short position cannot be exercised by its writer; a position cannot settle before it expires', () => {
     const q = optionQuote(C110, '0.8', '0.9');
     const h = given(openedOptions('100000', { optionsLevel: 3 })).and(
