@@ -325,9 +325,13 @@ function absent(value: unknown): boolean {
 /**
  * Validates raw tool arguments against a tool's schema, leniently: aliases are renamed, absent
  * values dropped, unknown names refused with the list of known ones. Throws `ToolInputError`
- * for the first problem found.
+ * for the first problem found, its fix taken from `hints` (what each argument of the tool is).
  */
-export function parseArguments<S extends z.ZodObject>(schema: S, raw: unknown): z.output<S> {
+export function parseArguments<S extends z.ZodObject>(
+  schema: S,
+  raw: unknown,
+  hints: Readonly<Record<string, string>> = ARGUMENT_HINTS,
+): z.output<S> {
   if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) {
     throw new ToolInputError(undefined, 'The arguments must be a JSON object', undefined);
   }
@@ -358,7 +362,7 @@ export function parseArguments<S extends z.ZodObject>(schema: S, raw: unknown): 
   if (result.success) return result.data;
   const [issue] = result.error.issues;
   const field = issue?.path[0] === undefined ? undefined : String(issue.path[0]);
-  const hint = field === undefined ? undefined : ARGUMENT_HINTS[field];
+  const hint = field === undefined ? undefined : hints[field];
   if (field !== undefined && !(field in input)) {
     throw new ToolInputError(
       field,

@@ -26,6 +26,8 @@ export const OPTION_HINTS: Readonly<Record<string, string>> = {
   option_type: 'call or put',
   strike: 'the strike price in dollars, e.g. 280 or "282.5"',
   quantity: 'whole contracts (1 contract = 100 shares), e.g. 1 or "2"',
+  limit_price:
+    'the limit price per share in dollars, e.g. 2.35 ($0.01 steps below $3, $0.05 at or above)',
   legs: 'a list of legs, each {"symbol": "<OCC>", "side": "buy" | "sell", "ratio_qty": 1}, as JSON objects or as JSON text',
 };
 

@@ -7,7 +7,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod';
-import { advertisedShape, parseArguments } from './args.ts';
+import { advertisedShape, ARGUMENT_HINTS, parseArguments } from './args.ts';
 import { failureText, sentence, toFailure, ToolFailure } from './errors.ts';
 import { marketOut, marketSentence, marketSnapshot } from './market-info.ts';
 import type { ToolSession } from './session.ts';
@@ -41,6 +41,8 @@ export interface ToolSpec<I extends z.ZodObject, O extends z.ZodRawShape> {
   /** The answer's fields; `market` is added to every answer. */
   readonly output: O;
   readonly annotations: Omit<ToolAnnotations, 'title'>;
+  /** What each argument is, for the fix of an input error (default: the stock tools' hints). */
+  readonly argumentHints?: Readonly<Record<string, string>>;
   run(args: z.output<I>, session: ToolSession): Promise<ToolAnswer<z.output<z.ZodObject<O>>>>;
 }
 
@@ -91,7 +93,7 @@ export function registerTool<I extends z.ZodObject, O extends z.ZodRawShape>(
       const finished = session.calls?.start();
       try {
         await session.ready();
-        const args = parseArguments(spec.input, raw);
+        const args = parseArguments(spec.input, raw, spec.argumentHints ?? ARGUMENT_HINTS);
         const answer = await spec.run(args, session);
         const market = session.market();
         const summary = answer.summary.trim();

@@ -236,6 +236,14 @@ describe('MCP option tools', function () {
     expect(fractional.text).to.match(
       /Error \(invalid_argument\) in argument "quantity": quantity must be a whole number of contracts/,
     );
+    // A stock ticker where a contract belongs: the fix describes a contract, not a ticker.
+    const ticker = await call(alice, 'buy_option_limit', {
+      symbol: 'AAPL',
+      quantity: 1,
+      limit_price: 1,
+    });
+    expect(ticker.text, ticker.text).to.match(/in argument "symbol".*Fix: Pass symbol: an OCC option symbol/);
+    expect(ticker.text).not.to.include('US stock ticker');
     const missing = await call(alice, 'buy_option_limit', {
       underlying: 'AAPL',
       quantity: 1,

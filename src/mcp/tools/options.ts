@@ -62,7 +62,7 @@ import {
 } from '../option-args.ts';
 import { orderFromDomain, orderFromView, orderOut, orderStatusSentence } from '../present.ts';
 import type { ToolSession } from '../session.ts';
-import { registerTool, type ToolCatalog } from '../tool.ts';
+import { registerTool, type ToolCatalog, type ToolSpec } from '../tool.ts';
 
 const SAFE_RETRY =
   'Pass client_order_id to make retries safe: the same client_order_id again returns the original order instead of placing a second one.';
@@ -798,6 +798,21 @@ function spreadRequest(legs: readonly LegArg[], quantity: string, netLimit: stri
 const TRADE = { readOnlyHint: false, destructiveHint: true, idempotentHint: false } as const;
 const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true } as const;
 
+/** Option tools' symbols are OCC contracts and their quantities contracts: their own fixes. */
+const OPTION_ARGUMENT_HINTS: Readonly<Record<string, string>> = {
+  ...ARGUMENT_HINTS,
+  ...OPTION_HINTS,
+};
+
+function registerOptionTool<I extends z.ZodObject, O extends z.ZodRawShape>(
+  server: McpServer,
+  session: ToolSession,
+  catalog: ToolCatalog,
+  spec: ToolSpec<I, O>,
+): void {
+  registerTool(server, session, catalog, { argumentHints: OPTION_ARGUMENT_HINTS, ...spec });
+}
+
 /** Registers the option tools. */
 export function registerOptionTools(
   server: McpServer,
@@ -816,7 +831,7 @@ export function registerOptionTools(
   });
 
   for (const side of ['buy', 'sell'] as const satisfies readonly OrderSide[]) {
-    registerTool(server, session, catalog, {
+    registerOptionTool(server, session, catalog, {
       name: `${side}_option_limit`,
       title:
         side === 'buy' ? 'Buy an option with a limit price' : 'Sell an option with a limit price',
@@ -851,7 +866,7 @@ export function registerOptionTools(
   }
 
   for (const credit of [true, false]) {
-    registerTool(server, session, catalog, {
+    registerOptionTool(server, session, catalog, {
       name: credit ? 'option_credit_spread' : 'option_debit_spread',
       title: credit ? 'Open a credit spread (vertical)' : 'Open a debit spread (vertical)',
       group: 'orders',
@@ -949,7 +964,7 @@ export function registerOptionTools(
         (fresh ? '' : ' (The read models had not caught up yet; retry for fresher data.)'),
     };
   };
-  registerTool(server, session, catalog, {
+  registerOptionTool(server, session, catalog, {
     name: 'options_orders',
     title: 'List option orders',
     group: 'order management',
@@ -961,7 +976,7 @@ export function registerOptionTools(
     annotations: READ,
     run: (args) => listOrders(args, args.status ?? 'all'),
   });
-  registerTool(server, session, catalog, {
+  registerOptionTool(server, session, catalog, {
     name: 'open_option_orders',
     title: 'List open option orders',
     group: 'order management',
@@ -973,7 +988,7 @@ export function registerOptionTools(
     run: (args) => listOrders({ ...args, limit: args.limit ?? 500 }, 'open'),
   });
 
-  registerTool(server, session, catalog, {
+  registerOptionTool(server, session, catalog, {
     name: 'cancel_option_order_by_id',
     title: 'Cancel an option order',
     group: 'order management',
@@ -1044,7 +1059,7 @@ export function registerOptionTools(
     },
   });
 
-  registerTool(server, session, catalog, {
+  registerOptionTool(server, session, catalog, {
     name: 'cancel_all_option_orders_tool',
     title: 'Cancel all open option orders',
     group: 'order management',
@@ -1091,7 +1106,7 @@ export function registerOptionTools(
     },
   });
 
-  registerTool(server, session, catalog, {
+  registerOptionTool(server, session, catalog, {
     name: 'options_chain',
     title: 'Option chain of an underlying',
     group: 'options',
@@ -1189,7 +1204,7 @@ export function registerOptionTools(
     },
   });
 
-  registerTool(server, session, catalog, {
+  registerOptionTool(server, session, catalog, {
     name: 'option_greeks',
     title: 'Quote and greeks of one option',
     group: 'options',
@@ -1209,7 +1224,7 @@ export function registerOptionTools(
     },
   });
 
-  registerTool(server, session, catalog, {
+  registerOptionTool(server, session, catalog, {
     name: 'option_historicals',
     title: 'Price history of an option',
     group: 'options',
@@ -1282,7 +1297,7 @@ export function registerOptionTools(
     },
   });
 
-  registerTool(server, session, catalog, {
+  registerOptionTool(server, session, catalog, {
     name: 'aggregate_option_positions',
     title: 'Option positions by underlying, with net greeks and risk',
     group: 'options',
@@ -1315,7 +1330,7 @@ export function registerOptionTools(
     status: 'open' | 'all',
     description: string,
   ): void => {
-    registerTool(server, session, catalog, {
+    registerOptionTool(server, session, catalog, {
       name,
       title,
       group: 'options',
@@ -1356,7 +1371,7 @@ export function registerOptionTools(
     'Your open option positions: contracts (negative for short), average entry per share, mark, market value, unrealized P&L, implied volatility, position greeks and days to expiry. Optional underlying filter. Example: {}.',
   );
 
-  registerTool(server, session, catalog, {
+  registerOptionTool(server, session, catalog, {
     name: 'exercise_option',
     title: 'Exercise a long option early',
     group: 'options',
