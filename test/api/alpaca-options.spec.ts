@@ -433,6 +433,52 @@ describe('Alpaca /v2 options', function () {
       expect(positions.find((p) => p.symbol === compact(long.symbol))).to.include({ qty: '2' });
     });
 
+    it('takes option orders from the 4.x SDK builders: orders.market and an mleg orders.submit', async () => {
+      const alpaca = sdk(server, trader.key);
+      const c = pick('call', 1.04, 2);
+      const single = await alpaca.trading.orders.market({
+        symbol: compact(c.symbol),
+        qty: 1,
+        side: 'buy',
+        positionIntent: 'buy_to_open',
+        clientOrderId: 'sdk-option-1',
+      });
+      expect(single).to.include({ symbol: compact(c.symbol), status: 'filled' });
+      expect((single as unknown as Json).asset_class).to.equal('us_option');
+
+      const low = pick('call', 1.0, 2);
+      const high = pick('call', 1.08, 2);
+      const debit = (Number(low.quote.ask) - Number(high.quote.bid)).toFixed(2);
+      const spread = await alpaca.trading.orders.submit({
+        type: 'limit',
+        orderClass: 'mleg',
+        qty: 1,
+        limitPrice: Number(debit),
+        timeInForce: 'day',
+        clientOrderId: 'sdk-spread-1',
+        legs: [
+          {
+            symbol: compact(low.symbol),
+            side: 'buy',
+            ratioQty: '1',
+            positionIntent: 'buy_to_open',
+          },
+          {
+            symbol: compact(high.symbol),
+            side: 'sell',
+            ratioQty: '1',
+            positionIntent: 'sell_to_open',
+          },
+        ],
+      });
+      const raw = spread as unknown as Json & { legs: Json[] };
+      expect(raw).to.include({ order_class: 'mleg', status: 'filled', limit_price: debit });
+      expect(raw.legs.map((l) => l.symbol)).to.deep.equal([
+        compact(low.symbol),
+        compact(high.symbol),
+      ]);
+    });
+
     it('exercises a long call through the 4.x SDK: 100 shares per contract at the strike', async () => {
       const c = pick('call', 0.9);
       const placed = await v2(server, 'POST', '/v2/orders', trader.key, {
