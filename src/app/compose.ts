@@ -371,6 +371,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       const alpaca = alpacaApi({
         trading,
         market,
+        options: optionsDesk.market,
         authenticated: security.authenticated,
         authenticate: (bearer) => security.users.authenticate(bearer),
         waiter: projections,

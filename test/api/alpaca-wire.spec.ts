@@ -160,7 +160,8 @@ describe('/v2 on the wire', function () {
       const cases: [Json, string][] = [
         [{ ...base, qty: 'ten' }, 'qty'],
         [{ ...base, qty: '1', color: 'red' }, 'color'],
-        [{ ...base, qty: '1', legs: [] }, 'legs'],
+        [{ qty: '1', type: 'limit', limit_price: '1', order_class: 'mleg', legs: [] }, 'legs'],
+        [{ ...base, qty: '1', legs: [] }, 'symbol'],
         [{ ...base, qty: '1', position_intent: 'sell_to_open' }, 'position_intent'],
         [{ ...base, notional: '100' }, 'notional'],
         [{ ...base, qty: '1', type: 'limit' }, 'limit_price'],

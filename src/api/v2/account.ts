@@ -6,7 +6,6 @@
 import type { Response, Router } from 'express';
 import { z } from 'zod';
 import { Dec } from '../../domain/decimal.ts';
-import { equity } from '../../domain/instrument.ts';
 import { fmt } from '../../domain/money.ts';
 import type { SettingsPatch } from '../../domain/account/index.ts';
 import type { Principal } from '../../commands/policy.ts';
@@ -18,6 +17,7 @@ import { decimal } from '../v1/decimal-json.ts';
 import { HISTORY_PERIODS, HISTORY_TIMEFRAMES } from '../v1/schemas.ts';
 import { accountOf, alpacaContext, type AccountWatermarks, type AlpacaDeps } from './context.ts';
 import { AlpacaError, alpacaCode, toAlpacaError } from './errors.ts';
+import { occOf, occOfContractId, optionContractId, wireSymbol } from './option-ids.ts';
 import { placedOrder } from './orders.ts';
 import { booleanParam, civilDateOf, instantParam, takeList } from './query.ts';
 import {
@@ -63,7 +63,8 @@ const configurationsPatch = z
     trade_confirm_email: z.literal('none').optional(),
     suspend_trade: z.literal(false).optional(),
     ptp_no_exception_entry: z.literal(false).optional(),
-    max_options_trading_level: z.literal(0).optional(),
+    // Options levels 1–3 (options cannot be switched off here: 0 is refused).
+    max_options_trading_level: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
   })
   .strict();
 
@@ -125,11 +126,17 @@ const closeQuery = z
   })
   .strict();
 
-/** The `{symbol_or_asset_id}` of a position path, as the symbol. */
+/**
+ * The `{symbol_or_asset_id}` of a position path, as the symbol: an asset or contract id, an
+ * OCC option symbol (compact or padded), or a ticker.
+ */
 function symbolParam(value: unknown, positions: readonly PositionView[]): string | undefined {
   if (typeof value !== 'string' || value.length > 64) return undefined;
-  const byId = positions.find((p) => assetId(p.symbol) === value.toLowerCase());
-  return byId?.symbol ?? value.toUpperCase();
+  const id = value.toLowerCase();
+  const byId = positions.find((p) =>
+    p.instrument.kind === 'option' ? optionContractId(p.symbol) === id : assetId(p.symbol) === id,
+  );
+  return byId?.symbol ?? occOfContractId(value) ?? occOf(value) ?? value.toUpperCase();
 }
 
 function positionNotFound(): AlpacaError {
@@ -208,6 +215,9 @@ export function mountAccountRoutes(
         patch.shortingEnabled = !body.no_shorting;
       }
       if (body.fractional_trading !== undefined) patch.fractionalTrading = body.fractional_trading;
+      if (body.max_options_trading_level !== undefined) {
+        patch.optionsLevel = body.max_options_trading_level;
+      }
       if (body.max_margin_multiplier !== undefined) {
         const m = String(body.max_margin_multiplier);
         if (view.accountType !== 'margin' ? m !== '1' : !['1', '2', '4'].includes(m)) {
@@ -385,7 +395,9 @@ export function mountAccountRoutes(
     let qty = held;
     if (amount.qty !== undefined) qty = new Dec(amount.qty);
     if (amount.percentage !== undefined) {
-      qty = held.times(amount.percentage).dividedBy(100).toDecimalPlaces(9, Dec.ROUND_DOWN);
+      // Options trade whole contracts.
+      const places = position.instrument.kind === 'option' ? 0 : 9;
+      qty = held.times(amount.percentage).dividedBy(100).toDecimalPlaces(places, Dec.ROUND_DOWN);
     }
     if (qty.gt(held)) {
       throw new AlpacaError(
@@ -408,8 +420,7 @@ export function mountAccountRoutes(
       principal,
       accountId,
       {
-        instrument:
-          position.instrument.kind === 'equity' ? position.instrument : equity(position.symbol),
+        instrument: position.instrument,
         side: position.side === 'long' ? 'sell' : 'buy',
         type: 'market',
         timeInForce: 'day',
@@ -437,6 +448,61 @@ export function mountAccountRoutes(
       const position = positions.find((p) => p.symbol === symbol);
       if (position === undefined) throw positionNotFound();
       res.json(await closePosition(req, res, position, q));
+    }),
+  );
+
+  /**
+   * Exercises a long option position now (American style): every contract not promised to an
+   * open sell order, as Alpaca exercises "all available held shares". The position is named by
+   * compact or padded OCC symbol or by contract id. Not held: 404; short, expired, or a put
+   * without the shares in a cash account: 422; the strike cannot be paid: 403.
+   */
+  router.post(
+    '/positions/:symbol/exercise',
+    route(async (req, res) => {
+      const { principal, accountId } = await settled(res);
+      const positions = await trading.positions(principal, accountId);
+      const symbol = symbolParam(req.params.symbol, positions);
+      const position = positions.find((p) => p.symbol === symbol && p.assetClass === 'us_option');
+      if (position === undefined) throw positionNotFound();
+      try {
+        const written = await trading.exerciseOption(
+          principal,
+          accountId,
+          position.symbol,
+          undefined,
+          alpacaContext(req, res),
+        );
+        marks.note(accountId, written.position);
+        const event = written.events.find((e) => e.type === 'OptionExercised');
+        res.json({
+          symbol: wireSymbol(position.symbol),
+          contract_id: optionContractId(position.symbol),
+          status: 'exercised',
+          ...(event?.type === 'OptionExercised' ? { exercise: event.data } : {}),
+        });
+      } catch (error) {
+        const failed = toAlpacaError(error, req, res);
+        // Alpaca answers a shortfall of funds as a permission problem (403), like buying power.
+        if (failed.reason === 'insufficient_funds') {
+          throw new AlpacaError(403, failed.reason, failed.message, failed.extra);
+        }
+        throw failed;
+      }
+    }),
+  );
+
+  /** A do-not-exercise instruction: not modelled (in-the-money contracts exercise at expiry). */
+  router.post(
+    '/positions/:symbol/do-not-exercise',
+    route(() => {
+      return Promise.reject(
+        new AlpacaError(
+          422,
+          'not_supported',
+          'do-not-exercise instructions are not supported: contracts in the money by $0.01 or more at the expiration close are exercised; close the position before then instead',
+        ),
+      );
     }),
   );
 

@@ -9,6 +9,7 @@ import type { Principal } from '../../commands/policy.ts';
 import type { TradingCallContext, TradingCommands } from '../../commands/trading.ts';
 import { joinApiKey } from '../../auth/opaque-tokens.ts';
 import type { MarketData } from '../../market/port.ts';
+import type { OptionsMarket } from '../../market/options/index.ts';
 import type { LiveUpdates } from '../live.ts';
 import { callContext, principalOf, type Authenticator } from '../authenticate.ts';
 import type { PositionWaiter } from '../v1/consistency.ts';
@@ -17,6 +18,8 @@ import { AlpacaError } from './errors.ts';
 export interface AlpacaDeps {
   readonly trading: TradingCommands;
   readonly market: MarketData;
+  /** Option contracts (`/v2/options/contracts`); without it the listing is empty. */
+  readonly options?: OptionsMarket;
   /** `requireAuth` and the per-user limiter (`security.authenticated`), in order. */
   readonly authenticated: readonly RequestHandler[];
   /** Resolves a bearer credential (the stream authenticates outside express). */

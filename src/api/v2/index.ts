@@ -10,6 +10,7 @@ import { mountAccountRoutes } from './account.ts';
 import { AccountWatermarks, apcaCredentials, type AlpacaDeps } from './context.ts';
 import { alpacaErrorHandler, alpacaNotFound } from './errors.ts';
 import { mountMarketRoutes } from './market.ts';
+import { mountOptionRoutes } from './options.ts';
 import { mountOrderRoutes } from './orders.ts';
 import { TradeUpdatesStream, type TradeStreamOptions } from './stream.ts';
 
@@ -34,6 +35,7 @@ export function alpacaApi(deps: AlpacaDeps, streamOptions?: TradeStreamOptions):
   mountAccountRoutes(router, deps, marks);
   mountOrderRoutes(router, deps, marks);
   mountMarketRoutes(router, deps);
+  mountOptionRoutes(router, deps);
   router.use(alpacaNotFound);
   const stream = new TradeUpdatesStream(deps, marks, streamOptions);
   return {

@@ -9,13 +9,17 @@ import type { AccountState, Order, OrderRequest } from '../../domain/account/ind
 import { rejectionMessage, type RejectionReason } from '../../domain/rejections.ts';
 import type { OrderResult, PlaceOrderResult } from '../../commands/accounts.ts';
 import type { OrderListRequest, OrderView } from '../../projections/trading-views.ts';
+import type { MarketData } from '../../market/port.ts';
 import { principalOf, route } from '../authenticate.ts';
 import { orderRequestOf, parseInput, replaceChangesOf } from '../v1/input.ts';
 import { exactBody } from '../v1/decimal-json.ts';
+import { isMultiLegBody, multiLegRequestOf } from '../v1/option-input.ts';
+import { MultiLegOrderBody } from '../v1/option-schemas.ts';
 import { PlaceOrderBody, ReplaceOrderBody } from '../v1/schemas.ts';
 import { orderViewOf } from '../v1/serialize.ts';
 import { accountOf, alpacaContext, type AccountWatermarks, type AlpacaDeps } from './context.ts';
 import { AlpacaError } from './errors.ts';
+import { occOf } from './option-ids.ts';
 import { booleanParam, instantParam, takeList } from './query.ts';
 import { orderWire } from './wire.ts';
 
@@ -30,6 +34,8 @@ const FORBIDDEN_REASONS: ReadonlySet<RejectionReason> = new Set<RejectionReason>
   'position_limit_exceeded',
   'order_notional_limit_exceeded',
   'exposure_limit_exceeded',
+  'options_level_insufficient',
+  'uncovered_call_not_allowed',
 ]);
 
 /** The error of a rejected order: the reason, our message, and the recorded order's ids. */
@@ -90,37 +96,86 @@ const isRecord = (v: unknown): v is Json =>
 
 const POSITION_INTENTS = ['buy_to_open', 'buy_to_close', 'sell_to_open', 'sell_to_close'];
 
+function nonNull(raw: Json): Json {
+  const out: Json = {};
+  for (const [key, value] of Object.entries(raw)) if (value !== null) out[key] = value;
+  return out;
+}
+
+function checkIntent(intent: unknown, side: unknown, field: string): void {
+  if (typeof intent !== 'string' || !POSITION_INTENTS.includes(intent)) {
+    throw fieldError(field, `must be one of ${POSITION_INTENTS.join(', ')}`);
+  }
+  if (typeof side === 'string' && !intent.startsWith(`${side}_`)) {
+    throw fieldError(field, `${intent} does not agree with side ${side}`);
+  }
+}
+
 /**
- * An Alpaca order body as `/api/v1`'s `PlaceOrderBody`: `null` means absent, `order_class`
- * `""` is `simple`, and the fields only Alpaca has are checked here — `position_intent` must
- * agree with `side` (for stocks it changes nothing), multi-leg `legs` and
- * `advanced_instructions` are not supported (422 naming the field).
+ * An Alpaca multi-leg body as `/api/v1`'s `MultiLegOrderBody`: what the SDKs send beside it
+ * and mean nothing here is dropped (an empty `symbol`, `extended_hours: false`), and a leg
+ * without `side` takes it from its `position_intent` (Alpaca's legs may give only that).
+ */
+function multiLegBody(body: Json): Json {
+  const out: Json = { ...body };
+  if (out.symbol === '') delete out.symbol;
+  if (out.extended_hours === false) delete out.extended_hours;
+  if (out.extended_hours === true)
+    throw fieldError('extended_hours', 'options trade in the regular session only');
+  if (out.symbol !== undefined)
+    throw fieldError('symbol', 'is not given on a multi-leg order: the legs name the contracts');
+  if (out.side !== undefined)
+    throw fieldError('side', 'is not given on a multi-leg order: the legs have the sides');
+  if (out.position_intent !== undefined) {
+    throw fieldError('position_intent', 'is given per leg on a multi-leg order');
+  }
+  if (Array.isArray(out.legs)) {
+    out.legs = out.legs.map((leg: unknown, i) => {
+      if (!isRecord(leg)) return leg;
+      const l = nonNull(leg);
+      if (l.position_intent !== undefined) {
+        checkIntent(l.position_intent, l.side, `legs.${i}.position_intent`);
+        if (l.side === undefined && typeof l.position_intent === 'string') {
+          l.side = l.position_intent.split('_')[0];
+        }
+      }
+      return l;
+    });
+  }
+  return out;
+}
+
+/**
+ * An Alpaca order body as `/api/v1`'s `PlaceOrderBody` (or `MultiLegOrderBody` for
+ * `order_class: "mleg"` / `legs`): `null` means absent, `order_class` `""` is `simple`, and
+ * the fields only Alpaca has are checked here — `position_intent` must agree with `side` (for
+ * options it is passed on and must match the position; for stocks it changes nothing) and
+ * `advanced_instructions` is not supported (422 naming the field).
  */
 export function placeBody(raw: unknown): unknown {
   if (!isRecord(raw)) return raw;
-  const body: Json = {};
-  for (const [key, value] of Object.entries(raw)) if (value !== null) body[key] = value;
+  const body = nonNull(raw);
   if (body.order_class === '') delete body.order_class;
-  if (body.order_class === 'mleg' || body.legs !== undefined) {
-    throw fieldError(
-      body.legs !== undefined ? 'legs' : 'order_class',
-      'multi-leg (mleg) orders are not supported yet',
-    );
-  }
   if (body.advanced_instructions !== undefined) {
     throw fieldError('advanced_instructions', 'is not supported');
   }
+  if (isMultiLegBody(body)) return multiLegBody(body);
   const intent = body.position_intent;
   if (intent !== undefined) {
-    if (typeof intent !== 'string' || !POSITION_INTENTS.includes(intent)) {
-      throw fieldError('position_intent', `must be one of ${POSITION_INTENTS.join(', ')}`);
+    checkIntent(intent, body.side, 'position_intent');
+    if (typeof body.symbol !== 'string' || occOf(body.symbol) === undefined) {
+      delete body.position_intent;
     }
-    if (typeof body.side === 'string' && !intent.startsWith(`${body.side}_`)) {
-      throw fieldError('position_intent', `${intent} does not agree with side ${body.side}`);
-    }
-    delete body.position_intent;
   }
   return body;
+}
+
+/** The domain request of an Alpaca order body (stock, single option, or multi-leg). */
+export function placeRequest(raw: unknown, market: MarketData): OrderRequest {
+  const body = placeBody(raw);
+  return isMultiLegBody(body)
+    ? multiLegRequestOf(parseInput(MultiLegOrderBody, body), market)
+    : orderRequestOf(parseInput(PlaceOrderBody, body), market);
 }
 
 function fieldError(field: string, message: string): AlpacaError {
@@ -169,7 +224,7 @@ export function mountOrderRoutes(router: Router, deps: AlpacaDeps, marks: Accoun
     res: Parameters<typeof accountOf>[1],
     query: Record<string, unknown>,
   ): Promise<OrderView[]> {
-    const symbols = takeList(query, 'symbols', (s) => s.toUpperCase());
+    const symbols = takeList(query, 'symbols', (s) => occOf(s) ?? s.toUpperCase());
     const classes = takeList(symbols.rest, 'asset_class');
     const q = parseInput(listQuery, classes.rest);
     for (const c of classes.list ?? []) {
@@ -219,8 +274,7 @@ export function mountOrderRoutes(router: Router, deps: AlpacaDeps, marks: Accoun
   router.post(
     '/orders',
     route(async (req, res) => {
-      const body = parseInput(PlaceOrderBody, placeBody(exactBody(req)));
-      const request: OrderRequest = orderRequestOf(body, deps.market);
+      const request = placeRequest(exactBody(req), deps.market);
       const accountId = await accountOf(trading, res);
       const placed = await trading.placeOrder(
         principalOf(res),

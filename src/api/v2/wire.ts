@@ -10,7 +10,9 @@
 import { createHash } from 'node:crypto';
 import { Dec } from '../../domain/decimal.ts';
 import type { Asset, Quote } from '../../domain/market.ts';
+import { multiplierOf } from '../../domain/instrument.ts';
 import { fmt } from '../../domain/money.ts';
+import { optionsLevelOf } from '../../domain/account/index.ts';
 import type { Bar } from '../../market/port.ts';
 import type { MarketCalendar, Session } from '../../market/calendar.ts';
 import { addDays, newYorkDate, newYorkWallTime } from '../../market/time-zone.ts';
@@ -22,6 +24,7 @@ import type {
   PositionView,
 } from '../../projections/trading-views.ts';
 import { historyBody, orderBody } from '../v1/serialize.ts';
+import { optionContractId, wireSymbol } from './option-ids.ts';
 
 type Json = Record<string, unknown>;
 
@@ -42,19 +45,32 @@ function accountNumber(id: string): string {
 }
 
 /**
- * An order resource of `/api/v1` (JSON) as Alpaca writes it: `asset_id`, the Alpaca-only
- * fields we never set (`expires_at`, `source`, `subtag`, `ratio_qty`, `position_intent`), and
- * legs likewise. The `/api/v1` extras (`account_id`, `event_position`, `reject_reason`…) stay:
- * the SDKs keep order keys they do not know.
+ * An order resource of `/api/v1` (JSON) as Alpaca writes it: `asset_id`, option symbols in
+ * compact OCC (`AAPL250117C00150000`), the Alpaca-only fields we never set (`expires_at`,
+ * `source`, `subtag`), and legs likewise. A multi-leg (`mleg`) order has no symbol of its own
+ * (`""`, as Alpaca), its legs carry them. `position_intent` and `ratio_qty` are the order's
+ * (options) or null (stocks). The `/api/v1` extras (`account_id`, `event_position`,
+ * `reject_reason`…) stay: the SDKs keep order keys they do not know.
  */
 export function alpacaOrderJson(order: Json): Json {
   const legs = order.legs;
+  const symbol = typeof order.symbol === 'string' ? order.symbol : null;
+  const option = symbol !== null && order.asset_class === 'us_option';
+  // The parent of a multi-leg order (its legs are `mleg` too, with `legs: null`).
+  const mleg = order.order_class === 'mleg' && Array.isArray(legs);
   return {
     ...order,
-    asset_id: typeof order.symbol === 'string' ? assetId(order.symbol) : null,
+    symbol: mleg ? '' : option ? wireSymbol(symbol) : symbol,
+    asset_id: mleg
+      ? ''
+      : symbol === null
+        ? null
+        : option
+          ? optionContractId(symbol)
+          : assetId(symbol),
     expires_at: null,
-    position_intent: null,
-    ratio_qty: null,
+    position_intent: order.position_intent ?? null,
+    ratio_qty: order.ratio_qty ?? null,
     source: null,
     subtag: null,
     legs: Array.isArray(legs) ? legs.map((leg) => alpacaOrderJson(leg as Json)) : null,
@@ -72,7 +88,8 @@ const MAINTENANCE_SHORT = new Dec('0.3');
 /**
  * The account in Alpaca's names. Margin figures are estimates from the positions' market
  * values (initial = gross exposure ÷ multiplier, maintenance = FINRA minimums); pattern day
- * trading, crypto and options levels are not modelled and read as off / zero.
+ * trading and crypto are not modelled and read as off / zero. The options levels are the
+ * account's (`settings.optionsLevel`: 1 covered, 2 long, 3 spreads — Alpaca's levels).
  */
 export function accountWire(view: AccountView, asOf: Date): Json {
   const margin = view.accountType === 'margin';
@@ -82,6 +99,7 @@ export function accountWire(view: AccountView, asOf: Date): Json {
   const gross = long.plus(short);
   const maintenance = fmt(long.times(MAINTENANCE_LONG).plus(short.times(MAINTENANCE_SHORT)));
   const buyingPower = view.buyingPower;
+  const optionsLevel = optionsLevelOf(view.settings);
   return {
     id: view.id,
     account_number: accountNumber(view.id),
@@ -95,7 +113,8 @@ export function accountWire(view: AccountView, asOf: Date): Json {
     non_marginable_buying_power: margin
       ? fmt(new Dec(buyingPower).dividedBy(multiplier).toDecimalPlaces(2, Dec.ROUND_DOWN))
       : buyingPower,
-    options_buying_power: margin ? view.cash : buyingPower,
+    // What the option checks spend: premium and collateral come out of the buying power.
+    options_buying_power: buyingPower,
     bod_dtbp: '0',
     cash: view.cash,
     accrued_fees: '0',
@@ -121,8 +140,8 @@ export function accountWire(view: AccountView, asOf: Date): Json {
     trade_suspended_by_user: false,
     balance_asof: newYorkDate(asOf),
     crypto_tier: 0,
-    options_approved_level: 0,
-    options_trading_level: 0,
+    options_approved_level: optionsLevel,
+    options_trading_level: optionsLevel,
     intraday_adjustments: '0',
     pending_reg_taf_fees: '0',
     created_at: view.createdAt,
@@ -144,7 +163,7 @@ export function configurationsWire(view: AccountView): Json {
     no_shorting: !(view.accountType === 'margin' && view.settings.shortingEnabled),
     fractional_trading: view.settings.fractionalTrading,
     max_margin_multiplier: view.accountType === 'margin' ? view.settings.marginMultiplier : '1',
-    max_options_trading_level: 0,
+    max_options_trading_level: optionsLevelOf(view.settings),
     pdt_check: 'entry',
     ptp_no_exception_entry: false,
   };
@@ -169,21 +188,29 @@ export function tape(asset: Asset | undefined): string {
   return TAPES[asset?.exchange ?? ''] ?? 'B';
 }
 
-/** A position in Alpaca's names (every key the SDK's strict `Position` model reads). */
+/**
+ * A position in Alpaca's names (every key the SDK's strict `Position` model reads). Options as
+ * Alpaca shows them: `qty` in contracts, prices per share, values (cost basis, market value,
+ * P&L) in dollars (× the multiplier), the compact OCC symbol and the contract id.
+ */
 export function positionWire(view: PositionView, asset: Asset | undefined): Json {
   const qty = new Dec(view.qty);
+  const option = view.instrument.kind === 'option';
+  const multiplier = multiplierOf(view.instrument);
   const intraday =
     view.currentPrice === null || view.lastdayPrice === null
       ? null
-      : new Dec(view.currentPrice).minus(view.lastdayPrice).times(qty);
+      : new Dec(view.currentPrice).minus(view.lastdayPrice).times(qty).times(multiplier);
   const lastdayValue =
-    view.lastdayPrice === null ? null : new Dec(view.lastdayPrice).times(qty).abs();
+    view.lastdayPrice === null
+      ? null
+      : new Dec(view.lastdayPrice).times(qty).times(multiplier).abs();
   return {
-    asset_id: assetId(view.symbol),
-    symbol: view.symbol,
-    exchange: asset?.exchange ?? '',
+    asset_id: option ? optionContractId(view.symbol) : assetId(view.symbol),
+    symbol: option ? wireSymbol(view.symbol) : view.symbol,
+    exchange: option ? '' : (asset?.exchange ?? ''),
     asset_class: view.assetClass,
-    asset_marginable: true,
+    asset_marginable: !option,
     qty: view.qty,
     qty_available: view.qty,
     avg_entry_price: view.avgEntryPrice,
