@@ -242,7 +242,9 @@ describe('MCP option tools', function () {
       quantity: 1,
       limit_price: 1,
     });
-    expect(ticker.text, ticker.text).to.match(/in argument "symbol".*Fix: Pass symbol: an OCC option symbol/);
+    expect(ticker.text, ticker.text).to.match(
+      /in argument "symbol".*Fix: Pass symbol: an OCC option symbol/,
+    );
     expect(ticker.text).not.to.include('US stock ticker');
     const missing = await call(alice, 'buy_option_limit', {
       underlying: 'AAPL',
