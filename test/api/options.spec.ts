@@ -12,6 +12,10 @@ import {
   OptionContractSchema,
   OptionPositionList,
 } from '../../src/api/v1/option-schemas.ts';
+import {
+  OptionsChainAnalysisSchema,
+  type OptionsChainAnalysisWire,
+} from '../../src/api/v1/option-analysis-schemas.ts';
 import type { SimulatedMarket } from '../../src/market/index.ts';
 import { startApiServer, type ApiServer } from '../support/api.ts';
 import {
@@ -117,6 +121,115 @@ describe('options API over HTTP', function () {
       'type',
     );
     expect((await call(server, 'GET', '/options/chains/AAPL')).status).to.equal(401);
+  });
+
+  it('analyses a chain: put/call ratios, max pain, IV rank and the expected move', async () => {
+    interface Row extends Contract {
+      volume: number;
+      open_interest: number;
+      implied_volatility: number;
+      underlying_price: number;
+    }
+    const [res, full] = await Promise.all([
+      call<OptionsChainAnalysisWire>(server, 'GET', '/options/chains/aapl/analysis', {
+        token: user.token,
+      }),
+      call<{ contracts: Row[]; expirations: string[]; underlying_price: number }>(
+        server,
+        'GET',
+        '/options/chains/AAPL',
+        { token: user.token },
+      ),
+    ]);
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    conforms(OptionsChainAnalysisSchema, res);
+    const a = res.body;
+    expect(a.simulated).to.equal(true);
+    expect(a.listed_expirations).to.deep.equal(full.body.expirations);
+    expect(a.expirations.map((e) => e.expiration)).to.deep.equal(full.body.expirations);
+    // Totals re-derived from the chain's own rows.
+    const sum = (type: 'call' | 'put', key: 'volume' | 'open_interest'): number =>
+      full.body.contracts.filter((c) => c.type === type).reduce((s, c) => s + c[key], 0);
+    expect(a.totals.call_open_interest).to.equal(sum('call', 'open_interest'));
+    expect(a.totals.put_open_interest).to.equal(sum('put', 'open_interest'));
+    expect(a.totals.put_volume).to.equal(sum('put', 'volume'));
+    expect(a.totals.put_call_open_interest_ratio).to.be.closeTo(
+      sum('put', 'open_interest') / sum('call', 'open_interest'),
+      1e-4,
+    );
+    // Max pain of the nearest expiration by brute force over its strikes.
+    const first = a.expirations[0];
+    const rows = full.body.contracts.filter((c) => c.expiration === first?.expiration);
+    const pain = (s: number): number =>
+      rows.reduce((p, c) => {
+        const k = Number(c.strike);
+        const intrinsic = c.type === 'call' ? s - k : k - s;
+        return p + (intrinsic > 0 ? c.open_interest * intrinsic * 100 : 0);
+      }, 0);
+    const strikes = [...new Set(rows.map((c) => Number(c.strike)))];
+    const least = Math.min(...strikes.map(pain));
+    expect(first?.max_pain?.payout).to.be.closeTo(least, 1e-6);
+    expect(pain(first?.max_pain?.strike ?? NaN)).to.be.closeTo(least, 1e-6);
+    // The straddle is the ATM call mid + put mid; the one-sigma move is spot × IV × √T.
+    const move = first?.expected_move;
+    const atm = rows.filter((c) => Number(c.strike) === move?.atm_strike);
+    const mid = (c: Row | undefined): number => (Number(c?.quote.bid) + Number(c?.quote.ask)) / 2;
+    const callRow = atm.find((c) => c.type === 'call');
+    const putRow = atm.find((c) => c.type === 'put');
+    expect(Number(move?.straddle)).to.be.closeTo(mid(callRow) + mid(putRow), 1e-9);
+    const spot = full.body.underlying_price;
+    for (const s of strikes) {
+      expect(Math.abs(s - spot)).to.be.at.least(Math.abs((move?.atm_strike ?? 0) - spot) - 1e-9);
+    }
+    expect(move?.atm_iv).to.be.closeTo(
+      ((callRow?.implied_volatility ?? 0) + (putRow?.implied_volatility ?? 0)) / 2,
+      1e-4,
+    );
+    // IV standing over 252 sessions of the seeded surface: the same answer twice.
+    expect(a.iv?.sessions).to.equal(252);
+    expect(a.iv?.iv_rank).to.be.within(0, 100);
+    expect(a.iv?.low).to.be.at.most(a.iv?.high ?? 0);
+    const again = await call<OptionsChainAnalysisWire>(
+      server,
+      'GET',
+      `/options/chains/AAPL/analysis?expiration=${full.body.expirations[1] ?? ''}`,
+      { token: user.token },
+    );
+    expect(again.body.iv).to.deep.equal(a.iv);
+    expect(again.body.totals).to.deep.equal(a.totals);
+    expect(again.body.expirations.map((e) => e.expiration)).to.deep.equal([
+      full.body.expirations[1],
+    ]);
+    const nearest = await call<OptionsChainAnalysisWire>(
+      server,
+      'GET',
+      '/options/chains/AAPL/analysis?max_expirations=2',
+      { token: user.token },
+    );
+    expect(nearest.body.expirations).to.have.length(2);
+    problem(
+      await call(server, 'GET', '/options/chains/PNYX/analysis', { token: user.token }),
+      404,
+      'unknown_symbol',
+      'underlying',
+    );
+    problem(
+      await call(server, 'GET', '/options/chains/AAPL/analysis?expiration=2020-01-17', {
+        token: user.token,
+      }),
+      422,
+      'validation_failed',
+      'expiration',
+    );
+    problem(
+      await call(server, 'GET', '/options/chains/AAPL/analysis?max_expirations=0', {
+        token: user.token,
+      }),
+      422,
+      'validation_failed',
+      'max_expirations',
+    );
+    expect((await call(server, 'GET', '/options/chains/AAPL/analysis')).status).to.equal(401);
   });
 
   it('serves one contract, padded or compact symbol', async () => {

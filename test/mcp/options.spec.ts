@@ -5,6 +5,8 @@
  */
 import { expect } from 'chai';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { optionsChainAnalysisWire } from '../../src/api/v1/option-analysis-schemas.ts';
+import { analyzeOptionsChain } from '../../src/commands/options-analysis.ts';
 import { call, connect, startVenue, trader, type Venue } from './harness.ts';
 
 interface Row {
@@ -64,6 +66,7 @@ describe('MCP option tools', function () {
       'all_option_positions',
       'open_option_positions',
       'exercise_option',
+      'options_chain_analysis',
     ]);
     expect(listed.text).to.match(/options: options_chain/);
     const chain = await call(alice, 'options_chain', {
@@ -102,6 +105,46 @@ describe('MCP option tools', function () {
     expect(badExpiry.text).to.match(
       /Error \(unknown_expiration\).*Use one of the listed expirations/,
     );
+  });
+
+  it('analyses a chain for a model: ratios, max pain, IV rank, expected move, readable errors', async () => {
+    const answer = await call(alice, 'options_chain_analysis', { underlying: 'aapl' });
+    expect(answer.isError, answer.text).to.equal(false);
+    const { market: _market, ...data } = answer.data;
+    const desk = venue.deps.options;
+    if (desk === undefined) throw new Error('no options desk');
+    // The same figures REST serves, nearest eight expirations by default.
+    expect(data).to.deep.equal(
+      optionsChainAnalysisWire(analyzeOptionsChain(desk.market, 'AAPL', { maxExpirations: 8 })),
+    );
+    const expirations = data.expirations as { expiration: string; max_pain: unknown }[];
+    expect(expirations).to.have.length(8);
+    expect(expirations.every((e) => e.max_pain !== null)).to.equal(true);
+    expect(answer.text).to.match(/^AAPL at [\d.]+ — options analysis \(simulated\): put\/call/);
+    expect(answer.text).to.match(/IV rank \d+, IV percentile \d+/);
+    expect(answer.text).to.contain(`• ${expirations[0]?.expiration ?? '?'} (`);
+    const one = await call(alice, 'options_chain_analysis', {
+      underlying: 'AAPL',
+      expiration: expirations[2]?.expiration,
+    });
+    expect(
+      (one.data.expirations as { expiration: string }[]).map((e) => e.expiration),
+    ).to.deep.equal([expirations[2]?.expiration]);
+    const unknown = await call(alice, 'options_chain_analysis', { underlying: 'PNYX' });
+    expect(unknown.isError).to.equal(true);
+    expect(unknown.text).to.match(/PNYX has no listed options/);
+    const badExpiry = await call(alice, 'options_chain_analysis', {
+      underlying: 'AAPL',
+      expiration: '2020-01-17',
+    });
+    expect(badExpiry.isError).to.equal(true);
+    expect(badExpiry.text).to.contain('Use one of the listed expirations');
+    const badCount = await call(alice, 'options_chain_analysis', {
+      underlying: 'AAPL',
+      max_expirations: 0,
+    });
+    expect(badCount.isError).to.equal(true);
+    expect(badCount.text).to.contain('max_expirations');
   });
 
   it('opens a credit spread in one order and explains it: max profit, max loss, breakeven', async () => {
