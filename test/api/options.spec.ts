@@ -333,6 +333,21 @@ describe('options API over HTTP', function () {
     expect(preview.status).to.equal(200);
     conforms(PreviewSchema, preview);
     expect(preview.body.accepted).to.equal(true);
+    // Max loss of the spread at its limit: (width − credit) × 100 × 2 units.
+    const previewRisk = (preview.body.risk as Json).option_risk as Json;
+    const width0 = Number(short.strike) - Number(long.strike);
+    expect(Number((preview.body.risk as Json).option_max_loss)).to.be.closeTo(
+      (width0 - Number(credit)) * 200,
+      1e-9,
+    );
+    expect((preview.body.risk as Json).option_max_loss_unbounded).to.equal(false);
+    expect(previewRisk).to.include({ strategy: 'put_credit_spread', max_loss_unbounded: false });
+    expect(Number(previewRisk.premium)).to.be.closeTo(-Number(credit) * 200, 1e-9);
+    expect(preview.body.findings).to.deep.include({
+      severity: 'info',
+      code: 'option_max_loss',
+      message: previewRisk.explanation,
+    });
     const placed = await call<Json & { legs: Json[] }>(
       server,
       'POST',

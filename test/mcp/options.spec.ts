@@ -147,6 +147,50 @@ describe('MCP option tools', function () {
     expect(badCount.text).to.contain('max_expirations');
   });
 
+  it('previews an option order with its max loss: a short put is bounded, a naked call is not', async () => {
+    const expiration = expirations[1] ?? '';
+    const put = near(await rows(expiration, 'put'), spot * 0.95);
+    const limit = Number(put.bid) > 0 ? put.bid : '0.05';
+    const preview = await call(alice, 'preview_order', {
+      side: 'sell',
+      symbol: put.symbol,
+      quantity: 2,
+      limit_price: limit,
+    });
+    expect(preview.isError, preview.text).to.equal(false);
+    const risk = preview.data.risk as Record<string, unknown>;
+    // Strike × 100 × 2 contracts, less the premium received at the limit.
+    expect(Number(risk.option_max_loss)).to.be.closeTo(
+      Number(put.strike) * 200 - Number(limit) * 200,
+      1e-9,
+    );
+    expect(risk.option_max_loss_unbounded).to.equal(false);
+    expect(risk.option_risk).to.include({ strategy: 'short_put' });
+    expect(preview.text).to.contain(`Option max loss: ${String(risk.option_max_loss)}.`);
+    const call0 = near(await rows(expiration, 'call'), spot * 1.1);
+    const naked = await call(alice, 'preview_order', {
+      side: 'sell',
+      symbol: call0.symbol.replace(/ /g, ''),
+      quantity: 1,
+      limit_price: Number(call0.bid) > 0 ? call0.bid : '0.05',
+    });
+    expect(naked.isError, naked.text).to.equal(false);
+    const nakedRisk = naked.data.risk as Record<string, unknown>;
+    expect(nakedRisk.option_max_loss).to.equal(null);
+    expect(nakedRisk.option_max_loss_unbounded).to.equal(true);
+    expect(naked.text).to.contain('Option max loss: UNLIMITED.');
+    // Level 2 refuses a naked call; the risk block still says what it would risk.
+    expect(naked.data.would_be_accepted).to.equal(false);
+    expect((naked.data.findings as { code: string }[]).map((f) => f.code)).to.deep.equal([
+      'uncovered_call_not_allowed',
+    ]);
+    const stock = await call(alice, 'preview_order', { side: 'buy', symbol: 'AAPL', quantity: 1 });
+    expect((stock.data.risk as Record<string, unknown>).option_risk).to.equal(null);
+    const bad = await call(alice, 'preview_order', { side: 'buy', symbol: 'AAPL 26', quantity: 1 });
+    expect(bad.isError).to.equal(true);
+    expect(bad.text).to.contain('OCC option symbol');
+  });
+
   it('opens a credit spread in one order and explains it: max profit, max loss, breakeven', async () => {
     const expiration = expirations[0] ?? '';
     const calls = await rows(expiration, 'call');

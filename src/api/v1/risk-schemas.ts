@@ -13,6 +13,51 @@ const Decimal = z
   .meta({ description: 'An exact decimal number as a string', example: '190.25' });
 const NullableDecimal = Decimal.nullable();
 
+/** The option order's payoff at expiry (the `option_risk` block of a preview). */
+export const OptionOrderRiskSchema = z
+  .object({
+    strategy: z.string().meta({ description: 'Recognized strategy, e.g. put_credit_spread' }),
+    label: z.string(),
+    opening_contracts: z
+      .array(z.object({ symbol: z.string(), qty: Decimal }))
+      .meta({ description: 'Contracts the order opens, signed (+ long, − short)' }),
+    closing_contracts: Decimal.meta({
+      description: 'Contracts of the order that close a position already held (no new risk)',
+    }),
+    premium: NullableDecimal.meta({
+      description: 'Premium of the opening part, dollars: positive paid, negative received',
+    }),
+    max_loss: NullableDecimal.meta({
+      description:
+        'Worst loss at expiry, dollars (positive). Null when unbounded (see max_loss_unbounded) or not known',
+    }),
+    max_loss_unbounded: z.boolean(),
+    max_profit: NullableDecimal,
+    max_profit_unbounded: z.boolean(),
+    breakevens: z.array(Decimal).meta({ description: 'Underlying prices at expiry' }),
+    explanation: z.string(),
+  })
+  .meta({ id: 'OptionOrderRisk' });
+
+/** The wire form of an option order's risk (shared with the MCP preview). */
+export function optionOrderRiskBody(
+  o: NonNullable<PreTradeRisk['optionRisk']>,
+): z.infer<typeof OptionOrderRiskSchema> {
+  return {
+    strategy: o.strategy,
+    label: o.label,
+    opening_contracts: o.openingContracts.map((c) => ({ symbol: c.symbol, qty: c.qty })),
+    closing_contracts: o.closingContracts,
+    premium: o.premium,
+    max_loss: o.maxLoss,
+    max_loss_unbounded: o.maxLossUnbounded,
+    max_profit: o.maxProfit,
+    max_profit_unbounded: o.maxProfitUnbounded,
+    breakevens: [...o.breakevens],
+    explanation: o.explanation,
+  };
+}
+
 export const PreTradeRiskSchema = z
   .object({
     assumed_price: NullableDecimal.meta({
@@ -50,7 +95,16 @@ export const PreTradeRiskSchema = z
     limits: z.array(
       z.object({ limit: z.string(), value: Decimal, after: Decimal, used_percent: Decimal }),
     ),
-    option_max_loss: NullableDecimal.meta({ description: 'Null until options trade here' }),
+    option_max_loss: NullableDecimal.meta({
+      description:
+        'Worst loss at expiry of the option contracts the order opens, dollars ("0" when it only closes). Null for a stock order, when unbounded (option_max_loss_unbounded true: a naked short call), or when not known (legs on different expirations)',
+    }),
+    option_max_loss_unbounded: z.boolean().nullable().meta({
+      description: 'True when the option order can lose without limit; null for a stock order',
+    }),
+    option_risk: OptionOrderRiskSchema.nullable().meta({
+      description: 'The option order’s payoff at expiry; null for a stock order',
+    }),
   })
   .meta({ id: 'PreTradeRisk', description: 'The position and portfolio once the order is filled' });
 
@@ -93,6 +147,8 @@ export function preTradeRiskBody(r: PreTradeRisk): z.infer<typeof PreTradeRiskSc
       used_percent: l.usedPercent,
     })),
     option_max_loss: r.optionMaxLoss,
+    option_max_loss_unbounded: r.optionMaxLossUnbounded,
+    option_risk: r.optionRisk === null ? null : optionOrderRiskBody(r.optionRisk),
   };
 }
 
@@ -298,4 +354,6 @@ export const preTradeRiskExample: z.infer<typeof PreTradeRiskSchema> = {
   day_trades_in_window: 0,
   limits: [],
   option_max_loss: null,
+  option_max_loss_unbounded: null,
+  option_risk: null,
 };
