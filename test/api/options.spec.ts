@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai';
 import { OrderSchema, PreviewSchema } from '../../src/api/v1/schemas.ts';
+import { PortfolioRiskSchema } from '../../src/api/v1/risk-schemas.ts';
 import {
   ExerciseResult,
   OptionAggregate,
@@ -400,6 +401,81 @@ describe('options API over HTTP', function () {
       token: user.token,
     });
     conforms(OptionPositionList, listed);
+  });
+
+  it('reports the net greeks of an account holding a spread in its portfolio risk', async () => {
+    const trader = await newUser(server);
+    const account = (await openAccount(server, trader, '100000')).id;
+    const low = pick('call', 1);
+    const high = chain.contracts.find(
+      (c) =>
+        c.type === 'call' &&
+        c.expiration === low.expiration &&
+        Number(c.strike) > Number(low.strike) + 4,
+    );
+    if (high === undefined) throw new Error('no higher call');
+    const debit = (Number(low.quote.ask) - Number(high.quote.bid) + 0.5).toFixed(2);
+    const placed = await call<Json>(server, 'POST', `/accounts/${account}/orders`, {
+      token: trader.token,
+      body: {
+        order_class: 'mleg',
+        type: 'limit',
+        qty: 3,
+        limit_price: debit,
+        legs: [
+          { symbol: low.symbol, side: 'buy', ratio_qty: 1 },
+          { symbol: high.symbol, side: 'sell', ratio_qty: 1 },
+        ],
+      },
+    });
+    expect(placed.status, JSON.stringify(placed.body)).to.equal(201);
+    expect(placed.body).to.include({ status: 'filled', strategy: 'call_debit_spread' });
+    const risk = await eventually(async () => {
+      const res = await call<Json & { option_greeks: Json | null }>(
+        server,
+        'GET',
+        `/accounts/${account}/risk?lookback_days=60`,
+        { token: trader.token },
+      );
+      return res.status === 200 && res.body.option_greeks !== null ? res : undefined;
+    }, 'the spread in the risk report');
+    conforms(PortfolioRiskSchema, risk);
+    // Expected: each leg's per-share greeks (read from the contract route at the same quote)
+    // × signed contracts × 100: +3 of the lower call, −3 of the higher.
+    const greeks = async (symbol: string): Promise<Record<string, number>> =>
+      (
+        await call<{ greeks: Record<string, number> }>(
+          server,
+          'GET',
+          `/options/contracts/${encodeURIComponent(symbol)}`,
+          { token: trader.token },
+        )
+      ).body.greeks;
+    const [g1, g2] = await Promise.all([greeks(low.symbol), greeks(high.symbol)]);
+    const net = (k: string): number => ((g1[k] ?? NaN) - (g2[k] ?? NaN)) * 300;
+    const og = risk.body.option_greeks as Json & { by_underlying: Json[] };
+    expect(og.positions).to.equal(2);
+    expect(og.unpriced).to.deep.equal([]);
+    expect(og.delta).to.be.closeTo(net('delta'), 1e-3);
+    expect(og.delta).to.be.above(0);
+    expect(og.gamma).to.be.closeTo(net('gamma'), 1e-3);
+    expect(og.theta_per_day).to.be.closeTo(net('theta_per_day'), 1e-3);
+    expect(og.vega).to.be.closeTo(net('vega'), 1e-3);
+    expect(og.rho).to.be.closeTo(net('rho'), 1e-3);
+    const aapl = og.by_underlying[0];
+    expect(aapl).to.include({ underlying: 'AAPL', positions: 2 });
+    expect(aapl?.delta_dollars).to.be.closeTo(
+      net('delta') * (aapl?.underlying_price as number),
+      0.05,
+    );
+    expect(aapl?.delta_with_shares).to.equal(aapl?.delta);
+    const cash = await call<Json & { option_greeks: Json | null }>(
+      server,
+      'GET',
+      `/accounts/${(await openAccount(server, trader, '1000')).id}/risk`,
+      { token: trader.token },
+    );
+    expect(cash.body.option_greeks).to.equal(null);
   });
 
   it('refuses malformed multi-leg bodies, naming the field', async () => {

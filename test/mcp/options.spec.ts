@@ -261,6 +261,27 @@ describe('MCP option tools', function () {
 
     const open = await call(alice, 'open_option_positions', {});
     expect(open.data.count).to.equal(2);
+    // Portfolio risk carries the spread's net greeks: the sum of its two positions' greeks.
+    const legs = open.data.positions as {
+      position_greeks: { delta: number; theta_per_day: number; vega: number } | null;
+    }[];
+    const total = (k: 'delta' | 'theta_per_day' | 'vega'): number =>
+      legs.reduce((sum, p) => sum + (p.position_greeks?.[k] ?? NaN), 0);
+    const risk = await call(alice, 'portfolio_risk', { lookback_days: 60 });
+    expect(risk.isError, risk.text).to.equal(false);
+    const greeks = risk.data.option_greeks as {
+      delta: number;
+      theta_per_day: number;
+      vega: number;
+      positions: number;
+      by_underlying: { underlying: string }[];
+    };
+    expect(greeks.positions).to.equal(2);
+    expect(greeks.delta).to.be.closeTo(total('delta'), 1e-3).and.below(0);
+    expect(greeks.theta_per_day).to.be.closeTo(total('theta_per_day'), 1e-3);
+    expect(greeks.vega).to.be.closeTo(total('vega'), 1e-3);
+    expect(greeks.by_underlying.map((u) => u.underlying)).to.deep.equal(['AAPL']);
+    expect(risk.text).to.match(/Net option greeks \(2 position\(s\)\): delta -[\d.]+ shares/);
     const orders = await call(alice, 'options_orders', {});
     expect(orders.text).to.match(/call credit spread \(bear call\) ×2/);
   });

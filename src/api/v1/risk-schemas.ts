@@ -4,7 +4,11 @@
  * (VaR, volatility, correlations) are numbers.
  */
 import { z } from 'zod';
-import { riskLimitsWire, type PortfolioRiskReport } from '../../commands/portfolio-risk.ts';
+import {
+  riskLimitsWire,
+  type GreekTotals,
+  type PortfolioRiskReport,
+} from '../../commands/portfolio-risk.ts';
 import type { PreTradeRisk } from '../../commands/preview-risk.ts';
 import type { RiskLimits } from '../../domain/account/index.ts';
 
@@ -152,6 +156,60 @@ export function preTradeRiskBody(r: PreTradeRisk): z.infer<typeof PreTradeRiskSc
   };
 }
 
+const greekFields = {
+  delta: z.number().describe('Share-equivalent delta: shares of the underlying'),
+  delta_dollars: z.number().describe('Delta × underlying price, dollars'),
+  gamma: z.number().describe('Change of the share delta per $1 move of the underlying'),
+  theta_per_day: z.number().describe('Dollars gained (+) or lost (−) per calendar day'),
+  vega: z.number().describe('Dollars per volatility point (1 % of IV)'),
+  rho: z.number().describe('Dollars per percentage point of the rate'),
+};
+
+/** Net greeks of the option positions (shared with the MCP `portfolio_risk` tool). */
+export const OptionGreeksSchema = z
+  .object({
+    ...greekFields,
+    positions: z.number().int().describe('Open option positions'),
+    unpriced: z.array(z.string()).describe('Positions without a quote now, left out'),
+    by_underlying: z.array(
+      z.object({
+        underlying: z.string(),
+        underlying_price: z.number().nullable(),
+        positions: z.number().int(),
+        ...greekFields,
+        delta_with_shares: z.number().describe('Option delta plus the shares held'),
+      }),
+    ),
+  })
+  .describe(
+    'Net greeks of the open option positions: per-share BSM greek × signed contracts × 100; null without option positions',
+  );
+
+export function optionGreeksBody(
+  g: NonNullable<PortfolioRiskReport['optionGreeks']>,
+): z.infer<typeof OptionGreeksSchema> {
+  const fields = (t: GreekTotals): z.infer<z.ZodObject<typeof greekFields>> => ({
+    delta: t.delta,
+    delta_dollars: t.deltaDollars,
+    gamma: t.gamma,
+    theta_per_day: t.thetaPerDay,
+    vega: t.vega,
+    rho: t.rho,
+  });
+  return {
+    ...fields(g),
+    positions: g.positions,
+    unpriced: [...g.unpriced],
+    by_underlying: g.byUnderlying.map((u) => ({
+      underlying: u.underlying,
+      underlying_price: u.underlyingPrice,
+      positions: u.positions,
+      ...fields(u),
+      delta_with_shares: u.deltaWithShares,
+    })),
+  };
+}
+
 const VarFigure = z.object({
   confidence: z.number(),
   horizon_days: z.number().int(),
@@ -205,7 +263,7 @@ export const PortfolioRiskSchema = z
         sector: z.string(),
       }),
     ),
-    option_greeks: z.null().meta({ description: 'Null until options trade here' }),
+    option_greeks: OptionGreeksSchema.nullable(),
     warnings: z.array(z.string()),
     simulated: z.boolean(),
   })
@@ -253,7 +311,7 @@ export function portfolioRiskBody(r: PortfolioRiskReport): z.infer<typeof Portfo
       weight: p.weight,
       sector: p.sector,
     })),
-    option_greeks: null,
+    option_greeks: r.optionGreeks === null ? null : optionGreeksBody(r.optionGreeks),
     warnings: [...r.warnings],
     simulated: r.simulated,
   };
