@@ -66,14 +66,14 @@ export const MCP_TOOL_NAMES = [
   'all_option_positions',
   'open_option_positions',
   'exercise_option',
-  'options_chain_analysis',
-  // Analysis and risk (tools/analysis.ts, tools/risk.ts).
+  // Analysis and risk (tools/analysis.ts, tools/options-analysis.ts, tools/risk.ts).
   'get_technical_indicators',
   'scan_market',
   'stock_ratings',
   'stock_events',
   'stock_level2_data',
   'economic_news',
+  'options_chain_analysis',
   'portfolio_risk',
   'risk_limits',
   // Backtests (tools/backtests.ts).
@@ -92,7 +92,7 @@ const INSTRUCTIONS = [
   'Read the status in each answer: "accepted" means queued until the open, NOT filled; "new" means working, not filled yet.',
   'Pass a client_order_id you choose on every order: repeating a call with the same client_order_id never places a second order, so retries are safe.',
   'Quantities and prices may be numbers or strings ("10", "185.50"); every refused call says which argument to fix.',
-  'Analysis: scan_market finds candidates; get_technical_indicators, stock_ratings, stock_events, stock_level2_data and economic_news describe them (all simulated). Risk: preview_order shows the position and portfolio after an order; risk_limits sets limits the venue enforces; portfolio_risk reports VaR. Backtests: run_backtest tests a strategy on history with the same trading rules, backtest_result reads it back.',
+  'Analysis: scan_market finds candidates; get_technical_indicators, stock_ratings, stock_events, stock_level2_data and economic_news describe them (all simulated). Risk: preview_order shows the position and portfolio after an order; risk_limits sets limits the venue enforces; portfolio_risk reports VaR and net option greeks. Backtests: run_backtest tests a strategy on history with the same trading rules, backtest_result reads it back.',
 ].join('\n');
 
 /** An MCP server acting for `identity`, ready to `connect` to a transport. */
@@ -123,8 +123,8 @@ function buildServer(session: ToolSession, version: string): McpServer {
   registerAccountTools(server, session, catalog);
   registerMarketTools(server, session, catalog);
   registerOptionTools(server, session, catalog);
-  registerOptionsAnalysisTool(server, session, catalog);
   registerAnalysisTools(server, session, catalog);
+  registerOptionsAnalysisTool(server, session, catalog);
   registerRiskTools(server, session, catalog);
   registerBacktestTools(server, session, catalog);
   registerSystemTools(server, session, catalog);

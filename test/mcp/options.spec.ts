@@ -66,7 +66,6 @@ describe('MCP option tools', function () {
       'all_option_positions',
       'open_option_positions',
       'exercise_option',
-      'options_chain_analysis',
     ]);
     expect(listed.text).to.match(/options: options_chain/);
     const chain = await call(alice, 'options_chain', {

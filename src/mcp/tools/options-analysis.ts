@@ -30,7 +30,7 @@ export function registerOptionsAnalysisTool(
   registerTool(server, session, catalog, {
     name: 'options_chain_analysis',
     title: 'Options-chain analysis',
-    group: 'options',
+    group: 'market',
     description:
       'What the (SIMULATED) option chain of a stock or ETF says now: put/call volume and open-interest ratios (whole chain and per expiration; above 1 = more puts), ' +
       'max pain per expiration (the strike where option holders would be paid the least at expiry, from open interest), IV rank and IV percentile (today’s 30-day at-the-money IV against the past 252 sessions of the simulated surface), ' +
