@@ -324,7 +324,6 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     const accountEvents = new AccountEvents({ accounts, store: eventStore });
     // Analysis and risk: indicators, the scanner, reference data, portfolio risk and limits.
     const analysis = new MarketAnalysis(market, reference);
-    const risk = new PortfolioRiskQueries({ trading, market, analysis });
     // Chains and contracts come from the options market itself (on an api replica its quotes
     // of the underlyings are the same simulation as the engine's).
     const optionsDesk = new OptionsDesk({
@@ -332,6 +331,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       queries: new OptionQueries(readModels),
       market: local,
     });
+    const risk = new PortfolioRiskQueries({ trading, market, analysis, options: optionsDesk });
 
     if (servesApi) {
       routes.push(...security.routes);

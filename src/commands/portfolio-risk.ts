@@ -3,6 +3,8 @@
  * and equity from the read models (at the latest marks), daily closes from the market port
  * (split-adjusted), the figures from `src/analysis/risk.ts`. Reading needs read access to
  * the account; setting limits needs trade access (it is an `UpdateSettings` command).
+ * Net option greeks come from the options desk (each open contract's BSM greeks from the
+ * options market × signed contracts × multiplier), summed per underlying and in total.
  */
 import { alignCloses } from '../analysis/history.ts';
 import { computePortfolioRisk, type PortfolioRisk } from '../analysis/risk.ts';
@@ -12,6 +14,7 @@ import type { MarketAnalysis } from './market-analysis.ts';
 import type { TradingCallContext, TradingCommands } from './trading.ts';
 import type { WriteResult } from './accounts.ts';
 import type { MarketData } from '../market/port.ts';
+import type { OptionsDesk, UnderlyingOptions } from './options-desk.ts';
 
 /** The benchmark beta is measured against. */
 export const BENCHMARK = 'SPY';
@@ -31,15 +34,86 @@ export interface PortfolioRiskReport extends PortfolioRisk {
     readonly weight: number;
     readonly sector: string;
   }[];
-  /** Net delta, gamma, theta, vega of option positions; null while the venue trades no options. */
-  readonly optionGreeks: null;
+  /** Net greeks of the open option positions; null when the account holds none. */
+  readonly optionGreeks: NetOptionGreeks | null;
   readonly simulated: boolean;
+}
+
+/**
+ * Greeks of option positions in position terms (per-share greek × signed contracts ×
+ * multiplier): delta in shares of the underlying, gamma in shares per $1 move, theta in
+ * dollars per calendar day, vega in dollars per volatility point, rho in dollars per rate point.
+ */
+export interface GreekTotals {
+  readonly delta: number;
+  /** Σ delta × underlying price: the dollar exposure the options carry. */
+  readonly deltaDollars: number;
+  readonly gamma: number;
+  readonly thetaPerDay: number;
+  readonly vega: number;
+  readonly rho: number;
+}
+
+/** Net option greeks of an account, per underlying and in total. */
+export interface NetOptionGreeks extends GreekTotals {
+  /** Open option positions counted. */
+  readonly positions: number;
+  /** Open positions without a quote now (left out of the sums). */
+  readonly unpriced: readonly string[];
+  readonly byUnderlying: readonly (GreekTotals & {
+    readonly underlying: string;
+    readonly underlyingPrice: number | null;
+    readonly positions: number;
+    /** Option delta plus the shares of the underlying held. */
+    readonly deltaWithShares: number;
+  })[];
+}
+
+const g4 = (x: number): number => Math.round(x * 10_000) / 10_000;
+
+/** Sums the desk's per-underlying groups (null when there are no open option positions). */
+export function netOptionGreeks(groups: readonly UnderlyingOptions[]): NetOptionGreeks | null {
+  const live = groups.filter((g) => g.positions.length > 0);
+  if (live.length === 0) return null;
+  const byUnderlying = live.map((g) => {
+    const price = g.underlyingPrice === null ? null : Number(g.underlyingPrice);
+    const n = g.netGreeks;
+    return {
+      underlying: g.underlying,
+      underlyingPrice: price,
+      positions: g.positions.length,
+      delta: g4(n.delta),
+      deltaDollars: g4(n.delta * (price ?? 0)),
+      gamma: g4(n.gamma),
+      thetaPerDay: g4(n.thetaPerDay),
+      vega: g4(n.vega),
+      rho: g4(n.rho),
+      deltaWithShares: g4(g.netDeltaWithShares),
+    };
+  });
+  const sum = (pick: (g: UnderlyingOptions) => number): number =>
+    g4(live.reduce((s, g) => s + pick(g), 0));
+  return {
+    delta: sum((g) => g.netGreeks.delta),
+    deltaDollars: sum((g) => g.netGreeks.delta * Number(g.underlyingPrice ?? 0)),
+    gamma: sum((g) => g.netGreeks.gamma),
+    thetaPerDay: sum((g) => g.netGreeks.thetaPerDay),
+    vega: sum((g) => g.netGreeks.vega),
+    rho: sum((g) => g.netGreeks.rho),
+    positions: live.reduce((s, g) => s + g.positions.length, 0),
+    unpriced: live.flatMap((g) =>
+      g.positions.filter((p) => p.positionGreeks === null).map((p) => p.symbol),
+    ),
+    byUnderlying,
+  };
 }
 
 export interface PortfolioRiskDeps {
   readonly trading: TradingCommands;
   readonly market: MarketData;
   readonly analysis: MarketAnalysis;
+  /** The options desk; without it `optionGreeks` is null. */
+  readonly options?: OptionsDesk;
 }
 
 export class PortfolioRiskQueries {
@@ -78,6 +152,9 @@ export class PortfolioRiskQueries {
       equity,
     });
     const gross = risk.grossExposure;
+    const desk = this.deps.options;
+    const optionGreeks =
+      desk === undefined ? null : netOptionGreeks(await desk.aggregate(principal, accountId));
     return {
       ...risk,
       accountId,
@@ -88,7 +165,7 @@ export class PortfolioRiskQueries {
         ...p,
         weight: gross > 0 ? Math.abs(p.marketValue) / gross : 0,
       })),
-      optionGreeks: null,
+      optionGreeks,
       simulated: market.assets()[0]?.simulated ?? true,
     };
   }

@@ -3,7 +3,9 @@
  * is filled (at its limit, stop or the touch; at once when it fills at once), valued at the
  * portfolio's marks — concentration, gross and net exposure, leverage, buying power and margin
  * impact, the use of every account risk limit — and the findings that follow. Exact decimals
- * for money, ratios rounded to 4 places. Option max loss is reported once options trade here.
+ * for money, ratios rounded to 4 places. An option order also reports what it can lose at
+ * expiry (`domain/account/option-order-risk.ts`): `optionMaxLoss`, with `optionMaxLossUnbounded`
+ * true for a naked short call, and the whole payoff in `optionRisk`.
  */
 import { Dec } from '../domain/decimal.ts';
 import {
@@ -28,6 +30,11 @@ import {
   positionValue,
 } from '../domain/account/valuation.ts';
 import { multiplierOf } from '../domain/instrument.ts';
+import {
+  legTouch,
+  optionOrderRisk,
+  type OptionOrderRisk,
+} from '../domain/account/option-order-risk.ts';
 import type { MarketContext } from '../domain/market.ts';
 import { dec, fmt, type DecimalString } from '../domain/money.ts';
 import { tradingDateOf, weekdaysBefore } from '../domain/trading-day.ts';
@@ -89,8 +96,16 @@ export interface PreTradeRisk {
   readonly dayPnl: DecimalString;
   readonly dayTradesInWindow: number;
   readonly limits: readonly LimitUse[];
-  /** Worst loss of an option order; null until options trade on this venue. */
-  readonly optionMaxLoss: null;
+  /**
+   * Worst loss at expiry of the option contracts the order opens, dollars (a positive amount;
+   * "0" for an order that only closes). Null for a stock order, when the loss is unbounded
+   * (`optionMaxLossUnbounded`), or when it is not known (legs on different expirations).
+   */
+  readonly optionMaxLoss: DecimalString | null;
+  /** True only when the loss has no limit (a naked short call); null for a stock order. */
+  readonly optionMaxLossUnbounded: boolean | null;
+  /** The option order's payoff at expiry; null for a stock order. */
+  readonly optionRisk: OptionOrderRisk | null;
 }
 
 const RATIO = 4;
@@ -100,7 +115,7 @@ const ratio = (a: Dec, b: Dec): DecimalString | null =>
 /** The state as if `request` had filled completely at `price` (no charges). */
 function assumeFilled(
   state: AccountState,
-  request: OrderRequest,
+  request: Pick<OrderRequest, 'instrument' | 'side' | 'qty'>,
   symbol: string,
   price: Dec,
 ): AccountState {
@@ -140,11 +155,31 @@ export function preTradeRisk(input: {
   readonly accepted: boolean;
 }): { risk: PreTradeRisk; findings: PreviewFinding[] } {
   const { before, request, symbol, market } = input;
+  const legs = request.legs ?? [];
   const rest = dec(request.qty).minus(input.filledQty);
-  const filledState =
-    input.accepted && rest.gt(0) && input.price !== undefined
-      ? assumeFilled(input.after, { ...request, qty: fmt(rest) }, symbol, input.price)
-      : input.after;
+  let filledState = input.after;
+  if (legs.length > 0) {
+    // All or none: when the order rests, every leg is assumed filled at its touch.
+    if (input.accepted && input.filledQty.isZero()) {
+      const units = dec(request.qty);
+      for (const leg of legs) {
+        const touch = legTouch(market.optionQuotes?.[leg.instrument.occSymbol], leg.side);
+        if (touch === undefined) {
+          filledState = input.after;
+          break;
+        }
+        filledState = assumeFilled(
+          filledState,
+          { instrument: leg.instrument, side: leg.side, qty: fmt(dec(leg.ratioQty).times(units)) },
+          leg.instrument.occSymbol,
+          touch,
+        );
+      }
+    }
+  } else if (input.accepted && rest.gt(0) && input.price !== undefined) {
+    filledState = assumeFilled(input.after, { ...request, qty: fmt(rest) }, symbol, input.price);
+  }
+  const optionRisk = optionOrderRisk(before, request, market, input.price) ?? null;
   // Value the order's symbol at its mark (the price it trades at when there is none).
   const marks = { ...market.marks };
   const mark = markPrice(symbol, market) ?? input.price;
@@ -190,9 +225,13 @@ export function preTradeRisk(input: {
     });
   };
   const orderNotional =
-    input.price === undefined
-      ? new Dec(0)
-      : dec(request.qty).times(input.price).times(multiplierOf(request.instrument));
+    legs.length > 0
+      ? optionRisk?.premium === null || optionRisk?.premium === undefined
+        ? new Dec(0)
+        : dec(optionRisk.premium).abs()
+      : input.price === undefined
+        ? new Dec(0)
+        : dec(request.qty).times(input.price).times(multiplierOf(request.instrument));
   use('max_order_notional', l.maxOrderNotional, orderNotional);
   use('max_position_qty', l.maxPositionQty, positionQty(filledState, symbol).abs());
   use('max_gross_exposure', l.maxGrossExposure, grossAfter);
@@ -238,7 +277,9 @@ export function preTradeRisk(input: {
     dayPnl: fmt(day.pnl.toDecimalPlaces(2)),
     dayTradesInWindow: dayTrades,
     limits,
-    optionMaxLoss: null,
+    optionMaxLoss: optionRisk?.maxLoss ?? null,
+    optionMaxLossUnbounded: optionRisk === null ? null : optionRisk.maxLossUnbounded,
+    optionRisk,
   };
   return { risk, findings: findingsOf(risk, before, input, dayTrades, day.startEquity) };
 }
@@ -286,7 +327,14 @@ function findingsOf(
   }
   const qtyBefore = dec(risk.position.qtyBefore);
   const qtyAfter = dec(risk.position.qtyAfter);
-  if (qtyAfter.lt(0) && qtyAfter.lt(qtyBefore)) {
+  const option = risk.optionRisk;
+  if (option !== null) {
+    out.push({
+      severity: option.maxLossUnbounded ? 'warning' : 'info',
+      code: option.maxLossUnbounded ? 'unlimited_loss' : 'option_max_loss',
+      message: option.explanation,
+    });
+  } else if (qtyAfter.lt(0) && qtyAfter.lt(qtyBefore)) {
     out.push({
       severity: 'info',
       code: 'short_sale',

@@ -15,6 +15,7 @@ import type { TimeInForce } from '../domain/account/index.ts';
 import { isValidClientOrderId, isValidId } from '../domain/ids.ts';
 import { isValidEquitySymbol, normalizeSymbol } from '../domain/instrument.ts';
 import { fmt, parseDecimal, type DecimalString } from '../domain/money.ts';
+import { canonicalOcc } from '../domain/options/contract.ts';
 
 /** What each argument is, with an example: used in tool descriptions and in error fixes. */
 export const ARGUMENT_HINTS: Readonly<Record<string, string>> = {
@@ -181,6 +182,22 @@ export const symbolArg = lenient(z.string(), (v) => {
   }
   return symbol;
 }).meta({ description: `The stock: ${ARGUMENT_HINTS.symbol ?? ''}.`, examples: ['AAPL'] });
+
+/** A stock ticker or an OCC option symbol (padded or compact), normalized. */
+export const stockOrOptionSymbolArg = lenient(z.string(), (v) => {
+  const occ = canonicalOcc(v.trim().toUpperCase());
+  if (occ !== undefined) return occ;
+  const symbol = normalizeSymbol(v).replace(/^\$/, '');
+  if (!isValidEquitySymbol(symbol)) {
+    return refuse(
+      `symbol must be a US stock ticker such as "AAPL" or an OCC option symbol such as "AAPL  260116C00280000" (got ${JSON.stringify(v)})`,
+    );
+  }
+  return symbol;
+}).meta({
+  description: `The stock (${ARGUMENT_HINTS.symbol ?? ''}) or an option contract by OCC symbol.`,
+  examples: ['AAPL', 'AAPL  260116C00280000'],
+});
 
 /** One ticker or a comma-separated list of up to 25, normalized and de-duplicated. */
 export const symbolsArg = lenient(z.union([z.string(), z.array(z.string())]), (v) => {

@@ -21,6 +21,7 @@ import { registerMarketTools } from './tools/market.ts';
 import { registerOrderManagementTools } from './tools/order-management.ts';
 import { registerOrderTools } from './tools/orders.ts';
 import { registerOptionTools } from './tools/options.ts';
+import { registerOptionsAnalysisTool } from './tools/options-analysis.ts';
 import { registerSystemTools } from './tools/system.ts';
 
 export { CallTracker } from './session.ts';
@@ -65,13 +66,14 @@ export const MCP_TOOL_NAMES = [
   'all_option_positions',
   'open_option_positions',
   'exercise_option',
-  // Analysis and risk (tools/analysis.ts, tools/risk.ts).
+  // Analysis and risk (tools/analysis.ts, tools/options-analysis.ts, tools/risk.ts).
   'get_technical_indicators',
   'scan_market',
   'stock_ratings',
   'stock_events',
   'stock_level2_data',
   'economic_news',
+  'options_chain_analysis',
   'portfolio_risk',
   'risk_limits',
   // Backtests (tools/backtests.ts).
@@ -86,11 +88,11 @@ const INSTRUCTIONS = [
   'Open Paper Trading: a paper-trading venue. Money, orders and fills are simulated; prices come from a simulated (or replayed) market on the venue clock.',
   'Start with account_info (balances, your account ids) and market_hours (is the market open?). get_quote before trading.',
   'Orders: buy_/sell_stock_market, _limit, _stop_loss, _trailing_stop; preview_order shows what an order would do without placing it.',
-  'Options: options_chain lists contracts (OCC symbols) with greeks; buy_option_limit / sell_option_limit trade one contract; option_credit_spread / option_debit_spread open a vertical as one all-or-none order; aggregate_option_positions shows net greeks, max profit and max loss.',
+  'Options: options_chain lists contracts (OCC symbols) with greeks; buy_option_limit / sell_option_limit trade one contract; option_credit_spread / option_debit_spread open a vertical as one all-or-none order; aggregate_option_positions shows net greeks, max profit and max loss; options_chain_analysis gives put/call ratios, max pain, IV rank and the expected move.',
   'Read the status in each answer: "accepted" means queued until the open, NOT filled; "new" means working, not filled yet.',
   'Pass a client_order_id you choose on every order: repeating a call with the same client_order_id never places a second order, so retries are safe.',
   'Quantities and prices may be numbers or strings ("10", "185.50"); every refused call says which argument to fix.',
-  'Analysis: scan_market finds candidates; get_technical_indicators, stock_ratings, stock_events, stock_level2_data and economic_news describe them (all simulated). Risk: preview_order shows the position and portfolio after an order; risk_limits sets limits the venue enforces; portfolio_risk reports VaR. Backtests: run_backtest tests a strategy on history with the same trading rules, backtest_result reads it back.',
+  'Analysis: scan_market finds candidates; get_technical_indicators, stock_ratings, stock_events, stock_level2_data and economic_news describe them (all simulated). Risk: preview_order shows the position and portfolio after an order; risk_limits sets limits the venue enforces; portfolio_risk reports VaR and net option greeks. Backtests: run_backtest tests a strategy on history with the same trading rules, backtest_result reads it back.',
 ].join('\n');
 
 /** An MCP server acting for `identity`, ready to `connect` to a transport. */
@@ -122,6 +124,7 @@ function buildServer(session: ToolSession, version: string): McpServer {
   registerMarketTools(server, session, catalog);
   registerOptionTools(server, session, catalog);
   registerAnalysisTools(server, session, catalog);
+  registerOptionsAnalysisTool(server, session, catalog);
   registerRiskTools(server, session, catalog);
   registerBacktestTools(server, session, catalog);
   registerSystemTools(server, session, catalog);

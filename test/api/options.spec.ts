@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai';
 import { OrderSchema, PreviewSchema } from '../../src/api/v1/schemas.ts';
+import { PortfolioRiskSchema } from '../../src/api/v1/risk-schemas.ts';
 import {
   ExerciseResult,
   OptionAggregate,
@@ -12,6 +13,10 @@ import {
   OptionContractSchema,
   OptionPositionList,
 } from '../../src/api/v1/option-schemas.ts';
+import {
+  OptionsChainAnalysisSchema,
+  type OptionsChainAnalysisWire,
+} from '../../src/api/v1/option-analysis-schemas.ts';
 import type { SimulatedMarket } from '../../src/market/index.ts';
 import { startApiServer, type ApiServer } from '../support/api.ts';
 import {
@@ -119,6 +124,115 @@ describe('options API over HTTP', function () {
     expect((await call(server, 'GET', '/options/chains/AAPL')).status).to.equal(401);
   });
 
+  it('analyses a chain: put/call ratios, max pain, IV rank and the expected move', async () => {
+    interface Row extends Contract {
+      volume: number;
+      open_interest: number;
+      implied_volatility: number;
+      underlying_price: number;
+    }
+    const [res, full] = await Promise.all([
+      call<OptionsChainAnalysisWire>(server, 'GET', '/options/chains/aapl/analysis', {
+        token: user.token,
+      }),
+      call<{ contracts: Row[]; expirations: string[]; underlying_price: number }>(
+        server,
+        'GET',
+        '/options/chains/AAPL',
+        { token: user.token },
+      ),
+    ]);
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    conforms(OptionsChainAnalysisSchema, res);
+    const a = res.body;
+    expect(a.simulated).to.equal(true);
+    expect(a.listed_expirations).to.deep.equal(full.body.expirations);
+    expect(a.expirations.map((e) => e.expiration)).to.deep.equal(full.body.expirations);
+    // Totals re-derived from the chain's own rows.
+    const sum = (type: 'call' | 'put', key: 'volume' | 'open_interest'): number =>
+      full.body.contracts.filter((c) => c.type === type).reduce((s, c) => s + c[key], 0);
+    expect(a.totals.call_open_interest).to.equal(sum('call', 'open_interest'));
+    expect(a.totals.put_open_interest).to.equal(sum('put', 'open_interest'));
+    expect(a.totals.put_volume).to.equal(sum('put', 'volume'));
+    expect(a.totals.put_call_open_interest_ratio).to.be.closeTo(
+      sum('put', 'open_interest') / sum('call', 'open_interest'),
+      1e-4,
+    );
+    // Max pain of the nearest expiration by brute force over its strikes.
+    const first = a.expirations[0];
+    const rows = full.body.contracts.filter((c) => c.expiration === first?.expiration);
+    const pain = (s: number): number =>
+      rows.reduce((p, c) => {
+        const k = Number(c.strike);
+        const intrinsic = c.type === 'call' ? s - k : k - s;
+        return p + (intrinsic > 0 ? c.open_interest * intrinsic * 100 : 0);
+      }, 0);
+    const strikes = [...new Set(rows.map((c) => Number(c.strike)))];
+    const least = Math.min(...strikes.map(pain));
+    expect(first?.max_pain?.payout).to.be.closeTo(least, 1e-6);
+    expect(pain(first?.max_pain?.strike ?? NaN)).to.be.closeTo(least, 1e-6);
+    // The straddle is the ATM call mid + put mid; the one-sigma move is spot × IV × √T.
+    const move = first?.expected_move;
+    const atm = rows.filter((c) => Number(c.strike) === move?.atm_strike);
+    const mid = (c: Row | undefined): number => (Number(c?.quote.bid) + Number(c?.quote.ask)) / 2;
+    const callRow = atm.find((c) => c.type === 'call');
+    const putRow = atm.find((c) => c.type === 'put');
+    expect(Number(move?.straddle)).to.be.closeTo(mid(callRow) + mid(putRow), 1e-9);
+    const spot = full.body.underlying_price;
+    for (const s of strikes) {
+      expect(Math.abs(s - spot)).to.be.at.least(Math.abs((move?.atm_strike ?? 0) - spot) - 1e-9);
+    }
+    expect(move?.atm_iv).to.be.closeTo(
+      ((callRow?.implied_volatility ?? 0) + (putRow?.implied_volatility ?? 0)) / 2,
+      1e-4,
+    );
+    // IV standing over 252 sessions of the seeded surface: the same answer twice.
+    expect(a.iv?.sessions).to.equal(252);
+    expect(a.iv?.iv_rank).to.be.within(0, 100);
+    expect(a.iv?.low).to.be.at.most(a.iv?.high ?? 0);
+    const again = await call<OptionsChainAnalysisWire>(
+      server,
+      'GET',
+      `/options/chains/AAPL/analysis?expiration=${full.body.expirations[1] ?? ''}`,
+      { token: user.token },
+    );
+    expect(again.body.iv).to.deep.equal(a.iv);
+    expect(again.body.totals).to.deep.equal(a.totals);
+    expect(again.body.expirations.map((e) => e.expiration)).to.deep.equal([
+      full.body.expirations[1],
+    ]);
+    const nearest = await call<OptionsChainAnalysisWire>(
+      server,
+      'GET',
+      '/options/chains/AAPL/analysis?max_expirations=2',
+      { token: user.token },
+    );
+    expect(nearest.body.expirations).to.have.length(2);
+    problem(
+      await call(server, 'GET', '/options/chains/PNYX/analysis', { token: user.token }),
+      404,
+      'unknown_symbol',
+      'underlying',
+    );
+    problem(
+      await call(server, 'GET', '/options/chains/AAPL/analysis?expiration=2020-01-17', {
+        token: user.token,
+      }),
+      422,
+      'validation_failed',
+      'expiration',
+    );
+    problem(
+      await call(server, 'GET', '/options/chains/AAPL/analysis?max_expirations=0', {
+        token: user.token,
+      }),
+      422,
+      'validation_failed',
+      'max_expirations',
+    );
+    expect((await call(server, 'GET', '/options/chains/AAPL/analysis')).status).to.equal(401);
+  });
+
   it('serves one contract, padded or compact symbol', async () => {
     const c = pick('call', 1);
     const padded = await call(server, 'GET', `/options/contracts/${encodeURIComponent(c.symbol)}`, {
@@ -220,6 +334,21 @@ describe('options API over HTTP', function () {
     expect(preview.status).to.equal(200);
     conforms(PreviewSchema, preview);
     expect(preview.body.accepted).to.equal(true);
+    // Max loss of the spread at its limit: (width − credit) × 100 × 2 units.
+    const previewRisk = (preview.body.risk as Json).option_risk as Json;
+    const width0 = Number(short.strike) - Number(long.strike);
+    expect(Number((preview.body.risk as Json).option_max_loss)).to.be.closeTo(
+      (width0 - Number(credit)) * 200,
+      1e-9,
+    );
+    expect((preview.body.risk as Json).option_max_loss_unbounded).to.equal(false);
+    expect(previewRisk).to.include({ strategy: 'put_credit_spread', max_loss_unbounded: false });
+    expect(Number(previewRisk.premium)).to.be.closeTo(-Number(credit) * 200, 1e-9);
+    expect(preview.body.findings).to.deep.include({
+      severity: 'info',
+      code: 'option_max_loss',
+      message: previewRisk.explanation,
+    });
     const placed = await call<Json & { legs: Json[] }>(
       server,
       'POST',
@@ -272,6 +401,81 @@ describe('options API over HTTP', function () {
       token: user.token,
     });
     conforms(OptionPositionList, listed);
+  });
+
+  it('reports the net greeks of an account holding a spread in its portfolio risk', async () => {
+    const trader = await newUser(server);
+    const account = (await openAccount(server, trader, '100000')).id;
+    const low = pick('call', 1);
+    const high = chain.contracts.find(
+      (c) =>
+        c.type === 'call' &&
+        c.expiration === low.expiration &&
+        Number(c.strike) > Number(low.strike) + 4,
+    );
+    if (high === undefined) throw new Error('no higher call');
+    const debit = (Number(low.quote.ask) - Number(high.quote.bid) + 0.5).toFixed(2);
+    const placed = await call<Json>(server, 'POST', `/accounts/${account}/orders`, {
+      token: trader.token,
+      body: {
+        order_class: 'mleg',
+        type: 'limit',
+        qty: 3,
+        limit_price: debit,
+        legs: [
+          { symbol: low.symbol, side: 'buy', ratio_qty: 1 },
+          { symbol: high.symbol, side: 'sell', ratio_qty: 1 },
+        ],
+      },
+    });
+    expect(placed.status, JSON.stringify(placed.body)).to.equal(201);
+    expect(placed.body).to.include({ status: 'filled', strategy: 'call_debit_spread' });
+    const risk = await eventually(async () => {
+      const res = await call<Json & { option_greeks: Json | null }>(
+        server,
+        'GET',
+        `/accounts/${account}/risk?lookback_days=60`,
+        { token: trader.token },
+      );
+      return res.status === 200 && res.body.option_greeks !== null ? res : undefined;
+    }, 'the spread in the risk report');
+    conforms(PortfolioRiskSchema, risk);
+    // Expected: each leg's per-share greeks (read from the contract route at the same quote)
+    // × signed contracts × 100: +3 of the lower call, −3 of the higher.
+    const greeks = async (symbol: string): Promise<Record<string, number>> =>
+      (
+        await call<{ greeks: Record<string, number> }>(
+          server,
+          'GET',
+          `/options/contracts/${encodeURIComponent(symbol)}`,
+          { token: trader.token },
+        )
+      ).body.greeks;
+    const [g1, g2] = await Promise.all([greeks(low.symbol), greeks(high.symbol)]);
+    const net = (k: string): number => ((g1[k] ?? NaN) - (g2[k] ?? NaN)) * 300;
+    const og = risk.body.option_greeks as Json & { by_underlying: Json[] };
+    expect(og.positions).to.equal(2);
+    expect(og.unpriced).to.deep.equal([]);
+    expect(og.delta).to.be.closeTo(net('delta'), 1e-3);
+    expect(og.delta).to.be.above(0);
+    expect(og.gamma).to.be.closeTo(net('gamma'), 1e-3);
+    expect(og.theta_per_day).to.be.closeTo(net('theta_per_day'), 1e-3);
+    expect(og.vega).to.be.closeTo(net('vega'), 1e-3);
+    expect(og.rho).to.be.closeTo(net('rho'), 1e-3);
+    const aapl = og.by_underlying[0];
+    expect(aapl).to.include({ underlying: 'AAPL', positions: 2 });
+    expect(aapl?.delta_dollars).to.be.closeTo(
+      net('delta') * (aapl?.underlying_price as number),
+      0.05,
+    );
+    expect(aapl?.delta_with_shares).to.equal(aapl?.delta);
+    const cash = await call<Json & { option_greeks: Json | null }>(
+      server,
+      'GET',
+      `/accounts/${(await openAccount(server, trader, '1000')).id}/risk`,
+      { token: trader.token },
+    );
+    expect(cash.body.option_greeks).to.equal(null);
   });
 
   it('refuses malformed multi-leg bodies, naming the field', async () => {

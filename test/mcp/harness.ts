@@ -74,16 +74,17 @@ export async function startVenue(start: Date = MONDAY_10): Promise<Venue> {
   });
   await engine.start();
   const analysis = new MarketAnalysis(market, simulatedReferenceData(market.inner, market));
+  const desk = new OptionsDesk({
+    trading,
+    queries: new OptionQueries(root.withSchema(schema)),
+    market: options,
+  });
   const deps: McpDeps = {
     trading,
     market: options,
     analysis,
-    risk: new PortfolioRiskQueries({ trading, market: options, analysis }),
-    options: new OptionsDesk({
-      trading,
-      queries: new OptionQueries(root.withSchema(schema)),
-      market: options,
-    }),
+    risk: new PortfolioRiskQueries({ trading, market: options, analysis, options: desk }),
+    options: desk,
     projections: runner,
     accountEvents: new AccountEvents({ accounts: service, store }),
     eventStore: store,

@@ -5,6 +5,8 @@
  */
 import { expect } from 'chai';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { optionsChainAnalysisWire } from '../../src/api/v1/option-analysis-schemas.ts';
+import { analyzeOptionsChain } from '../../src/commands/options-analysis.ts';
 import { call, connect, startVenue, trader, type Venue } from './harness.ts';
 
 interface Row {
@@ -104,6 +106,90 @@ describe('MCP option tools', function () {
     );
   });
 
+  it('analyses a chain for a model: ratios, max pain, IV rank, expected move, readable errors', async () => {
+    const answer = await call(alice, 'options_chain_analysis', { underlying: 'aapl' });
+    expect(answer.isError, answer.text).to.equal(false);
+    const { market: _market, ...data } = answer.data;
+    const desk = venue.deps.options;
+    if (desk === undefined) throw new Error('no options desk');
+    // The same figures REST serves, nearest eight expirations by default.
+    expect(data).to.deep.equal(
+      optionsChainAnalysisWire(analyzeOptionsChain(desk.market, 'AAPL', { maxExpirations: 8 })),
+    );
+    const expirations = data.expirations as { expiration: string; max_pain: unknown }[];
+    expect(expirations).to.have.length(8);
+    expect(expirations.every((e) => e.max_pain !== null)).to.equal(true);
+    expect(answer.text).to.match(/^AAPL at [\d.]+ — options analysis \(simulated\): put\/call/);
+    expect(answer.text).to.match(/IV rank \d+, IV percentile \d+/);
+    expect(answer.text).to.contain(`• ${expirations[0]?.expiration ?? '?'} (`);
+    const one = await call(alice, 'options_chain_analysis', {
+      underlying: 'AAPL',
+      expiration: expirations[2]?.expiration,
+    });
+    expect(
+      (one.data.expirations as { expiration: string }[]).map((e) => e.expiration),
+    ).to.deep.equal([expirations[2]?.expiration]);
+    const unknown = await call(alice, 'options_chain_analysis', { underlying: 'PNYX' });
+    expect(unknown.isError).to.equal(true);
+    expect(unknown.text).to.match(/PNYX has no listed options/);
+    const badExpiry = await call(alice, 'options_chain_analysis', {
+      underlying: 'AAPL',
+      expiration: '2020-01-17',
+    });
+    expect(badExpiry.isError).to.equal(true);
+    expect(badExpiry.text).to.contain('Use one of the listed expirations');
+    const badCount = await call(alice, 'options_chain_analysis', {
+      underlying: 'AAPL',
+      max_expirations: 0,
+    });
+    expect(badCount.isError).to.equal(true);
+    expect(badCount.text).to.contain('max_expirations');
+  });
+
+  it('previews an option order with its max loss: a short put is bounded, a naked call is not', async () => {
+    const expiration = expirations[1] ?? '';
+    const put = near(await rows(expiration, 'put'), spot * 0.95);
+    const limit = Number(put.bid) > 0 ? put.bid : '0.05';
+    const preview = await call(alice, 'preview_order', {
+      side: 'sell',
+      symbol: put.symbol,
+      quantity: 2,
+      limit_price: limit,
+    });
+    expect(preview.isError, preview.text).to.equal(false);
+    const risk = preview.data.risk as Record<string, unknown>;
+    // Strike × 100 × 2 contracts, less the premium received at the limit.
+    expect(Number(risk.option_max_loss)).to.be.closeTo(
+      Number(put.strike) * 200 - Number(limit) * 200,
+      1e-9,
+    );
+    expect(risk.option_max_loss_unbounded).to.equal(false);
+    expect(risk.option_risk).to.include({ strategy: 'short_put' });
+    expect(preview.text).to.contain(`Option max loss: ${String(risk.option_max_loss)}.`);
+    const call0 = near(await rows(expiration, 'call'), spot * 1.1);
+    const naked = await call(alice, 'preview_order', {
+      side: 'sell',
+      symbol: call0.symbol.replace(/ /g, ''),
+      quantity: 1,
+      limit_price: Number(call0.bid) > 0 ? call0.bid : '0.05',
+    });
+    expect(naked.isError, naked.text).to.equal(false);
+    const nakedRisk = naked.data.risk as Record<string, unknown>;
+    expect(nakedRisk.option_max_loss).to.equal(null);
+    expect(nakedRisk.option_max_loss_unbounded).to.equal(true);
+    expect(naked.text).to.contain('Option max loss: UNLIMITED.');
+    // Level 2 refuses a naked call; the risk block still says what it would risk.
+    expect(naked.data.would_be_accepted).to.equal(false);
+    expect((naked.data.findings as { code: string }[]).map((f) => f.code)).to.deep.equal([
+      'uncovered_call_not_allowed',
+    ]);
+    const stock = await call(alice, 'preview_order', { side: 'buy', symbol: 'AAPL', quantity: 1 });
+    expect((stock.data.risk as Record<string, unknown>).option_risk).to.equal(null);
+    const bad = await call(alice, 'preview_order', { side: 'buy', symbol: 'AAPL 26', quantity: 1 });
+    expect(bad.isError).to.equal(true);
+    expect(bad.text).to.contain('OCC option symbol');
+  });
+
   it('opens a credit spread in one order and explains it: max profit, max loss, breakeven', async () => {
     const expiration = expirations[0] ?? '';
     const calls = await rows(expiration, 'call');
@@ -174,6 +260,27 @@ describe('MCP option tools', function () {
 
     const open = await call(alice, 'open_option_positions', {});
     expect(open.data.count).to.equal(2);
+    // Portfolio risk carries the spread's net greeks: the sum of its two positions' greeks.
+    const legs = open.data.positions as {
+      position_greeks: { delta: number; theta_per_day: number; vega: number } | null;
+    }[];
+    const total = (k: 'delta' | 'theta_per_day' | 'vega'): number =>
+      legs.reduce((sum, p) => sum + (p.position_greeks?.[k] ?? NaN), 0);
+    const risk = await call(alice, 'portfolio_risk', { lookback_days: 60 });
+    expect(risk.isError, risk.text).to.equal(false);
+    const greeks = risk.data.option_greeks as {
+      delta: number;
+      theta_per_day: number;
+      vega: number;
+      positions: number;
+      by_underlying: { underlying: string }[];
+    };
+    expect(greeks.positions).to.equal(2);
+    expect(greeks.delta).to.be.closeTo(total('delta'), 1e-3).and.below(0);
+    expect(greeks.theta_per_day).to.be.closeTo(total('theta_per_day'), 1e-3);
+    expect(greeks.vega).to.be.closeTo(total('vega'), 1e-3);
+    expect(greeks.by_underlying.map((u) => u.underlying)).to.deep.equal(['AAPL']);
+    expect(risk.text).to.match(/Net option greeks \(2 position\(s\)\): delta -[\d.]+ shares/);
     const orders = await call(alice, 'options_orders', {});
     expect(orders.text).to.match(/call credit spread \(bear call\) ×2/);
   });

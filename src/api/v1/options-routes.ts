@@ -1,7 +1,8 @@
 /**
  * Option routes. Market data: `GET /options/chains/{underlying}` (every listed contract with
  * quote and greeks, filtered by expiration, strike range and type) and
- * `GET /options/contracts/{symbol}` (one contract). Account data:
+ * `GET /options/chains/{underlying}/analysis` (put/call ratios, max pain, IV rank and percentile,
+ * expected move) and `GET /options/contracts/{symbol}` (one contract). Account data:
  * `GET /accounts/{id}/options/positions` (valued, with greeks; `status=open|ended|all`),
  * `GET /accounts/{id}/options/positions/by_underlying` (grouped, with net greeks and the
  * strategies the legs form: maximum profit, maximum loss, breakevens) and
@@ -22,7 +23,14 @@ import type { RouteModule } from '../app.ts';
 import { principalOf, route } from '../authenticate.ts';
 import { API_PREFIX, documentOperation } from '../openapi.ts';
 import { ApiError } from '../problem.ts';
+import { analyzeOptionsChain, OptionsAnalysisError } from '../../commands/options-analysis.ts';
 import { minPosition, setEventPosition } from './consistency.ts';
+import {
+  ChainAnalysisQuery,
+  OPTIONS_ANALYSIS_METHOD,
+  OptionsChainAnalysisSchema,
+  optionsChainAnalysisWire,
+} from './option-analysis-schemas.ts';
 import { exactBody } from './decimal-json.ts';
 import { accountIdOf, tradingContext, type TradingRouteDeps } from './deps.ts';
 import { parseInput } from './input.ts';
@@ -205,6 +213,54 @@ export function optionMarketRoutes(deps: {
         'Every listed contract of the underlying (weekly, monthly and LEAPS expirations; strike grids around the price), each with its quote (bid/ask in dollars per share on the option tick grid, sizes in contracts), model value, implied volatility, Black–Scholes–Merton greeks, volume and open interest. Filter with `expiration`, `strike_gte`, `strike_lte` and `type`. Priced from the underlying’s latest quote and the seeded volatility surface; `simulated` says whether the market is simulated.',
       request: { params: UnderlyingParams, query: ChainQuery },
       responses: { 200: { description: 'The chain', schema: OptionChainSchema } },
+      errors: { 404: ['unknown_symbol'], 422: ['validation_failed'] },
+    });
+
+    router.get(
+      '/chains/:underlying/analysis',
+      route((req, res) => {
+        const { underlying } = parseInput(UnderlyingParams, req.params);
+        const q = parseInput(ChainAnalysisQuery, req.query);
+        let analysis;
+        try {
+          analysis = analyzeOptionsChain(market, underlying, {
+            ...(q.expiration === undefined ? {} : { expiration: q.expiration }),
+            ...(q.max_expirations === undefined ? {} : { maxExpirations: q.max_expirations }),
+          });
+        } catch (error) {
+          if (!(error instanceof OptionsAnalysisError)) throw error;
+          if (error.code === 'unknown_symbol') throw notListed(error.field, error.message);
+          throw new ApiError(422, 'validation_failed', 'Validation Failed', {
+            detail: error.message,
+            errors: [
+              {
+                field: error.field,
+                message: `must be a listed expiration: ${error.listed.join(', ')}`,
+              },
+            ],
+          });
+        }
+        res.setHeader('Cache-Control', 'no-store');
+        res.json(optionsChainAnalysisWire(analysis));
+        return Promise.resolve();
+      }),
+    );
+    documentOperation({
+      method: 'get',
+      path: `${API_PREFIX}/options/chains/{underlying}/analysis`,
+      tags: TAGS,
+      summary: 'Options-chain analysis: put/call ratios, max pain, IV rank, expected move',
+      description:
+        'What the chain of an underlying says now (simulated): put/call volume and open-interest ratios for the whole chain and per expiration, max pain per expiration, IV rank and IV percentile of the 30-day at-the-money implied volatility over the past 252 sessions, and the expected move to each expiration (the at-the-money straddle, and spot × IV × √T). ' +
+        `${OPTIONS_ANALYSIS_METHOD} ` +
+        'Filter with `expiration` (one expiration; `totals` stay the whole chain) or `max_expirations` (the nearest N).',
+      request: { params: UnderlyingParams, query: ChainAnalysisQuery },
+      responses: {
+        200: {
+          description: 'The analysis',
+          schema: OptionsChainAnalysisSchema.meta({ id: 'OptionsChainAnalysis' }),
+        },
+      },
       errors: { 404: ['unknown_symbol'], 422: ['validation_failed'] },
     });
 

@@ -103,7 +103,7 @@ documentOperation({
   tags: TAGS,
   summary: 'Portfolio risk',
   description:
-    'Risk of the positions held now over `lookback_days` sessions of split-adjusted daily closes: historical-simulation and variance–covariance value at risk at 95 % and 99 % over 1 and 10 days (√10 scaling) with expected shortfall, annualized volatility, beta to SPY, the correlation matrix of the holdings, concentration (Herfindahl, effective number of positions) and exposure by sector. Methods after Jorion, "Value at Risk" (3rd ed.). Prices are simulated on the simulated feed.',
+    'Risk of the positions held now over `lookback_days` sessions of split-adjusted daily closes: historical-simulation and variance–covariance value at risk at 95 % and 99 % over 1 and 10 days (√10 scaling) with expected shortfall, annualized volatility, beta to SPY, the correlation matrix of the holdings, concentration (Herfindahl, effective number of positions), exposure by sector, and `option_greeks`: the net greeks of the open option positions (each contract’s Black–Scholes–Merton greeks from the options market × signed contracts × 100 — delta in shares and in dollars, gamma per $1, theta in dollars per day, vega in dollars per volatility point, rho — per underlying and in total; null without option positions). Methods after Jorion, "Value at Risk" (3rd ed.). Prices are simulated on the simulated feed.',
   consistency: 'read',
   request: { params: AccountParams, query: riskQuery },
   responses: {

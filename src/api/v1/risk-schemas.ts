@@ -4,7 +4,11 @@
  * (VaR, volatility, correlations) are numbers.
  */
 import { z } from 'zod';
-import { riskLimitsWire, type PortfolioRiskReport } from '../../commands/portfolio-risk.ts';
+import {
+  riskLimitsWire,
+  type GreekTotals,
+  type PortfolioRiskReport,
+} from '../../commands/portfolio-risk.ts';
 import type { PreTradeRisk } from '../../commands/preview-risk.ts';
 import type { RiskLimits } from '../../domain/account/index.ts';
 
@@ -12,6 +16,51 @@ const Decimal = z
   .string()
   .meta({ description: 'An exact decimal number as a string', example: '190.25' });
 const NullableDecimal = Decimal.nullable();
+
+/** The option order's payoff at expiry (the `option_risk` block of a preview). */
+export const OptionOrderRiskSchema = z
+  .object({
+    strategy: z.string().meta({ description: 'Recognized strategy, e.g. put_credit_spread' }),
+    label: z.string(),
+    opening_contracts: z
+      .array(z.object({ symbol: z.string(), qty: Decimal }))
+      .meta({ description: 'Contracts the order opens, signed (+ long, − short)' }),
+    closing_contracts: Decimal.meta({
+      description: 'Contracts of the order that close a position already held (no new risk)',
+    }),
+    premium: NullableDecimal.meta({
+      description: 'Premium of the opening part, dollars: positive paid, negative received',
+    }),
+    max_loss: NullableDecimal.meta({
+      description:
+        'Worst loss at expiry, dollars (positive). Null when unbounded (see max_loss_unbounded) or not known',
+    }),
+    max_loss_unbounded: z.boolean(),
+    max_profit: NullableDecimal,
+    max_profit_unbounded: z.boolean(),
+    breakevens: z.array(Decimal).meta({ description: 'Underlying prices at expiry' }),
+    explanation: z.string(),
+  })
+  .meta({ id: 'OptionOrderRisk' });
+
+/** The wire form of an option order's risk (shared with the MCP preview). */
+export function optionOrderRiskBody(
+  o: NonNullable<PreTradeRisk['optionRisk']>,
+): z.infer<typeof OptionOrderRiskSchema> {
+  return {
+    strategy: o.strategy,
+    label: o.label,
+    opening_contracts: o.openingContracts.map((c) => ({ symbol: c.symbol, qty: c.qty })),
+    closing_contracts: o.closingContracts,
+    premium: o.premium,
+    max_loss: o.maxLoss,
+    max_loss_unbounded: o.maxLossUnbounded,
+    max_profit: o.maxProfit,
+    max_profit_unbounded: o.maxProfitUnbounded,
+    breakevens: [...o.breakevens],
+    explanation: o.explanation,
+  };
+}
 
 export const PreTradeRiskSchema = z
   .object({
@@ -50,7 +99,16 @@ export const PreTradeRiskSchema = z
     limits: z.array(
       z.object({ limit: z.string(), value: Decimal, after: Decimal, used_percent: Decimal }),
     ),
-    option_max_loss: NullableDecimal.meta({ description: 'Null until options trade here' }),
+    option_max_loss: NullableDecimal.meta({
+      description:
+        'Worst loss at expiry of the option contracts the order opens, dollars ("0" when it only closes). Null for a stock order, when unbounded (option_max_loss_unbounded true: a naked short call), or when not known (legs on different expirations)',
+    }),
+    option_max_loss_unbounded: z.boolean().nullable().meta({
+      description: 'True when the option order can lose without limit; null for a stock order',
+    }),
+    option_risk: OptionOrderRiskSchema.nullable().meta({
+      description: 'The option order’s payoff at expiry; null for a stock order',
+    }),
   })
   .meta({ id: 'PreTradeRisk', description: 'The position and portfolio once the order is filled' });
 
@@ -93,6 +151,62 @@ export function preTradeRiskBody(r: PreTradeRisk): z.infer<typeof PreTradeRiskSc
       used_percent: l.usedPercent,
     })),
     option_max_loss: r.optionMaxLoss,
+    option_max_loss_unbounded: r.optionMaxLossUnbounded,
+    option_risk: r.optionRisk === null ? null : optionOrderRiskBody(r.optionRisk),
+  };
+}
+
+const greekFields = {
+  delta: z.number().describe('Share-equivalent delta: shares of the underlying'),
+  delta_dollars: z.number().describe('Delta × underlying price, dollars'),
+  gamma: z.number().describe('Change of the share delta per $1 move of the underlying'),
+  theta_per_day: z.number().describe('Dollars gained (+) or lost (−) per calendar day'),
+  vega: z.number().describe('Dollars per volatility point (1 % of IV)'),
+  rho: z.number().describe('Dollars per percentage point of the rate'),
+};
+
+/** Net greeks of the option positions (shared with the MCP `portfolio_risk` tool). */
+export const OptionGreeksSchema = z
+  .object({
+    ...greekFields,
+    positions: z.number().int().describe('Open option positions'),
+    unpriced: z.array(z.string()).describe('Positions without a quote now, left out'),
+    by_underlying: z.array(
+      z.object({
+        underlying: z.string(),
+        underlying_price: z.number().nullable(),
+        positions: z.number().int(),
+        ...greekFields,
+        delta_with_shares: z.number().describe('Option delta plus the shares held'),
+      }),
+    ),
+  })
+  .describe(
+    'Net greeks of the open option positions: per-share BSM greek × signed contracts × 100; null without option positions',
+  );
+
+export function optionGreeksBody(
+  g: NonNullable<PortfolioRiskReport['optionGreeks']>,
+): z.infer<typeof OptionGreeksSchema> {
+  const fields = (t: GreekTotals): z.infer<z.ZodObject<typeof greekFields>> => ({
+    delta: t.delta,
+    delta_dollars: t.deltaDollars,
+    gamma: t.gamma,
+    theta_per_day: t.thetaPerDay,
+    vega: t.vega,
+    rho: t.rho,
+  });
+  return {
+    ...fields(g),
+    positions: g.positions,
+    unpriced: [...g.unpriced],
+    by_underlying: g.byUnderlying.map((u) => ({
+      underlying: u.underlying,
+      underlying_price: u.underlyingPrice,
+      positions: u.positions,
+      ...fields(u),
+      delta_with_shares: u.deltaWithShares,
+    })),
   };
 }
 
@@ -149,7 +263,7 @@ export const PortfolioRiskSchema = z
         sector: z.string(),
       }),
     ),
-    option_greeks: z.null().meta({ description: 'Null until options trade here' }),
+    option_greeks: OptionGreeksSchema.nullable(),
     warnings: z.array(z.string()),
     simulated: z.boolean(),
   })
@@ -197,7 +311,7 @@ export function portfolioRiskBody(r: PortfolioRiskReport): z.infer<typeof Portfo
       weight: p.weight,
       sector: p.sector,
     })),
-    option_greeks: null,
+    option_greeks: r.optionGreeks === null ? null : optionGreeksBody(r.optionGreeks),
     warnings: [...r.warnings],
     simulated: r.simulated,
   };
@@ -298,4 +412,6 @@ export const preTradeRiskExample: z.infer<typeof PreTradeRiskSchema> = {
   day_trades_in_window: 0,
   limits: [],
   option_max_loss: null,
+  option_max_loss_unbounded: null,
+  option_risk: null,
 };

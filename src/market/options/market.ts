@@ -26,6 +26,7 @@ import {
   type PricingParameters,
 } from './parameters.ts';
 import { priceListed, type ListedContract, type PricedOption } from './pricing.ts';
+import { atmVol } from './surface.ts';
 
 export type { OptionChain, ChainFilter } from './chain.ts';
 export type { PricedOption } from './pricing.ts';
@@ -160,6 +161,16 @@ export class OptionsMarket implements MarketData {
       });
     }
     return out;
+  }
+
+  /**
+   * The constant-maturity at-the-money implied volatility of `underlying`'s simulated surface
+   * on the New York date `date` (`days` calendar days out, default 30): the volatility every
+   * contract at the forward is priced with that day. Deterministic from `MARKET_SEED`, so any
+   * past day's level can be recomputed (IV rank and percentile use it).
+   */
+  atmVolatility(underlying: string, date: string, days = 30): number {
+    return atmVol(this.#builder.surface(underlying.trim().toUpperCase(), date), days / 365);
   }
 
   // ─── MarketData ───────────────────────────────────────────────────────────────────────────

@@ -10,6 +10,7 @@ import type { OrderRequest, OrderSide, OrderType } from '../../domain/account/in
 import { buyingPower } from '../../domain/account/index.ts';
 import type { AccountEvent, AccountState } from '../../domain/account/index.ts';
 import { equity } from '../../domain/instrument.ts';
+import { optionInstrument, parseOcc } from '../../domain/options/contract.ts';
 import { fmt } from '../../domain/money.ts';
 import type { PlaceOrderResult } from '../../commands/accounts.ts';
 import {
@@ -20,6 +21,7 @@ import {
   idArg,
   priceArg,
   quantityArg,
+  stockOrOptionSymbolArg,
   symbolArg,
   timeInForceArg,
   ToolInputError,
@@ -388,7 +390,7 @@ const previewInput = z.strictObject({
     ['market', 'limit', 'stop', 'stop_limit', 'trailing_stop'] as const,
     'Optional: market, limit, stop, stop_limit or trailing_stop; inferred from the prices given when omitted.',
   ).optional(),
-  symbol: symbolArg,
+  symbol: stockOrOptionSymbolArg,
   quantity: quantityArg,
   limit_price: limitPrice.optional(),
   stop_price: stopPrice.optional(),
@@ -469,7 +471,7 @@ function registerPreview(server: McpServer, session: ToolSession, catalog: ToolC
     description:
       'Show what an order WOULD do right now without placing it: whether it would be accepted or rejected (and why), whether it would fill at once ' +
       'and at what price, cash and buying power before and after, and its RISK once filled: the position and its % of equity, gross and net exposure, leverage, margin loan, ' +
-      'every account risk limit it uses, and findings (concentration, limit nearly reached, day trade, short sale). Nothing is written. Use it before a large or unusual order, ' +
+      'every account risk limit it uses, and findings (concentration, limit nearly reached, day trade, short sale). For an option contract (OCC symbol; quantity in contracts, prices per share) it also gives option_max_loss — the most the order can lose at expiry, or option_max_loss_unbounded true for a naked short call — and option_risk with max profit and breakevens. Nothing is written. Use it before a large or unusual order, ' +
       'or to check a price is valid. type is inferred from the prices when omitted (limit_price → limit, stop_price → stop, both → stop_limit, trail_* → trailing_stop). ' +
       'Example: {"side": "buy", "symbol": "AAPL", "quantity": 100, "limit_price": 180}.',
     input: previewInput,
@@ -478,10 +480,12 @@ function registerPreview(server: McpServer, session: ToolSession, catalog: ToolC
     run: async (args) => {
       const type = previewType(args);
       const accountId = await session.accountId(args.account_id);
+      const contract = parseOcc(args.symbol);
+      const request = orderRequest(args.side, type, args);
       const preview = await session.deps.trading.previewOrder(
         session.principal,
         accountId,
-        orderRequest(args.side, type, args),
+        contract === undefined ? request : { ...request, instrument: optionInstrument(contract) },
         args.client_order_id === undefined ? {} : { clientOrderId: args.client_order_id },
       );
       const estimated = preview.events.flatMap((e) =>

@@ -3,6 +3,7 @@
  * filled, margin impact and limit use, in the tools' snake_case, and one sentence of it.
  */
 import * as z from 'zod';
+import { optionOrderRiskBody } from '../../api/v1/risk-schemas.ts';
 import type { PreTradeRisk, PreviewFinding } from '../../commands/trading.ts';
 
 export const previewRiskOut = z
@@ -40,7 +41,32 @@ export const previewRiskOut = z
         used_percent: z.string(),
       }),
     ),
-    option_max_loss: z.string().nullable().describe('Null until options trade on this venue'),
+    option_max_loss: z
+      .string()
+      .nullable()
+      .describe(
+        'Option orders: worst loss at expiry in dollars ("0" if it only closes). Null for a stock order, when UNBOUNDED (option_max_loss_unbounded true), or when not known',
+      ),
+    option_max_loss_unbounded: z
+      .boolean()
+      .nullable()
+      .describe('True when the option order can lose without limit (a naked short call)'),
+    option_risk: z
+      .object({
+        strategy: z.string(),
+        label: z.string(),
+        opening_contracts: z.array(z.object({ symbol: z.string(), qty: z.string() })),
+        closing_contracts: z.string(),
+        premium: z.string().nullable().describe('Positive paid, negative received'),
+        max_loss: z.string().nullable(),
+        max_loss_unbounded: z.boolean(),
+        max_profit: z.string().nullable(),
+        max_profit_unbounded: z.boolean(),
+        breakevens: z.array(z.string()),
+        explanation: z.string(),
+      })
+      .nullable()
+      .describe('The option order’s payoff at expiry; null for a stock order'),
   })
   .describe('The order’s risk once filled');
 
@@ -78,6 +104,8 @@ export function previewRiskFrom(r: PreTradeRisk): z.infer<typeof previewRiskOut>
       used_percent: l.usedPercent,
     })),
     option_max_loss: r.optionMaxLoss,
+    option_max_loss_unbounded: r.optionMaxLossUnbounded,
+    option_risk: r.optionRisk === null ? null : optionOrderRiskBody(r.optionRisk),
   };
 }
 
@@ -91,6 +119,11 @@ export function previewRiskSentence(r: PreTradeRisk, findings: readonly PreviewF
     `Once filled: ${p.qtyAfter} ${p.symbol} worth ${p.valueAfter}${p.percentOfEquityAfter === null ? '' : ` = ${p.percentOfEquityAfter} % of equity`}; ` +
     `gross exposure ${r.portfolio.grossExposureBefore} → ${r.portfolio.grossExposureAfter}, net ${r.portfolio.netExposureAfter}` +
     `${r.portfolio.leverageAfter === null ? '' : `, leverage ${r.portfolio.leverageAfter}×`}.` +
+    (r.optionRisk === null
+      ? ''
+      : r.optionMaxLossUnbounded === true
+        ? ' Option max loss: UNLIMITED.'
+        : ` Option max loss: ${r.optionMaxLoss ?? 'not known'}.`) +
     (r.limits.length === 0
       ? ''
       : ` Limits: ${r.limits.map((l) => `${l.limit} ${l.usedPercent} % used`).join(', ')}.`) +

@@ -5,6 +5,7 @@
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import * as z from 'zod';
+import { OptionGreeksSchema, optionGreeksBody } from '../../api/v1/risk-schemas.ts';
 import { riskLimitsWire } from '../../commands/portfolio-risk.ts';
 import type { RiskLimits } from '../../domain/account/index.ts';
 import { accountIdArg, booleanArg, integerArg, numberArg, ARGUMENT_HINTS } from '../args.ts';
@@ -58,7 +59,8 @@ export function registerRiskTools(
     description:
       'Measure the risk of your current positions from their (simulated, split-adjusted) daily price history: value at risk at 95 % and 99 % over 1 and 10 days by historical simulation ' +
       'and by the variance–covariance method, expected shortfall, annualized volatility, beta to SPY, the correlation matrix of your holdings, concentration (Herfindahl, effective ' +
-      'number of positions) and exposure by sector. VaR is the loss not exceeded with that confidence. Example: {} or {"lookback_days": 252}.',
+      'number of positions), exposure by sector, and the net greeks of your option positions (delta in shares and dollars, gamma, theta in $/day, vega in $ per vol point; per underlying and in total, null without options). ' +
+      'VaR is the loss not exceeded with that confidence. Example: {} or {"lookback_days": 252}.',
     input: z.strictObject({
       account_id: accountIdArg,
       lookback_days: integerArg(
@@ -103,7 +105,7 @@ export function registerRiskTools(
           sector: z.string(),
         }),
       ),
-      option_greeks: z.null().describe('Null until options trade on this venue'),
+      option_greeks: OptionGreeksSchema.nullable(),
       warnings: z.array(z.string()),
     },
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false },
@@ -132,13 +134,18 @@ export function registerRiskTools(
       const p99 = varRows.find(
         (f) => f.method === 'parametric' && f.confidence === 0.99 && f.horizon_days === 10,
       );
+      const g = r.optionGreeks;
+      const greeks =
+        g === null
+          ? null
+          : `Net option greeks (${String(g.positions)} position(s)): delta ${g.delta.toFixed(1)} shares ($${money(g.deltaDollars)}), gamma ${g.gamma.toFixed(2)} per $1, theta ${g.thetaPerDay.toFixed(2)} $/day, vega ${g.vega.toFixed(2)} $ per vol point.`;
       const summary =
         r.positions.length === 0
           ? 'No positions: the portfolio is all cash, so its value at risk is zero.'
           : `Portfolio of ${String(r.positions.length)} position(s), gross $${money(r.grossExposure)} on equity $${money(r.equity)} (${String(r.observations)} days of simulated history): ` +
             `1-day 95 % historical VaR $${money(h95?.value_at_risk ?? 0)}${h95?.percent_of_equity === null || h95 === undefined ? '' : ` (${String(h95.percent_of_equity)} % of equity)`}, ` +
             `10-day 99 % parametric VaR $${money(p99?.value_at_risk ?? 0)}; volatility ${r.volatility === null ? 'n/a' : `${(r.volatility * 100).toFixed(1)} %/yr`}, beta to SPY ${r.beta === null ? 'n/a' : r.beta.toFixed(2)}, ` +
-            `effective positions ${r.effectivePositions === null ? 'n/a' : r.effectivePositions.toFixed(1)}; top sector ${r.sectors[0]?.sector ?? 'n/a'}.${r.warnings.length === 0 ? '' : ` Warnings: ${r.warnings.join('; ')}.`}`;
+            `effective positions ${r.effectivePositions === null ? 'n/a' : r.effectivePositions.toFixed(1)}; top sector ${r.sectors[0]?.sector ?? 'n/a'}.${greeks === null ? '' : ` ${greeks}`}${r.warnings.length === 0 ? '' : ` Warnings: ${r.warnings.join('; ')}.`}`;
       return {
         data: {
           account_id: accountId,
@@ -169,7 +176,7 @@ export function registerRiskTools(
             weight: p.weight,
             sector: p.sector,
           })),
-          option_greeks: null,
+          option_greeks: r.optionGreeks === null ? null : optionGreeksBody(r.optionGreeks),
           warnings: [...r.warnings],
         },
         summary,
