@@ -56,6 +56,7 @@ import type { PasswordHasher } from '../auth/passwords.ts';
 import type { RateLimitSettings } from '../api/hardening.ts';
 import { backtestRoutes } from '../api/v1/backtest-routes.ts';
 import { BacktestService } from '../backtest/service.ts';
+import { SqlBacktestResults } from '../projections/backtest-results.ts';
 import { SqlBarStore } from '../history/sql-store.ts';
 import { ReplayMarket } from '../market/replay/feed.ts';
 import { openCache } from './cache.ts';
@@ -347,7 +348,12 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
         }),
       );
       // Backtest jobs on worker threads (docs/backtesting.md).
-      const jobs = new BacktestService({ store: eventStore, bars });
+      // Finished results go to the read-model schema (`backtest_results`): they survive restarts.
+      const jobs = new BacktestService({
+        store: eventStore,
+        bars,
+        results: new SqlBacktestResults(readModels),
+      });
       backtests = jobs;
       closers.add('backtests', () => jobs.close());
       routes.push(backtestRoutes({ backtests: jobs, authenticated: security.authenticated }));

@@ -128,6 +128,8 @@ interface SymbolState {
   cursor: number;
   qty: number;
   readonly indicators: Map<string, MutableHandle>;
+  /** The same handles, in creation order, for the per-bar update. */
+  readonly handles: MutableHandle[];
   /** True at the current step when the symbol has a bar. */
   present: boolean;
 }
@@ -147,6 +149,9 @@ function mergeTimes(series: readonly BarSeries[]): Float64Array {
 
 const PATH = 4;
 
+const ascending = (a: number, b: number): number => a - b;
+const descending = (a: number, b: number): number => b - a;
+
 /** The replay of one strategy over one set of series. */
 export class BacktestEngine implements StrategyContext {
   readonly symbols: readonly string[];
@@ -163,6 +168,7 @@ export class BacktestEngine implements StrategyContext {
   readonly #fills: FillRecord[] = [];
   readonly #pathT = new Float64Array(PATH);
   readonly #pathP = new Float64Array(PATH);
+  readonly #crossed: number[] = [];
   readonly #bar: { open: number; high: number; low: number; close: number; volume: number } = {
     open: 0,
     high: 0,
@@ -211,6 +217,7 @@ export class BacktestEngine implements StrategyContext {
       cursor: 0,
       qty: 0,
       indicators: new Map(),
+      handles: [],
       present: false,
     }));
     for (const s of this.#syms) this.#bySymbol.set(s.name, s);
@@ -327,9 +334,13 @@ export class BacktestEngine implements StrategyContext {
         this.#meetPath(s, i, session, t);
         hasOrders = this.#hasOpenOrders();
       }
-      if (s.indicators.size > 0) {
+      const handles = s.handles;
+      if (handles.length > 0) {
         const bar = this.#barAt(s.series, i);
-        for (const h of s.indicators.values()) h.value = h.indicator.update(bar);
+        for (let k = 0; k < handles.length; k++) {
+          const h = handles[k];
+          if (h !== undefined) h.value = h.indicator.update(bar);
+        }
       }
     }
     this.#now = barEnd;
@@ -382,8 +393,10 @@ export class BacktestEngine implements StrategyContext {
       const t1 = this.#pathT[k] ?? t;
       if (levels.length > 0 && from !== to) {
         const up = to > from;
-        const crossed = levels.filter((l) => (up ? l > from && l < to : l < from && l > to));
-        crossed.sort((a, b) => (up ? a - b : b - a));
+        const crossed = this.#crossed;
+        crossed.length = 0;
+        for (const l of levels) if (up ? l > from && l < to : l < from && l > to) crossed.push(l);
+        if (crossed.length > 1) crossed.sort(up ? ascending : descending);
         for (const level of crossed) {
           const at = Math.round(t0 + ((t1 - t0) * (level - from)) / (to - from));
           this.#meetQuote(s, level, size, at, session, undefined);
@@ -674,6 +687,7 @@ export class BacktestEngine implements StrategyContext {
     // Catch up on the bars already seen, so a late request gets the same values as an early one.
     for (let i = 0; i <= s.latest; i++) handle.value = indicator.update(this.#barAt(s.series, i));
     s.indicators.set(spec, handle);
+    s.handles.push(handle);
     return handle;
   }
 
@@ -812,12 +826,10 @@ export class BacktestEngine implements StrategyContext {
     const price = this.close(symbol);
     if (!(price > 0)) return undefined;
     const fractional = this.#config.settings.fractionalTrading === true;
-    const round = (q: number): number =>
-      fractional ? Math.floor(q * 1e6) / 1e6 : Math.floor(q + 1e-9);
     const target = (fraction * this.equity) / price;
     const delta = target - s.qty;
     if (delta < 0) {
-      const qty = round(Math.min(-delta, Math.max(0, s.qty)));
+      const qty = roundQty(Math.min(-delta, Math.max(0, s.qty)), fractional);
       return qty > 0 ? this.sell(symbol, qty) : undefined;
     }
     const ask = Number(
@@ -825,7 +837,7 @@ export class BacktestEngine implements StrategyContext {
     );
     const perShare = ask * (1 + this.#buffer) + this.#perShare;
     const affordable = (this.buyingPower - this.#perOrder) / perShare;
-    const qty = round(Math.min(delta, affordable) * (1 - 1e-9));
+    const qty = roundQty(Math.min(delta, affordable) * (1 - 1e-9), fractional);
     return qty > 0 ? this.buy(symbol, qty) : undefined;
   }
 
@@ -883,6 +895,11 @@ function formatQty(qty: number, fractional: boolean): string | undefined {
   const q = fractional ? Math.floor(qty * 1e6 + 1e-6) / 1e6 : Math.floor(qty + 1e-9);
   if (q <= 0) return undefined;
   return fractional ? q.toFixed(6).replace(/\.?0+$/, '') : String(q);
+}
+
+/** A target quantity rounded down to what can be traded (whole shares or micro-shares). */
+function roundQty(q: number, fractional: boolean): number {
+  return fractional ? Math.floor(q * 1e6) / 1e6 : Math.floor(q + 1e-9);
 }
 
 /** A float price on the tick grid. */

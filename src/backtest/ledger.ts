@@ -38,7 +38,7 @@ export class BacktestLedger {
   state: AccountState;
   /** Orders that reached a terminal status, by id. */
   readonly archive = new Map<string, Order>();
-  readonly store = new MemoryEventStore();
+  readonly store = new MemoryEventStore({ keep: 'reference' });
   readonly stream: string;
   #journal: JournalEntry[] = [];
   #flushed = 0;

@@ -50,7 +50,10 @@ export function returnMetrics(
   // A NaN (a period without a return) counts towards the length of the period, not the
   // averages — empyrical's convention, which its published values depend on.
   const length = returns.length;
-  const valid = returns.filter((r) => !Number.isNaN(r));
+  // (Copies only when there is something to drop: a million-day curve has no NaN.)
+  const valid = returns.some((r) => Number.isNaN(r))
+    ? returns.filter((r) => !Number.isNaN(r))
+    : returns;
   const n = valid.length;
   let wealth = 1;
   let peak = 1;
@@ -73,11 +76,14 @@ export function returnMetrics(
     };
   }
   const annual = finite((1 + total) ** (periods / length) - 1);
-  const excess = valid.map((r) => r - rf);
+  // r − 0 is r: without a risk-free rate the excess returns are the returns themselves.
+  const excess = rf === 0 ? valid : valid.map((r) => r - rf);
   const sd = n > 1 ? sampleStandardDeviation(valid) : Number.NaN;
-  const sdExcess = n > 1 ? sampleStandardDeviation(excess) : Number.NaN;
+  const sdExcess = excess === valid ? sd : n > 1 ? sampleStandardDeviation(excess) : Number.NaN;
   const meanExcess = mean(excess);
-  const downside = Math.sqrt(excess.reduce((s, x) => s + Math.min(x, 0) ** 2, 0) / n);
+  let squares = 0;
+  for (const x of excess) squares += Math.min(x, 0) ** 2;
+  const downside = Math.sqrt(squares / n);
   return {
     total_return: total,
     annual_return: annual,
@@ -189,10 +195,12 @@ export function monthlyReturns(
   return out;
 }
 
+const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
+
 /** Rounds for the JSON result (stable, readable). */
 export function round(x: number, digits = 10): number {
   if (!Number.isFinite(x)) return x;
-  const f = 10 ** digits;
+  const f = POW10[digits] ?? 10 ** digits;
   const r = Math.round(x * f) / f;
   return Object.is(r, -0) ? 0 : r;
 }

@@ -6,7 +6,7 @@
 import type { SettingsPatch } from '../domain/account/index.ts';
 import { DEFAULT_FILL_MODEL } from '../domain/fill-model.ts';
 import { newYorkWallTime } from '../market/time-zone.ts';
-import { isoDate } from '../market/civil-days.ts';
+import { IsoDates } from '../market/civil-days.ts';
 import { lowerBound, type BarSeries } from '../history/bars.ts';
 import { BacktestEngine, type EngineOutput } from './engine.ts';
 import {
@@ -236,31 +236,12 @@ export function assembleResult(
   steps: number,
 ): BacktestResult {
   const initial = Number(request.cash);
-  // One point per New York day: the last step of the day.
-  const days: number[] = [];
-  const equity: number[] = [];
-  const exposure: number[] = [];
-  for (let i = 0; i < output.days.length; i++) {
-    const d = output.days[i] ?? 0;
-    const e = output.equity[i] ?? 0;
-    if (days.length > 0 && days[days.length - 1] === d) {
-      equity[equity.length - 1] = e;
-      exposure[exposure.length - 1] = Math.max(
-        exposure[exposure.length - 1] ?? 0,
-        output.exposure[i] ?? 0,
-      );
-    } else {
-      days.push(d);
-      equity.push(e);
-      exposure.push(output.exposure[i] ?? 0);
-    }
-  }
+  const { days, equity, exposure } = dailyPoints(output);
   const returns = equityReturns(initial, equity);
   const r = returnMetrics(returns, { riskFreeRate: request.risk_free_rate });
   const dd = drawdowns(initial, equity, days);
   const t = tradeMetrics(output.trades);
-  const meanEquity =
-    equity.length === 0 ? initial : equity.reduce((s, e) => s + e, 0) / equity.length;
+  const meanEquity = equity.length === 0 ? initial : sumOf(equity) / equity.length;
   const years = Math.max(days.length, 1) / PERIODS_PER_YEAR;
   const bench =
     data.benchmark === undefined ? undefined : benchmarkCurve(data.benchmark, days, initial);
@@ -283,12 +264,8 @@ export function assembleResult(
     average_win: roundOrNull(t.average_win, 4),
     average_loss: roundOrNull(t.average_loss, 4),
     trades: t.trades,
-    exposure: round(
-      exposure.length === 0 ? 0 : exposure.filter((x) => x > 1e-9).length / exposure.length,
-    ),
-    average_exposure: round(
-      exposure.length === 0 ? 0 : exposure.reduce((s, x) => s + x, 0) / exposure.length,
-    ),
+    exposure: round(exposure.length === 0 ? 0 : countAbove(exposure, 1e-9) / exposure.length),
+    average_exposure: round(exposure.length === 0 ? 0 : sumOf(exposure) / exposure.length),
     annual_turnover: round(meanEquity > 0 ? output.tradedNotional / 2 / meanEquity / years : 0),
     final_equity: round(equity[equity.length - 1] ?? initial, 2),
     days: days.length,
@@ -321,12 +298,7 @@ export function assembleResult(
             sharpe: roundOrNull(benchMetrics.sharpe),
             max_drawdown: round(benchMetrics.max_drawdown),
           },
-    equity_curve: days.map((d, i) => ({
-      date: isoDate(d),
-      equity: round(equity[i] ?? 0, 2),
-      benchmark: bench === undefined ? null : round(bench[i] ?? 0, 2),
-      drawdown: round(dd.series[i] ?? 0, 6),
-    })),
+    equity_curve: equityCurve(days, equity, bench, dd.series),
     monthly_returns: monthlyReturns(initial, equity, days).map((m) => ({
       month: m.month,
       return: round(m.return, 8),
@@ -355,10 +327,80 @@ export function assembleResult(
   };
 }
 
+function equityCurve(
+  days: Int32Array,
+  equity: Float64Array,
+  bench: readonly number[] | undefined,
+  drawdown: Float64Array,
+): BacktestResult['equity_curve'] {
+  const dates = new IsoDates();
+  const out = new Array<BacktestResult['equity_curve'][number]>(days.length);
+  for (let i = 0; i < days.length; i++) {
+    out[i] = {
+      date: dates.format(days[i] ?? 0),
+      equity: round(equity[i] ?? 0, 2),
+      benchmark: bench === undefined ? null : round(bench[i] ?? 0, 2),
+      drawdown: round(drawdown[i] ?? 0, 6),
+    };
+  }
+  return out;
+}
+
+/**
+ * One point per New York day: the last step's equity, the day's largest exposure. Daily bars
+ * have one step a day already, and their columns are used as they are.
+ */
+function dailyPoints(output: EngineOutput): {
+  readonly days: Int32Array;
+  readonly equity: Float64Array;
+  readonly exposure: Float64Array;
+} {
+  const n = output.days.length;
+  let distinct = true;
+  for (let i = 1; i < n && distinct; i++) distinct = output.days[i] !== output.days[i - 1];
+  if (distinct) return { days: output.days, equity: output.equity, exposure: output.exposure };
+  const days = new Int32Array(n);
+  const equity = new Float64Array(n);
+  const exposure = new Float64Array(n);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const d = output.days[i] ?? 0;
+    const e = output.equity[i] ?? 0;
+    const x = output.exposure[i] ?? 0;
+    if (m > 0 && days[m - 1] === d) {
+      equity[m - 1] = e;
+      exposure[m - 1] = Math.max(exposure[m - 1] ?? 0, x);
+    } else {
+      days[m] = d;
+      equity[m] = e;
+      exposure[m] = x;
+      m += 1;
+    }
+  }
+  return {
+    days: days.subarray(0, m),
+    equity: equity.subarray(0, m),
+    exposure: exposure.subarray(0, m),
+  };
+}
+
+/** Σ xs, left to right (as `reduce` adds). */
+function sumOf(xs: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < xs.length; i++) sum += xs[i] ?? 0;
+  return sum;
+}
+
+function countAbove(xs: ArrayLike<number>, threshold: number): number {
+  let n = 0;
+  for (let i = 0; i < xs.length; i++) if ((xs[i] ?? 0) > threshold) n += 1;
+  return n;
+}
+
 /** Buy-and-hold of the benchmark, valued at the last close on or before each day. */
 function benchmarkCurve(
   series: BarSeries,
-  days: readonly number[],
+  days: ArrayLike<number>,
   initial: number,
 ): number[] | undefined {
   if (series.length === 0 || days.length === 0) return undefined;
@@ -369,7 +411,8 @@ function benchmarkCurve(
   let j = -1;
   let base: number | undefined;
   const out: number[] = [];
-  for (const d of days) {
+  for (let k = 0; k < days.length; k++) {
+    const d = days[k] ?? 0;
     while (j + 1 < series.length && dayOf(j + 1) <= d) j += 1;
     const close = j >= 0 ? (series.close[j] ?? Number.NaN) : Number.NaN;
     base ??= Number.isFinite(close) ? close : undefined;

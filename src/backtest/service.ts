@@ -1,8 +1,10 @@
 /**
  * Backtest jobs for REST and MCP: a request is validated, recorded (`backtest-{id}`), its bars
  * loaded, and the replay runs on a worker thread — never on the request thread — reporting
- * progress to the stream; a job can be canceled (its worker is terminated). Results are kept
- * in memory (the newest `keepResults`); the stream keeps the request and the summary.
+ * progress to the stream; a job can be canceled (its worker is terminated). The stream keeps
+ * the request and the summary; the full result goes to the `results` store (durable in the
+ * server: `SqlBacktestResults`) before `BacktestCompleted` is recorded, and the newest
+ * `keepResults` stay in memory as well, so a result and its report survive a restart.
  */
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
@@ -15,6 +17,7 @@ import {
   type BacktestRequest,
   type BacktestRequestInput,
 } from './request.ts';
+import type { BacktestResultStore } from './results.ts';
 import type { BacktestData, BacktestResult } from './run.ts';
 import { DEFAULT_UNIVERSE } from '../market/simulated/universe.ts';
 
@@ -27,13 +30,15 @@ export interface BacktestServiceDeps {
   readonly bars?: BarStore;
   /** Jobs running at once (default 2); more wait their turn. */
   readonly concurrency?: number;
-  /** Finished results kept in memory (default 50). */
+  /** Finished results kept in memory besides `results` (default 50). */
   readonly keepResults?: number;
+  /** Where finished results are kept (default: memory only, lost on restart). */
+  readonly results?: BacktestResultStore;
 }
 
 /** A job's state as the interfaces answer it. */
 export interface BacktestJob extends BacktestSummary {
-  /** The full result, while the service still holds it (null otherwise). */
+  /** The full result of a completed job (null before, or when it could not be kept). */
   readonly result: BacktestResult | null;
 }
 
@@ -52,12 +57,14 @@ interface Running {
 export class BacktestService {
   readonly #deps: BacktestServiceDeps;
   readonly #results = new Map<string, BacktestResult>();
+  readonly #durable: BacktestResultStore | undefined;
   readonly #running = new Map<string, Running>();
   #active = 0;
   readonly #waiting: (() => void)[] = [];
 
   constructor(deps: BacktestServiceDeps) {
     this.#deps = deps;
+    this.#durable = deps.results;
   }
 
   /**
@@ -107,7 +114,7 @@ export class BacktestService {
     });
     const running: Running = { canceled: false, done: Promise.resolve() };
     this.#running.set(id, running);
-    running.done = this.#run(id, request, data, journal, running).finally(() => {
+    running.done = this.#run(id, ownerId, request, data, journal, running).finally(() => {
       this.#running.delete(id);
     });
     return { id, position };
@@ -115,6 +122,7 @@ export class BacktestService {
 
   async #run(
     id: string,
+    ownerId: string,
     request: BacktestRequest,
     data: BacktestData | undefined,
     journal: BacktestJournal,
@@ -176,6 +184,9 @@ export class BacktestService {
         await journal.append({ type: 'BacktestFailed', data: { ...outcome.error, at } });
       } else {
         this.#keep(id, outcome.result);
+        // Kept before the summary is recorded: whoever sees `completed` can read the result.
+        // A store that fails costs the result's durability, not the job (it stays in memory).
+        await this.#durable?.save({ id, ownerId, result: outcome.result }).catch(() => undefined);
         await journal.append(BacktestJournal.completed(outcome.result));
       }
     } catch {
@@ -203,7 +214,18 @@ export class BacktestService {
     if (summary === undefined || (!readAll && summary.ownerId !== ownerId)) {
       throw new BacktestNotFound(`no backtest ${id}`);
     }
-    return { ...summary, result: this.#results.get(id) ?? null };
+    return { ...summary, result: await this.#result(id, summary) };
+  }
+
+  /** A completed job's result: from memory, else from the durable store (then remembered). */
+  async #result(id: string, summary: BacktestSummary): Promise<BacktestResult | null> {
+    if (summary.status !== 'completed') return null;
+    const held = this.#results.get(id);
+    if (held !== undefined) return held;
+    const stored = await this.#durable?.load(id, summary.ownerId);
+    if (stored === undefined) return null;
+    this.#keep(id, stored);
+    return stored;
   }
 
   /** Resolves when a job has finished (tests, MCP waits). */

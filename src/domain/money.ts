@@ -68,9 +68,18 @@ export function decimalPlaces(value: Dec): number {
   return value.decimalPlaces();
 }
 
+const ZERO = new Dec(0);
+
 /** Exact sum of canonical decimal strings. */
 export function add(...values: readonly DecimalString[]): DecimalString {
-  return fmt(values.reduce((acc, v) => acc.plus(dec(v)), new Dec(0)));
+  // Adding an exact "0" changes nothing (the sum is already rounded to the precision), and
+  // fees and P&L are "0" on most fills: skip the decimal work for them.
+  let acc: Dec | undefined;
+  for (const v of values) {
+    if (v === '0') continue;
+    acc = (acc ?? ZERO).plus(dec(v));
+  }
+  return acc === undefined ? '0' : fmt(acc);
 }
 
 /** Exact difference `a − b`. */

@@ -40,9 +40,17 @@ export function newYorkOffsetHours(ms: number): number {
 
 /** The New York civil date (`YYYY-MM-DD`) of an ISO-8601 instant or epoch milliseconds. */
 export function tradingDateOf(instant: string | number): string {
+  // Every event of one decision carries the same instant: remember the last answer.
+  if (instant === lastInstant) return lastDate;
   const ms = typeof instant === 'number' ? instant : Date.parse(instant);
-  return new Date(ms + newYorkOffsetHours(ms) * MS_PER_HOUR).toISOString().slice(0, 10);
+  const date = new Date(ms + newYorkOffsetHours(ms) * MS_PER_HOUR).toISOString().slice(0, 10);
+  lastInstant = instant;
+  lastDate = date;
+  return date;
 }
+
+let lastInstant: string | number | undefined;
+let lastDate = '';
 
 /**
  * The date `count` weekdays (Monday–Friday) before `date` (`YYYY-MM-DD`). Holidays are not

@@ -24,14 +24,30 @@ import { checkMaxCount, idempotentResult, sliceStream } from './reading.ts';
  * In-process event store for unit tests and backtests. Appends are synchronous once
  * validated, so each append is atomic and positions are dense (1, 2, 3, …).
  */
+export interface MemoryEventStoreOptions {
+  /**
+   * `copy` (default): events are stored as parsed copies of the JSON the append serialized,
+   * so callers mutating their objects cannot rewrite history. `reference`: the caller's data
+   * and metadata objects are stored as they are (still serialized once, to validate them) —
+   * for a writer whose events are never mutated after the append, such as the backtest
+   * ledger's decider output, where the parse would be most of the cost of a run's journal.
+   */
+  readonly keep?: 'copy' | 'reference';
+}
+
 export class MemoryEventStore implements EventStore {
   readonly kind = 'memory' as const;
+  readonly #copy: boolean;
   readonly #all: RecordedEvent[] = [];
   readonly #streams = new Map<string, RecordedEvent[]>();
   /** Per stream, its events by id: an idempotency check without a scan of the stream. */
   readonly #ids = new Map<string, Map<string, RecordedEvent>>();
   readonly #notifier = new Notifier();
   #closed = false;
+
+  constructor(options: MemoryEventStoreOptions = {}) {
+    this.#copy = (options.keep ?? 'copy') === 'copy';
+  }
 
   append(
     streamId: string,
@@ -67,9 +83,12 @@ export class MemoryEventStore implements EventStore {
         type: event.type,
         revision: stream.length,
         position: this.#all.length + 1,
-        // Stored as parsed copies so callers mutating their objects cannot rewrite history.
-        data: JSON.parse(event.dataJson) as unknown,
-        metadata: JSON.parse(event.metadataJson) as RecordedEvent['metadata'],
+        // Stored as parsed copies so callers mutating their objects cannot rewrite history
+        // (unless the writer asked to keep its own, immutable objects).
+        data: this.#copy ? (JSON.parse(event.dataJson) as unknown) : event.data,
+        metadata: this.#copy
+          ? (JSON.parse(event.metadataJson) as RecordedEvent['metadata'])
+          : event.metadata,
         recordedAt,
       };
       stream.push(recorded);

@@ -105,6 +105,9 @@ const COMPACT_DATE = /^(\d{4})(\d{2})(\d{2})$/;
 const LOCAL_DATE_TIME = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?$/;
 const HAS_OFFSET = /(Z|[+-]\d{2}:?\d{2})$/;
 const CLOCK = /^(\d{2}):?(\d{2}):?(\d{2})?$/;
+/** A UTC ISO-8601 instant (Alpaca's and most APIs' timestamps): `Date.parse` reads it as is. */
+const UTC_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+const PRICE_FIELDS = ['open', 'high', 'low', 'close'] as const;
 
 /** Normalises a ticker as files spell it: upper case, no `$`, no Stooq `.US` suffix. */
 export function normalizeCsvSymbol(raw: string): string {
@@ -197,8 +200,9 @@ export class CsvBarReader {
     const time = this.#time(fields);
     if (typeof time === 'string') return { line, reason: time };
     const prices: string[] = [];
-    for (const f of ['open', 'high', 'low', 'close'] as const) {
-      const raw = (fields[i[f] ?? -1] ?? '').trim().replace(/^\$/, '');
+    for (const f of PRICE_FIELDS) {
+      let raw = (fields[i[f] ?? -1] ?? '').trim();
+      if (raw.charCodeAt(0) === 36) raw = raw.slice(1); // a leading "$"
       if (!DECIMAL.test(raw)) {
         return {
           line,
@@ -269,6 +273,8 @@ export class CsvBarReader {
     const raw = i.time === undefined ? (rawDate ?? '') : (fields[i.time] ?? '').trim();
     let ms: number;
     let dateOnly = false;
+    // The common case first: one test instead of the layouts below it.
+    if (UTC_INSTANT.test(raw)) return this.#barStart(Date.parse(raw), raw, false);
     const compact = COMPACT_DATE.exec(raw);
     const civil = DATE_ONLY.test(raw)
       ? raw
@@ -303,6 +309,11 @@ export class CsvBarReader {
         ms = Date.parse(raw);
       }
     }
+    return this.#barStart(ms, raw, dateOnly);
+  }
+
+  /** The bar start of a row stamped `ms` (from `raw`; `dateOnly` for a bare date). */
+  #barStart(ms: number, raw: string, dateOnly: boolean): number | string {
     if (!Number.isFinite(ms)) {
       return raw === '' ? 'the date is missing' : `"${raw}" is not a date or timestamp`;
     }

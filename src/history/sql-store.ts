@@ -55,14 +55,53 @@ function seriesInfo(r: CatalogRow): SeriesInfo {
   };
 }
 
-/** One COPY text-format line (tab-separated, `\N` for null); fields are validated before. */
+/**
+ * One COPY text-format line of the staging table (tab-separated, `\N` for null). The fields
+ * are validated before (tickers, decimals and numbers hold no tab, newline or backslash), so
+ * they need no escaping.
+ */
 function copyLine(line: number, r: BarRow): string {
   return `${line}\t${r.symbol}\t${r.timeframe}\t${r.time}\t${r.open}\t${r.high}\t${r.low}\t${r.close}\t${r.volume}\t${r.vwap ?? '\\N'}\t${r.tradeCount ?? '\\N'}\n`;
+}
+
+/** One COPY text-format line of `bars` itself (the bar start as an ISO instant). */
+function barsCopyLine(r: BarRow): string {
+  return `${r.symbol}\t${r.timeframe}\t${new Date(r.time).toISOString()}\t${r.open}\t${r.high}\t${r.low}\t${r.close}\t${r.volume}\t${r.vwap ?? '\\N'}\t${r.tradeCount ?? '\\N'}\n`;
+}
+
+/** The stored ranges of the routed series, as the merge's `unnest` parameters. */
+function storedRanges(routes: readonly (readonly [string, SeriesRoute])[]): string[][] {
+  const known = routes.filter(([, r]) => r.stored !== undefined);
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  return [
+    known.map(([k]) => k.split('|')[0] ?? ''),
+    known.map(([k]) => k.split('|')[1] ?? ''),
+    known.map(([, r]) => iso(r.stored?.first ?? 0)),
+    known.map(([, r]) => iso(r.stored?.last ?? 0)),
+  ];
+}
+
+/**
+ * Per series (symbol and timeframe) a writer touches: the stored range it found when it
+ * first met the series (under a transaction lock, so two writers of one series take turns),
+ * and what it has copied straight into `bars`.
+ */
+interface SeriesRoute {
+  /** Stored range, epoch ms (`undefined` for a series not stored yet). */
+  readonly stored:
+    { readonly first: number; readonly last: number; readonly count: number } | undefined;
+  /** Latest bar start copied straight into `bars` (−∞ before the first). */
+  lastDirect: number;
+  direct: number;
+  directFirst: number;
+  directLast: number;
+  staged: number;
 }
 
 class SqlBarWriter implements BarWriter {
   #line = 0;
   #done = false;
+  readonly #routes = new Map<string, SeriesRoute>();
 
   constructor(
     private readonly client: pg.PoolClient,
@@ -74,15 +113,45 @@ class SqlBarWriter implements BarWriter {
     if (this.#done) throw new Error('the bar writer is already finished');
     if (rows.length === 0) return;
     if (this.copy) {
-      const start = this.#line;
-      this.#line += rows.length;
-      const lines = rows.map((r, i) => copyLine(start + i, r)).join('');
-      const sink = this.client.query(
-        copyFrom(
+      // A row that cannot meet a stored bar (outside its series' stored range) nor an earlier
+      // row of this write (later than every row copied so far) is copied straight into `bars`;
+      // the others go through the staging table and its merge (later rows win), as before.
+      let direct = '';
+      let staged = '';
+      let line = this.#line;
+      for (const r of rows) {
+        const route =
+          this.#routes.get(`${r.symbol}|${r.timeframe}`) ??
+          (await this.#route(r.symbol, r.timeframe));
+        const stored = route.stored;
+        if (
+          r.time > route.lastDirect &&
+          (stored === undefined || r.time < stored.first || r.time > stored.last)
+        ) {
+          direct += barsCopyLine(r);
+          if (route.direct === 0) route.directFirst = r.time;
+          route.lastDirect = r.time;
+          route.directLast = r.time;
+          route.direct += 1;
+        } else {
+          staged += copyLine(line, r);
+          route.staged += 1;
+        }
+        line += 1;
+      }
+      this.#line = line;
+      if (direct !== '') {
+        await this.#copy(
+          `COPY ${this.tables.bars} (symbol, timeframe, ts, open, high, low, close, volume, vwap, trade_count) FROM STDIN`,
+          direct,
+        );
+      }
+      if (staged !== '') {
+        await this.#copy(
           'COPY pg_temp.bars_stage (line, symbol, timeframe, ts_ms, open, high, low, close, volume, vwap, trade_count) FROM STDIN',
-        ),
-      );
-      await pipeline(Readable.from([lines]), sink);
+          staged,
+        );
+      }
       return;
     }
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
@@ -110,12 +179,50 @@ class SqlBarWriter implements BarWriter {
     }
   }
 
+  async #copy(statement: string, text: string): Promise<void> {
+    await pipeline(Readable.from([text]), this.client.query(copyFrom(statement)));
+  }
+
+  /** The route of a series, reading its stored range under a lock the first time. */
+  async #route(symbol: string, timeframe: Timeframe): Promise<SeriesRoute> {
+    const key = `${symbol}|${timeframe}`;
+    const known = this.#routes.get(key);
+    if (known !== undefined) return known;
+    await this.client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [
+      `bars:${this.tables.bars}:${key}`,
+    ]);
+    const found = await this.client.query<{ first: number; last: number; count: string }>(
+      `SELECT (extract(epoch FROM first_ts) * 1000)::float8 AS first,
+              (extract(epoch FROM last_ts) * 1000)::float8 AS last, bar_count::text AS count
+         FROM ${this.tables.catalog} WHERE symbol = $1 AND timeframe = $2`,
+      [symbol, timeframe],
+    );
+    const row = found.rows[0];
+    const route: SeriesRoute = {
+      stored:
+        row === undefined
+          ? undefined
+          : { first: row.first, last: row.last, count: Number(row.count) },
+      lastDirect: Number.NEGATIVE_INFINITY,
+      direct: 0,
+      directFirst: 0,
+      directLast: 0,
+      staged: 0,
+    };
+    this.#routes.set(key, route);
+    return route;
+  }
+
   async commit(
     source: SeriesSource,
     options: { readonly distinct?: boolean } = {},
   ): Promise<WriteSummary> {
     this.#finish();
     try {
+      const routes = [...this.#routes.entries()];
+      if (this.copy && routes.every(([, r]) => r.staged === 0)) {
+        return await this.#commitDirect(source, routes);
+      }
       const src =
         options.distinct === true
           ? 'SELECT * FROM pg_temp.bars_stage'
@@ -132,15 +239,17 @@ class SqlBarWriter implements BarWriter {
         ) AS any`);
       const columns = `symbol, timeframe, timestamptz 'epoch' + ts_ms * interval '1 millisecond',
                  open, high, low, close, volume, vwap, trade_count`;
-      let counts: { inserted: string; replaced: string } | undefined;
+      let counts: { inserted: string; replaced: string };
+      const direct = routes.reduce((sum, [, r]) => sum + r.direct, 0);
       if (options.distinct === true && overlap.rows[0]?.any !== true) {
         const inserted = await this.client.query(
           `INSERT INTO ${this.tables.bars} (symbol, timeframe, ts, open, high, low, close, volume, vwap, trade_count)
            SELECT ${columns} FROM pg_temp.bars_stage`,
         );
-        counts = { inserted: String(inserted.rowCount ?? 0), replaced: '0' };
+        counts = { inserted: String((inserted.rowCount ?? 0) + direct), replaced: '0' };
       } else {
-        const merged = await this.client.query<{ inserted: string; replaced: string }>(`
+        const merged = await this.client.query<{ inserted: string; replaced: string }>(
+          `
         WITH src AS (${src}), up AS (
           INSERT INTO ${this.tables.bars} AS b (symbol, timeframe, ts, open, high, low, close, volume, vwap, trade_count)
           SELECT ${columns}
@@ -148,27 +257,40 @@ class SqlBarWriter implements BarWriter {
           ON CONFLICT (symbol, timeframe, ts) DO UPDATE SET
             open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
             volume = excluded.volume, vwap = excluded.vwap, trade_count = excluded.trade_count
-          RETURNING (xmax = 0) AS fresh
+          RETURNING (xmax = 0) AS fresh, b.symbol, b.timeframe, b.ts
         )
-        SELECT count(*) FILTER (WHERE fresh) AS inserted, count(*) FILTER (WHERE NOT fresh) AS replaced FROM up`);
-        counts = merged.rows[0];
+        SELECT count(*) FILTER (WHERE fresh) AS inserted,
+               count(*) FILTER (WHERE NOT fresh AND ${this.copy ? 'r.symbol IS NOT NULL' : 'true'}) AS replaced
+          FROM up LEFT JOIN (SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[])
+                               AS r (symbol, timeframe, first, last)) r
+            ON r.symbol = up.symbol AND r.timeframe = up.timeframe AND up.ts BETWEEN r.first AND r.last`,
+          // A staged row that meets a key outside its series' stored range meets a row copied
+          // earlier in this write (a repeat in the file): the key is new, counted once.
+          storedRanges(routes),
+        );
+        const m = merged.rows[0];
+        counts = {
+          inserted: String(Number(m?.inserted ?? 0) + direct),
+          replaced: m?.replaced ?? '0',
+        };
       }
       const series = await this.client.query<CatalogRow>(
         `INSERT INTO ${this.tables.catalog} AS c (symbol, timeframe, source, first_ts, last_ts, bar_count, updated_at)
          SELECT b.symbol, b.timeframe, $1, min(b.ts), max(b.ts), count(*), now()
-           FROM (SELECT DISTINCT symbol, timeframe FROM pg_temp.bars_stage) s
+           FROM (SELECT DISTINCT symbol, timeframe FROM pg_temp.bars_stage
+                  UNION SELECT * FROM unnest($2::text[], $3::text[])) s
            JOIN ${this.tables.bars} b ON b.symbol = s.symbol AND b.timeframe = s.timeframe
           GROUP BY b.symbol, b.timeframe
          ON CONFLICT (symbol, timeframe) DO UPDATE SET source = excluded.source,
            first_ts = excluded.first_ts, last_ts = excluded.last_ts,
            bar_count = excluded.bar_count, updated_at = excluded.updated_at
          RETURNING *`,
-        [source],
+        [source, routes.map(([k]) => k.split('|')[0]), routes.map(([k]) => k.split('|')[1])],
       );
       await this.client.query('COMMIT');
       return {
-        inserted: Number(counts?.inserted ?? 0),
-        replaced: Number(counts?.replaced ?? 0),
+        inserted: Number(counts.inserted),
+        replaced: Number(counts.replaced),
         series: series.rows
           .map(seriesInfo)
           .sort(
@@ -181,6 +303,42 @@ class SqlBarWriter implements BarWriter {
     } finally {
       this.client.release();
     }
+  }
+
+  /**
+   * Commit when every row went straight into `bars`: nothing to merge, nothing replaced, and
+   * each series' catalog entry follows from its stored range and what was copied (no scan).
+   */
+  async #commitDirect(
+    source: SeriesSource,
+    routes: readonly (readonly [string, SeriesRoute])[],
+  ): Promise<WriteSummary> {
+    const keys = routes.map(([k]) => k.split('|'));
+    const iso = (ms: number): string => new Date(ms).toISOString();
+    const series = await this.client.query<CatalogRow>(
+      `INSERT INTO ${this.tables.catalog} AS c (symbol, timeframe, source, first_ts, last_ts, bar_count, updated_at)
+       SELECT * , now() FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::bigint[])
+       ON CONFLICT (symbol, timeframe) DO UPDATE SET source = excluded.source,
+         first_ts = excluded.first_ts, last_ts = excluded.last_ts,
+         bar_count = excluded.bar_count, updated_at = excluded.updated_at
+       RETURNING *`,
+      [
+        keys.map((k) => k[0]),
+        keys.map((k) => k[1]),
+        routes.map(() => source),
+        routes.map(([, r]) => iso(Math.min(r.directFirst, r.stored?.first ?? r.directFirst))),
+        routes.map(([, r]) => iso(Math.max(r.directLast, r.stored?.last ?? r.directLast))),
+        routes.map(([, r]) => String(r.direct + (r.stored?.count ?? 0))),
+      ],
+    );
+    await this.client.query('COMMIT');
+    return {
+      inserted: routes.reduce((sum, [, r]) => sum + r.direct, 0),
+      replaced: 0,
+      series: series.rows
+        .map(seriesInfo)
+        .sort((a, b) => a.symbol.localeCompare(b.symbol) || a.timeframe.localeCompare(b.timeframe)),
+    };
   }
 
   async abort(): Promise<void> {

@@ -12,6 +12,7 @@ import {
 } from './trading.ts';
 import { usersProjection, type UsersTables } from './users.ts';
 import { optionPositionsProjection, type OptionPositionTables } from './option-positions.ts';
+import type { BacktestResultTables } from './backtest-results.ts';
 
 export { ProjectionRunner, ProjectionTimeout } from './runner.ts';
 export type { Projection, ProjectionStatus } from './runner.ts';
@@ -21,7 +22,11 @@ export type { Projection, ProjectionStatus } from './runner.ts';
  * its projection to `readModelProjections`.
  */
 // A type alias: kysely's table maps need an implicit index signature.
-export type ReadModelDb = UsersTables & AuditTables & TradingTables & OptionPositionTables;
+export type ReadModelDb = UsersTables &
+  AuditTables &
+  TradingTables &
+  OptionPositionTables &
+  BacktestResultTables;
 
 /** Every projection the service runs, in the order they are started. */
 export function readModelProjections(

@@ -246,6 +246,25 @@ ${tenantTableSql('option_positions')}
 GRANT SELECT ON {schema}.option_positions TO ${APP_ROLE};
 `,
   },
+  {
+    version: 4,
+    name: 'backtest results: the full result of each finished backtest job, per owner',
+    sql: `
+-- Written by the backtest service (as the table owner) when a job completes; read by its owner.
+-- The result is the exact JSON text of the run (text, not jsonb: key order is part of it).
+CREATE TABLE {schema}.backtest_results (
+  backtest_id  text PRIMARY KEY,
+  owner_id     text NOT NULL,
+  strategy     text NOT NULL,
+  completed_at timestamptz NOT NULL,
+  bytes        integer NOT NULL,
+  result       text NOT NULL
+);
+CREATE INDEX backtest_results_owner ON {schema}.backtest_results (owner_id, completed_at);
+${tenantTableSql('backtest_results')}
+GRANT SELECT ON {schema}.backtest_results TO ${APP_ROLE};
+`,
+  },
 ];
 
 /** Applies pending read-model migrations; safe to run from several processes at once. */

@@ -80,6 +80,61 @@ export function barStoreContract(
     expect(info?.last.toISOString()).to.equal('2024-01-04T05:00:00.000Z');
   });
 
+  it('extends a stored series on both sides and fills its gaps, and counts what it did', async () => {
+    let w = await store.writer();
+    await w.write([row('AAA', '2024-01-03', '10'), row('AAA', '2024-01-05', '11')]);
+    await w.commit('import');
+    w = await store.writer();
+    // Before the stored range, a gap inside it, a stored key, after it; then out of order
+    // (a repeat of a row written earlier in this write: the later row wins).
+    await w.write([
+      row('AAA', '2024-01-02', '1'),
+      row('AAA', '2024-01-04', '2'),
+      row('AAA', '2024-01-05', '3'),
+      row('AAA', '2024-01-08', '4'),
+    ]);
+    await w.write([row('AAA', '2024-01-09', '5'), row('AAA', '2024-01-08', '6')]);
+    const summary = await w.commit('import');
+    expect(summary).to.deep.include({ inserted: 4, replaced: 1 });
+    const bars = await store.bars('AAA', '1Day', { limit: 10 });
+    expect(bars.map((b) => [b.time.slice(0, 10), b.close])).to.deep.equal([
+      ['2024-01-02', '1'],
+      ['2024-01-03', '10'],
+      ['2024-01-04', '2'],
+      ['2024-01-05', '3'],
+      ['2024-01-08', '6'],
+      ['2024-01-09', '5'],
+    ]);
+    const [info] = await store.series({ symbol: 'AAA' });
+    expect(info).to.deep.include({ count: 6 });
+    expect(info?.first.toISOString()).to.equal('2024-01-02T05:00:00.000Z');
+    expect(info?.last.toISOString()).to.equal('2024-01-09T05:00:00.000Z');
+  });
+
+  it('appends to a stored series without touching what it holds (catalog follows)', async () => {
+    let w = await store.writer();
+    await w.write([row('AAA', '2024-01-02', '10'), row('BBB', '2024-01-02', '20')]);
+    await w.commit('import');
+    w = await store.writer();
+    await w.write([row('AAA', '2024-01-03', '11'), row('CCC', '2024-01-03', '30')]);
+    await w.write([row('AAA', '2024-01-04', '12')]);
+    const summary = await w.commit('generated');
+    expect(summary).to.deep.include({ inserted: 3, replaced: 0 });
+    expect(summary.series.map((s) => [s.symbol, s.count, s.source])).to.deep.equal([
+      ['AAA', 3, 'generated'],
+      ['CCC', 1, 'generated'],
+    ]);
+    const [aaa] = await store.series({ symbol: 'AAA' });
+    expect(aaa?.first.toISOString()).to.equal('2024-01-02T05:00:00.000Z');
+    expect(aaa?.last.toISOString()).to.equal('2024-01-04T05:00:00.000Z');
+    expect((await store.series({ symbol: 'BBB' }))[0]?.count).to.equal(1);
+    expect((await store.bars('AAA', '1Day', { limit: 10 })).map((b) => b.close)).to.deep.equal([
+      '10',
+      '11',
+      '12',
+    ]);
+  });
+
   it('leaves nothing behind when a write is aborted', async () => {
     const w = await store.writer();
     await w.write([row('AAA', '2024-01-02', '10')]);

@@ -147,7 +147,7 @@ export function backtestRoutes(deps: BacktestRouteDeps): RouteModule {
             {
               detail:
                 job.status === 'completed'
-                  ? 'The result is no longer held by this server; run the backtest again'
+                  ? 'The result of this backtest was not kept (its result store was unavailable); run it again'
                   : `The backtest is ${job.status}`,
             },
           );

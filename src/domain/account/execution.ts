@@ -145,19 +145,23 @@ export function expiryDue(order: Order, market: MarketContext): ExpireReason | u
   if (!isOpen(order) || order.status === 'held') return undefined;
   const now = instant(market.now);
   const created = instant(order.createdAt);
-  const passed = (boundary: string | undefined): boolean =>
-    boundary !== undefined && now >= instant(boundary) && created < instant(boundary);
   switch (order.timeInForce) {
     case 'day':
-      if (order.extendedHours) return passed(market.extendedClose) ? 'extended_close' : undefined;
-      return passed(market.sessionClose) ? 'session_close' : undefined;
+      if (order.extendedHours)
+        return passed(market.extendedClose, now, created) ? 'extended_close' : undefined;
+      return passed(market.sessionClose, now, created) ? 'session_close' : undefined;
     case 'opg':
-      return passed(market.sessionOpen) ? 'opening_auction' : undefined;
+      return passed(market.sessionOpen, now, created) ? 'opening_auction' : undefined;
     case 'cls':
-      return passed(market.sessionClose) ? 'closing_auction' : undefined;
+      return passed(market.sessionClose, now, created) ? 'closing_auction' : undefined;
     case 'gtc':
     case 'ioc':
     case 'fok':
       return undefined;
   }
+}
+
+/** Did the order live through `boundary` (created before it, and it is now past)? */
+function passed(boundary: string | undefined, now: number, created: number): boolean {
+  return boundary !== undefined && now >= instant(boundary) && created < instant(boundary);
 }

@@ -222,27 +222,21 @@ function buildOrders(
   let stopPrice: Dec | null = null;
   let trailPrice: Dec | null = null;
   let trailPercent: Dec | null = null;
-  const need = (value: string | undefined): Dec =>
-    value === undefined
-      ? reject('invalid_price')
-      : instrument.kind === 'option'
-        ? optionPriceOrReject(value)
-        : priceOrReject(value);
   switch (type) {
     case 'market':
       break;
     case 'limit':
       limitPrice =
         orderClass === 'oco'
-          ? need(request.takeProfit?.limitPrice ?? request.limitPrice)
-          : need(request.limitPrice);
+          ? requiredPrice(request.takeProfit?.limitPrice ?? request.limitPrice, instrument)
+          : requiredPrice(request.limitPrice, instrument);
       break;
     case 'stop':
-      stopPrice = need(request.stopPrice);
+      stopPrice = requiredPrice(request.stopPrice, instrument);
       break;
     case 'stop_limit':
-      stopPrice = need(request.stopPrice);
-      limitPrice = need(request.limitPrice);
+      stopPrice = requiredPrice(request.stopPrice, instrument);
+      limitPrice = requiredPrice(request.limitPrice, instrument);
       break;
     case 'trailing_stop':
       if ((request.trailPrice === undefined) === (request.trailPercent === undefined))
@@ -314,6 +308,7 @@ function buildOrders(
       parent = { ...parent, hwm: fmt(mark), stopPrice: fmt(trailingStopFor(parent, mark)) };
   }
 
+  if (orderClass === 'simple') return [parent];
   const legs: Order[] = [];
   const legStatus: OrderStatus = orderClass === 'oco' ? status : 'held';
   const leg = (id: string, role: LegRole, fields: Partial<Order> & Pick<Order, 'type'>): Order =>
@@ -381,4 +376,10 @@ function checkLegPrices(
   if (base === null) return;
   if (tp !== null && !above(tp.limit, base)) reject('invalid_bracket_prices');
   if (sl !== null && !above(base, sl.stop)) reject('invalid_bracket_prices');
+}
+
+/** A price the order type needs (rejected when missing or off the grid). */
+function requiredPrice(value: string | undefined, instrument: Order['instrument']): Dec {
+  if (value === undefined) return reject('invalid_price');
+  return instrument.kind === 'option' ? optionPriceOrReject(value) : priceOrReject(value);
 }

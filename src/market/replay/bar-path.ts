@@ -131,6 +131,25 @@ export function pathTimes(
   return t + MINUTE;
 }
 
+/**
+ * `new Date(ms).toISOString()`, remembering the last few answers: a bar's quotes and decisions
+ * reuse the same handful of instants (its path times, its session's open and close), and a
+ * backtest asks for them millions of times.
+ */
+const ISO_SLOTS = 8;
+const isoMs = new Float64Array(ISO_SLOTS).fill(Number.NaN);
+const isoText: string[] = new Array<string>(ISO_SLOTS).fill('');
+let isoNext = 0;
+
+export function isoInstant(ms: number): string {
+  for (let i = 0; i < ISO_SLOTS; i++) if (isoMs[i] === ms) return isoText[i] ?? '';
+  const text = new Date(ms).toISOString();
+  isoMs[isoNext] = ms;
+  isoText[isoNext] = text;
+  isoNext = (isoNext + 1) % ISO_SLOTS;
+  return text;
+}
+
 /** Builds quotes from float prices (fast: tick units, no decimal parsing). */
 export class QuoteMaker {
   readonly #half: number;
@@ -151,7 +170,7 @@ export class QuoteMaker {
       bidSize: size,
       askSize: size,
       last: formatUnits(toTickUnits(price, 'nearest')),
-      time: new Date(time).toISOString(),
+      time: isoInstant(time),
       seq: this.#seq,
       source: 'replay',
     };
@@ -162,7 +181,7 @@ export class QuoteMaker {
     return {
       kind,
       price: formatUnits(toTickUnits(price, 'nearest')),
-      time: new Date(time).toISOString(),
+      time: isoInstant(time),
     };
   }
 }
@@ -174,15 +193,15 @@ export function contextAt(
   extra: Pick<MarketContext, 'quote' | 'asset' | 'auction'>,
 ): MarketContext {
   return {
-    now: new Date(now).toISOString(),
+    now: isoInstant(now),
     phase: phaseIn(session, now),
     halted: false,
     ...(session === null
       ? {}
       : {
-          sessionOpen: new Date(session.open).toISOString(),
-          sessionClose: new Date(session.close).toISOString(),
-          extendedClose: new Date(session.postClose).toISOString(),
+          sessionOpen: isoInstant(session.open),
+          sessionClose: isoInstant(session.close),
+          extendedClose: isoInstant(session.postClose),
         }),
     ...(extra.quote === undefined ? {} : { quote: extra.quote }),
     ...(extra.asset === undefined ? {} : { asset: extra.asset }),
