@@ -20,8 +20,13 @@ interface Count {
   /** Hits on their way to Redis. */
   sending: number;
   resetAt: number;
+  /** When Redis last answered for the key (ms since epoch; 0: never). */
+  syncedAt: number;
   syncing: Promise<number> | undefined;
 }
+
+/** How recent a shared count must be to admit a hit on it without asking Redis. */
+const FRESH_MS = 1000;
 
 export interface CoalescingRedisStoreOptions {
   readonly sendCommand: (args: string[]) => Promise<unknown>;
@@ -30,15 +35,17 @@ export interface CoalescingRedisStoreOptions {
 }
 
 /**
- * A rate-limit store counting in Redis with at most one call in flight per key: a hit that
- * finds no call under way sends it and waits for the shared count (so requests one after the
- * other are counted exactly, whichever replica they reach); hits that arrive while it is under
- * way are answered at once from the last shared count plus what this process added since, and
- * go together in the next call. Under load a busy key costs one Redis round trip per round
- * trip time instead of one per request; what another replica admitted in that time (about a
- * millisecond) is all a client can get past the limit. Failures reach the caller
- * (`FailoverStore` then counts locally); hits a background call could not send are sent with
- * the next one.
+ * A rate-limit store counting in Redis with at most one call in flight per key. A hit that
+ * finds no call under way sends one; it waits for the shared count when the key is at half its
+ * limit or more, or when its last shared count is older than a second (so near the limit,
+ * requests one after the other are counted exactly, whichever replica they reach), and is
+ * answered at once from that recent count plus this process's hits otherwise. Hits that
+ * arrive while a call is under way are answered from the last shared count plus what this
+ * process added since, and go together in the next call. So a request far from its limit
+ * waits for no round trip, and a busy key costs one call per round-trip time instead of one
+ * per request; what other replicas admitted during one round trip is all a client can get past
+ * the limit. Failures reach a caller that waited (`FailoverStore` then counts locally); hits a
+ * call could not send are sent with the next one.
  */
 export class CoalescingRedisStore implements Store {
   readonly localKeys = false;
@@ -46,6 +53,8 @@ export class CoalescingRedisStore implements Store {
   readonly #send: (args: string[]) => Promise<unknown>;
   readonly #counts = new Map<string, Count>();
   #windowMs = 60_000;
+  /** The limiter's limit when it is one number for every client (else every sender waits). */
+  #limit: number | undefined;
   #calls = 0;
 
   constructor(options: CoalescingRedisStoreOptions) {
@@ -55,12 +64,24 @@ export class CoalescingRedisStore implements Store {
 
   init(options: Options): void {
     this.#windowMs = options.windowMs;
+    const limit = (options as { limit?: unknown }).limit;
+    this.#limit = typeof limit === 'number' ? limit : undefined;
   }
 
   async increment(key: string): Promise<ClientRateLimitInfo> {
     const count = this.#count(key);
     count.pending += 1;
     if (count.syncing === undefined) {
+      const estimate = count.shared + count.pending;
+      if (
+        this.#limit !== undefined &&
+        estimate * 2 < this.#limit &&
+        count.syncedAt > Date.now() - FRESH_MS
+      ) {
+        // Far from the limit on a recent count: admit now, count in the background.
+        this.#background(key, count);
+        return { totalHits: estimate, resetTime: new Date(count.resetAt) };
+      }
       // This hit sends: it waits for the shared count it is part of.
       const total = await this.#sync(key, count, true);
       return { totalHits: total, resetTime: new Date(count.resetAt) };
@@ -95,6 +116,7 @@ export class CoalescingRedisStore implements Store {
         shared: 0,
         pending: 0,
         sending: 0,
+        syncedAt: 0,
         resetAt: now + this.#windowMs,
         syncing: undefined,
       };
@@ -120,7 +142,8 @@ export class CoalescingRedisStore implements Store {
         ])) as [number | string, number | string];
         const total = Number(reply[0]);
         count.shared = total;
-        count.resetAt = Date.now() + Number(reply[1]);
+        count.syncedAt = Date.now();
+        count.resetAt = count.syncedAt + Number(reply[1]);
         return total;
       } catch (error) {
         // The caller's own hit is counted by the fallback; the others go with the next call.

@@ -17,15 +17,16 @@ describe('api: coalescing Redis rate-limit store', () => {
     await client.close();
   });
 
-  function store(prefix: string): CoalescingRedisStore {
+  function store(prefix: string, limit?: number, delayMs = 0): CoalescingRedisStore {
     const s = new CoalescingRedisStore({
-      sendCommand: (args) => {
+      sendCommand: async (args) => {
         calls += 1;
+        if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
         return client.sendCommand(args);
       },
       prefix,
     });
-    s.init({ windowMs: 60_000 } as Options);
+    s.init({ windowMs: 60_000, ...(limit === undefined ? {} : { limit }) } as Options);
     return s;
   }
   const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
@@ -57,6 +58,25 @@ describe('api: coalescing Redis rate-limit store', () => {
     expect((await a.increment('busy')).totalHits).to.equal(201);
     const ttl = await client.pTTL(`${prefix}busy`);
     expect(ttl).to.be.within(1, 60_000);
+  });
+
+  it('far from the limit a hit waits for no round trip; from half the limit on, each waits for the shared count', async () => {
+    const prefix = `${redisKeyPrefix()}rl:${randomBytes(4).toString('hex')}:`;
+    // A slow Redis (40 ms a call) makes waiting visible.
+    const far = store(prefix, 1000, 40);
+    await far.increment('far');
+    const started = Date.now();
+    for (let i = 0; i < 5; i++) await far.increment('far');
+    expect(Date.now() - started).to.be.lessThan(40);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(Number(await client.get(`${prefix}far`))).to.equal(6);
+
+    const near = store(prefix, 4, 40);
+    const totals: number[] = [];
+    const t0 = Date.now();
+    for (let i = 0; i < 4; i++) totals.push((await near.increment('near')).totalHits);
+    expect(totals).to.deep.equal([1, 2, 3, 4]);
+    expect(Date.now() - t0).to.be.at.least(4 * 40 - 5);
   });
 
   it('decrement and reset reach Redis', async () => {
