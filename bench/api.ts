@@ -52,6 +52,8 @@ async function serve(): Promise<void> {
     version: 'bench',
     logger,
     rateLimits: { perIp: 1_000_000_000, auth: 1_000_000_000, perUser: 1_000_000_000 },
+    // BENCH_ANNOUNCE=off: no append announcements over Redis (subscriptions only poll).
+    announceAppends: process.env.BENCH_ANNOUNCE !== 'off',
   });
   const server = await startServer(composition.app, { port: 0, host: '127.0.0.1' });
   process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
@@ -223,13 +225,18 @@ interface Run {
   readonly latencies: number[];
 }
 
-/** One autocannon run; `next` picks each request (account, path, body) in turn. */
+/**
+ * One autocannon run; `next` picks each request (account, path, body) in turn. Closed loop
+ * (each connection sends as soon as it has its answer) unless `rate` caps the requests per
+ * second of all connections together (open loop: latency at that load, not at saturation).
+ */
 export async function load(
   url: string,
   server: ChildProcess,
   connections: number,
   seconds: number,
   next: () => CannonRequest,
+  rate?: number,
 ): Promise<Run> {
   const latencies: number[] = [];
   const cpuBefore = cpuSeconds(server.pid);
@@ -239,6 +246,7 @@ export async function load(
         url,
         connections,
         duration: seconds,
+        ...(rate === undefined ? {} : { overallRate: rate }),
         timeout: TIMEOUT_S,
         requests: [{ setupRequest: (request: CannonRequest) => ({ ...request, ...next() }) }],
       },

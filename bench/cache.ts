@@ -11,7 +11,12 @@
  *   replica while its redis-server is stopped for 2 s and started again;
  * - `quote_fanout_per_s`: quotes delivered per second to 100 subscribers spread over two
  *   Redis connections (two replicas' `SharedQuoteMarket` fan-out path), ticks of every listed
- *   symbol published as fast as Redis takes them.
+ *   symbol published as fast as Redis takes them;
+ * - `get_quote_p95_ms_{redis,memory}_at_rate`: the same GET quote traffic on 50 connections
+ *   paced at `PACED_RATE` requests/s (open loop: latency under load, not at saturation);
+ * - `live_fill_delay_*_ms`: from placing an order on api replica A to its `fill` on an SSE
+ *   stream held on replica B, B woken by append announcements over Redis pub/sub (`announced`)
+ *   or only polling the event store (`polled`, `BENCH_ANNOUNCE=off`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,6 +33,10 @@ import { scratchDatabase } from './support.ts';
 
 const PASSWORD = 'benchmark passphrase that is long';
 const SYMBOLS = ['AAPL', 'MSFT', 'SPY', 'NVDA', 'AMZN', 'TSLA', 'QQQ', 'META'];
+/** GET quote requests per second of the paced (open-loop) runs. */
+const PACED_RATE = 200;
+/** Orders of the live-delay run. */
+const LIVE_ORDERS = 40;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -111,11 +120,133 @@ function quoteRequests(token: string): () => CannonRequest {
   });
 }
 
+/** Mean of `cache_pubsub_lag_seconds{channel}` as the server reports it. */
+async function pubsubLag(url: string, channel: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name: string): number => {
+    const match = new RegExp(
+      `^cache_pubsub_lag_seconds_${name}\\{channel="${channel}"\\} ([0-9.e+-]+)$`,
+      'm',
+    ).exec(text);
+    return match ? Number(match[1]) : Number.NaN;
+  };
+  return value('sum') / value('count');
+}
+
 /** `cache_hit_ratio{kind}` as the server reports it. */
 async function hitRatio(url: string, kind: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const match = new RegExp(`^cache_hit_ratio\\{kind="${kind}"\\} ([0-9.e+-]+)$`, 'm').exec(text);
   return match ? Number(match[1]) : Number.NaN;
+}
+
+/** An SSE stream of `/api/v1/stream` that reports when each order's `fill` arrives. */
+async function fillStream(url: string, token: string) {
+  const controller = new AbortController();
+  const response = await fetch(`${url}/api/v1/stream`, {
+    headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+    signal: controller.signal,
+  });
+  if (!response.body) throw new Error('no stream body');
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  const arrived = new Map<string, number>();
+  const waiting = new Map<string, (at: number) => void>();
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  let buffer = '';
+  const pump = (async () => {
+    for (;;) {
+      const chunk = await reader.read().catch(() => ({ done: true as const, value: undefined }));
+      if (chunk.done) return;
+      buffer += chunk.value;
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const at = performance.now();
+        if (block.includes('event: ready')) markReady();
+        if (!block.includes('event: fill')) continue;
+        const data = block.split('\n').find((line) => line.startsWith('data: '));
+        const orderId =
+          data === undefined
+            ? undefined
+            : (JSON.parse(data.slice(6)) as { order_id?: string }).order_id;
+        if (orderId === undefined) continue;
+        arrived.set(orderId, at);
+        waiting.get(orderId)?.(at);
+      }
+    }
+  })();
+  await ready;
+  return {
+    /** When the fill of `orderId` arrived (performance.now()), waiting at most 5 s. */
+    fillOf(orderId: string): Promise<number> {
+      const known = arrived.get(orderId);
+      if (known !== undefined) return Promise.resolve(known);
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          resolve(Number.NaN);
+        }, 5000);
+        waiting.set(orderId, (at) => {
+          clearTimeout(timer);
+          resolve(at);
+        });
+      });
+    },
+    async close() {
+      controller.abort();
+      await pump;
+    },
+  };
+}
+
+/**
+ * Milliseconds from sending each of `orders` market orders on `placeUrl` (filled as placed) to
+ * its `fill` arriving on an SSE stream held on each of `streamUrls`, ascending per stream.
+ */
+async function fillDelays(
+  placeUrl: string,
+  streamUrls: readonly string[],
+  user: { token: string; account: string },
+  orders: number,
+): Promise<number[][]> {
+  const streams = await Promise.all(streamUrls.map((u) => fillStream(u, user.token)));
+  const delays = streamUrls.map((): number[] => []);
+  const sorted = (d: number[]): number[] => d.sort((a, b) => a - b);
+  try {
+    for (let i = 0; i < orders; i++) {
+      const started = performance.now();
+      const placed = await expectOk(
+        'live order',
+        json(
+          `${placeUrl}/api/v1/accounts/${user.account}/orders`,
+          'POST',
+          {
+            symbol: 'MSFT',
+            qty: '1',
+            side: i % 2 === 0 ? 'buy' : 'sell',
+            type: 'market',
+            time_in_force: 'day',
+          },
+          user.token,
+        ),
+      );
+      const arrivals = await Promise.all(streams.map((s) => s.fillOf(String(placed.id))));
+      // The first stream is held on the replica that appended: the others' delays are counted
+      // from its delivery there (what crossing processes adds), the first's from sending.
+      const [here = Number.NaN] = arrivals;
+      arrivals.forEach((at, s) => {
+        const from = s === 0 ? started : here;
+        delays[s]?.push(Number.isNaN(at) || Number.isNaN(from) ? 5000 : at - from);
+      });
+      // Orders apart, so each delivery is measured on its own (not behind the previous one).
+      await new Promise((resolve) => setTimeout(resolve, 30 + Math.random() * 40));
+    }
+  } finally {
+    for (const stream of streams) await stream.close();
+  }
+  return delays.map(sorted);
 }
 
 /** Quotes delivered per second to `subscribers` listeners over two connections. */
@@ -178,10 +309,19 @@ export async function run(quick: boolean): Promise<void> {
     await load(single.url, single.child, 10, 1, quoteRequests(alone.token));
     const memory = await load(single.url, single.child, 50, seconds, quoteRequests(alone.token));
     const memoryOne = await load(single.url, single.child, 1, 2, quoteRequests(alone.token));
+    const memoryPaced = await load(
+      single.url,
+      single.child,
+      50,
+      seconds,
+      quoteRequests(alone.token),
+      PACED_RATE,
+    );
     await stopChild(single.child);
 
     // ─── Redis: an engine process publishing, an api replica reading ─────────────────────
-    const shared = { REDIS_URL: redis.url };
+    // One JWT secret for every process: a token issued by one replica is valid on the others.
+    const shared = { REDIS_URL: redis.url, JWT_SECRET: `bench-${'x'.repeat(40)}` };
     const engine = await startChild(path.join(dataDir, 'engine'), scratch.url, {
       ...shared,
       BENCH_ROLE: 'engine',
@@ -196,7 +336,37 @@ export async function run(quick: boolean): Promise<void> {
     await load(replica.url, replica.child, 10, 1, quoteRequests(user.token));
     const viaRedis = await load(replica.url, replica.child, 50, seconds, quoteRequests(user.token));
     const redisOne = await load(replica.url, replica.child, 1, 2, quoteRequests(user.token));
+    const redisPaced = await load(
+      replica.url,
+      replica.child,
+      50,
+      seconds,
+      quoteRequests(user.token),
+      PACED_RATE,
+    );
     const quoteHitRatio = await hitRatio(replica.url, 'quote');
+
+    // ─── live updates across replicas: announced (pub/sub wake) and polled ───────────────
+    const announced = await startChild(path.join(dataDir, 'api-b'), scratch.url, {
+      ...shared,
+      BENCH_ROLE: 'api',
+    });
+    children.push(announced.child);
+    const polled = await startChild(path.join(dataDir, 'api-c'), scratch.url, {
+      ...shared,
+      BENCH_ROLE: 'api',
+      BENCH_ANNOUNCE: 'off',
+    });
+    children.push(polled.child);
+    const [local = [], viaPubsub = [], viaPoll = []] = await fillDelays(
+      replica.url,
+      [replica.url, announced.url, polled.url],
+      user,
+      quick ? 15 : LIVE_ORDERS,
+    );
+    const appendsLag = await pubsubLag(announced.url, 'appends');
+    await stopChild(announced.child);
+    await stopChild(polled.child);
 
     // ─── Redis outage under load ──────────────────────────────────────────────────────────
     let n = 0;
@@ -227,6 +397,17 @@ export async function run(quick: boolean): Promise<void> {
       get_quote_p95_ms_memory: round(percentile(memory.latencies, 95)),
       quote_fanout_per_s: Math.round(fanoutPerS),
       success_rate_during_redis_outage: round(o.ok / Math.max(1, o.all), 5),
+      get_quote_p95_ms_redis_at_rate: round(percentile(redisPaced.latencies, 95)),
+      get_quote_p95_ms_memory_at_rate: round(percentile(memoryPaced.latencies, 95)),
+      get_quote_p99_ms_redis_at_rate: round(percentile(redisPaced.latencies, 99)),
+      get_quote_server_cpu_ms_redis: round((viaRedis.serverCpu * 1000) / Math.max(1, r.all), 3),
+      get_quote_server_cpu_ms_memory: round((memory.serverCpu * 1000) / Math.max(1, m.all), 3),
+      live_fill_delay_p50_ms_same_replica: round(percentile(local, 50)),
+      live_fill_delay_p50_ms_announced: round(percentile(viaPubsub, 50)),
+      live_fill_delay_p95_ms_announced: round(percentile(viaPubsub, 95)),
+      live_fill_delay_p50_ms_polled: round(percentile(viaPoll, 50)),
+      live_fill_delay_p95_ms_polled: round(percentile(viaPoll, 95)),
+      appends_pubsub_lag_mean_ms: round(appendsLag * 1000),
       get_quote_p95_ms_redis_1_connection: round(percentile(redisOne.latencies, 95)),
       get_quote_p95_ms_memory_1_connection: round(percentile(memoryOne.latencies, 95)),
       get_quote_p50_ms_redis: round(percentile(viaRedis.latencies, 50)),
@@ -239,6 +420,9 @@ export async function run(quick: boolean): Promise<void> {
       setup: `bench/api.ts --serve children: \`serve --role all\` on PGlite without Redis (memory); \`--role engine\` and \`--role api\` on one scratch PostgreSQL database and a redis-server started by the benchmark (Redis); autocannon in this process, 50 connections, ${seconds} s runs after a 1 s warm-up${quick ? '; QUICK' : ''}`,
       quote_hit_ratio: `the api replica's cache_hit_ratio{kind="quote"}: quote reads answered by the quotes the engine published (target > 0.95)`,
       get_quote: `GET /api/v1/market/quotes/{symbol} over ${SYMBOLS.length} symbols, 50 connections (closed loop: p95 ≈ 50 × service time) and 1 connection (the latency of one read); Redis target p95 ≤ 5 ms. On an api replica a quote is read from its mirror of the published quotes (fed by pub/sub), so Redis adds no round trip to a read`,
+      server_cpu: `get_quote_server_cpu_ms_*: CPU time (user + system) of the serving process per GET quote during the 50-connection run — load-independent, unlike the latencies on this shared machine (the Redis replica's includes following the engine's quote channel)`,
+      get_quote_at_rate: `the same GET quote traffic on 50 connections paced at ${PACED_RATE} requests/s in all (open loop): the latency of a read while the server is loaded but not saturated; the closed-loop p95 above is queueing behind 50 in-flight requests on ${os.cpus().length} shared CPUs`,
+      live_fill_delay: `${quick ? 15 : LIVE_ORDERS} market orders placed one at a time on api replica A (filled as placed, so appended by A); SSE streams held on A itself (same_replica: ms from sending the order to its \`fill\` there) and on replicas B and C (ms from its delivery on A to its delivery there; announced: B wakes on A's append announcement over Redis pub/sub; polled: C runs with BENCH_ANNOUNCE=off and finds the event at its next 50 ms poll of PostgreSQL); appends_pubsub_lag_mean_ms: B's mean cache_pubsub_lag_seconds{channel="appends"}, publish to delivery`,
       outage: `20 connections, GET quote and GET positions alternately on the api replica; its redis-server stopped 1 s in and started again 2 s later; target ≥ 99.9 %`,
       fanout: `ticks of ${DEFAULT_UNIVERSE.length} quotes published on one connection, 100 subscribers on two others (two replicas), deliveries = quotes received per second (target ≥ 50,000)`,
       machine_load: `load average at the end ${os

@@ -506,6 +506,11 @@ export interface LiveUpdatesOptions {
   /** Events a catching-up client reads from the store at a time (default 500). */
   readonly catchUpBatch?: number;
   readonly logger?: Logger;
+  /**
+   * Called for each event the hub follows with the seconds from its commit (`recordedAt`) to
+   * its rendering here: how late live clients of this process hear of it.
+   */
+  readonly onFollowed?: (delaySeconds: number) => void;
 }
 
 /** Whether `principal` may read an account owned by `ownerId` (same rule as the REST reads). */
@@ -524,6 +529,7 @@ export class LiveUpdates {
   readonly #retryMs: number;
   readonly #catchUpBatch: number;
   readonly #logger: Logger | undefined;
+  readonly #onFollowed: ((delaySeconds: number) => void) | undefined;
   readonly #folds: AccountFolds;
   /** Rendered entries with position in (#floor, #position], oldest first. */
   #ring: LiveEntry[] = [];
@@ -546,6 +552,7 @@ export class LiveUpdates {
     this.#retryMs = options.retryMs ?? 1_000;
     this.#catchUpBatch = options.catchUpBatch ?? 500;
     this.#logger = options.logger;
+    this.#onFollowed = options.onFollowed;
     this.#folds = new AccountFolds(options.store, options.foldCacheSize ?? 5_000);
   }
 
@@ -743,6 +750,7 @@ export class LiveUpdates {
           if (stopped()) return;
           this.#rememberOwner(recorded.streamId, entry.ownerId);
           this.#push(entry);
+          this.#onFollowed?.((Date.now() - recorded.recordedAt.getTime()) / 1000);
         }
         if (batch.length > 0) this.#notify();
       } catch (error) {

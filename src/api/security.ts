@@ -1,6 +1,5 @@
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { RedisStore } from 'rate-limit-redis';
 import { createClient } from 'redis';
 import { AccessTokens } from '../auth/access-tokens.ts';
 import { argon2Hasher, type PasswordHasher } from '../auth/passwords.ts';
@@ -10,6 +9,7 @@ import { withHashChain } from '../eventstore/hash-chain.ts';
 import { UserService } from '../commands/users.ts';
 import { PrincipalCache, watchUserStreams } from '../commands/principal-cache.ts';
 import type { Cache } from '../cache/port.ts';
+import { CoalescingRedisStore } from './rate-limit-store.ts';
 import { closeRedisClient } from '../cache/redis.ts';
 import type { Config } from '../config.ts';
 import type { EventStore } from '../eventstore/port.ts';
@@ -165,8 +165,8 @@ export async function createSecurity(options: SecurityOptions): Promise<Security
     storeFactory = (prefix) =>
       new FailoverStore({
         primary: () =>
-          new RedisStore({
-            sendCommand: (...args: string[]) => redis.client.sendCommand(args),
+          new CoalescingRedisStore({
+            sendCommand: (args) => redis.client.sendCommand(args),
             prefix: `${keyPrefix}${prefix}`,
           }),
         available: () => redis.client.isReady,

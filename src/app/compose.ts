@@ -34,7 +34,7 @@ import type { EventStore } from '../eventstore/port.ts';
 import type { ProjectionRunner, ReadModelDb, ReadModels } from '../projections/index.ts';
 import { SqlTradingQueries } from '../projections/trading-queries.ts';
 import type { TradingQueries } from '../projections/trading-views.ts';
-import type { Registry } from 'prom-client';
+import { Histogram, type Registry } from 'prom-client';
 import { AccountService } from '../commands/accounts.ts';
 import {
   createEngineMetrics,
@@ -47,7 +47,13 @@ import type { Storage } from '../eventstore/index.ts';
 import { createDefaultMarket, SimulatedMarket } from '../market/index.ts';
 import type { ReferenceData } from '../market/reference.ts';
 import { simulatedReferenceData } from '../market/simulated/reference/index.ts';
-import { OptionsMarket, optionsMarketOf } from '../market/options/index.ts';
+import {
+  OPTION_CHAIN_KIND,
+  OptionsMarket,
+  optionsMarketOf,
+  SharedOptionChains,
+} from '../market/options/index.ts';
+import { MarketReads } from '../market/cached-reads.ts';
 import { OptionsDesk } from '../commands/options-desk.ts';
 import { OptionQueries } from '../projections/option-queries.ts';
 import { optionMarketRoutes } from '../api/v1/options-routes.ts';
@@ -60,6 +66,7 @@ import { SqlBacktestResults } from '../projections/backtest-results.ts';
 import { SqlBarStore } from '../history/sql-store.ts';
 import { ReplayMarket } from '../market/replay/feed.ts';
 import { openCache } from './cache.ts';
+import { AppendAnnouncements, APPENDS_CHANNEL } from './append-announcements.ts';
 import {
   publishQuotes,
   QUOTE_KIND,
@@ -92,6 +99,11 @@ export interface ComposeOptions {
   readonly rateLimits?: Partial<RateLimitSettings>;
   /** Prefix of the cache's Redis keys and channels (default `opt:`; tests isolate with it). */
   readonly cacheKeyPrefix?: string;
+  /**
+   * Announce appends on the cache's pub/sub and wake on other processes' announcements
+   * (default true with Redis; benchmarks turn it off to measure the poll alone).
+   */
+  readonly announceAppends?: boolean;
 }
 
 /**
@@ -242,10 +254,12 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       });
     // With Redis the feed's quotes are shared: the engine role publishes them, api replicas
     // read them (and fall back to their own feed for a symbol without a fresh shared quote).
-    let market: MarketData = local;
+    // An api replica prices options from the shared quotes too, so every replica prices the
+    // same chain for the same underlying quote — and finds it in the shared cache.
+    let optionsMarket: OptionsMarket = local;
     if (cache.shared.adapter === 'redis') {
       if (role === 'api') {
-        market = await SharedQuoteMarket.open(local, cache.shared, {
+        const shared = await SharedQuoteMarket.open(local.inner, cache.shared, {
           counter: {
             read: (hit) => {
               cache.metrics.read(QUOTE_KIND.name, hit);
@@ -255,6 +269,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
             },
           },
         });
+        optionsMarket = local.over(shared);
       } else {
         const stop = publishQuotes(local, cache.shared, cache.onError);
         closers.add('quote publishing', () => {
@@ -263,6 +278,17 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
         });
       }
     }
+    const market: MarketData = optionsMarket;
+    // Option chains, the asset list and the calendar through the cache (per-kind TTLs,
+    // single-flight loads; chains keyed by the underlying quote they are priced from).
+    const chains = new SharedOptionChains(optionsMarket, {
+      cache: cache.shared,
+      onError: cache.onError,
+      onLocalHit: () => {
+        cache.metrics.read(OPTION_CHAIN_KIND.name, true);
+      },
+    });
+    const marketReads = new MarketReads(market, cache.shared, cache.onError);
     closers.add('market', () => {
       market.close();
       return Promise.resolve();
@@ -294,7 +320,20 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     });
     closers.add('security', () => security.close());
     // Append latency (`eventstore_append_duration_seconds`) of every trading write, over the hash chain.
-    const eventStore = instrumentEventStore(security.eventStore, metrics);
+    let eventStore = instrumentEventStore(security.eventStore, metrics);
+    // With Redis every append is announced on pub/sub, and announcements of other processes
+    // wake this process's subscriptions (live updates, engine, projections) at once; the
+    // store's poll stays the fallback, so a lost message only costs latency
+    // (`append-announcements.ts`).
+    if (cache.shared.adapter === 'redis' && options.announceAppends !== false) {
+      const announcements = new AppendAnnouncements(cache.shared, cache.onError);
+      eventStore = announcements.announcing(eventStore);
+      await announcements.listen((_position, lagSeconds) => {
+        cache.metrics.pubsubLag(APPENDS_CHANNEL, lagSeconds);
+        storage.eventStore.wake?.();
+      });
+      closers.add('append announcements', () => announcements.close());
+    }
 
     // Reference data (analysis, corporate actions) from the simulated feed's seed; depth reads
     // the quotes the process serves.
@@ -325,12 +364,13 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     const accountEvents = new AccountEvents({ accounts, store: eventStore });
     // Analysis and risk: indicators, the scanner, reference data, portfolio risk and limits.
     const analysis = new MarketAnalysis(market, reference);
-    // Chains and contracts come from the options market itself (on an api replica its quotes
-    // of the underlyings are the same simulation as the engine's).
+    // Chains and contracts come from the options market (on an api replica: priced from the
+    // shared quotes of the underlyings, the engine's).
     const optionsDesk = new OptionsDesk({
       trading,
       queries: new OptionQueries(readModels),
-      market: local,
+      market: optionsMarket,
+      chains,
     });
     const risk = new PortfolioRiskQueries({ trading, market, analysis, options: optionsDesk });
 
@@ -357,7 +397,14 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       backtests = jobs;
       closers.add('backtests', () => jobs.close());
       routes.push(backtestRoutes({ backtests: jobs, authenticated: security.authenticated }));
-      routes.push(marketRoutes({ market, authenticated: security.authenticated, history: bars }));
+      routes.push(
+        marketRoutes({
+          market,
+          authenticated: security.authenticated,
+          history: bars,
+          reads: marketReads,
+        }),
+      );
       routes.push(analysisRoutes({ analysis, authenticated: security.authenticated }));
       routes.push(
         riskRoutes({
@@ -369,7 +416,14 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
       );
       routes.push(optionMarketRoutes({ desk: optionsDesk, authenticated: security.authenticated }));
       // Live updates: one `$all` follower for every SSE client of this process.
-      const live = new LiveUpdates({ store: eventStore, logger });
+      const followed = liveDelayHistogram(metrics);
+      const live = new LiveUpdates({
+        store: eventStore,
+        logger,
+        onFollowed: (seconds) => {
+          followed.observe(seconds);
+        },
+      });
       closers.add('live updates', () => live.close());
       routes.push(streamRoutes({ live, authenticated: security.authenticated, metrics, logger }));
       // Alpaca's trading API at `/v2` and its `trade_updates` WebSocket at `/stream`, for
@@ -378,6 +432,7 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
         trading,
         market,
         options: optionsDesk.market,
+        reads: marketReads,
         authenticated: security.authenticated,
         authenticate: (bearer) => security.users.authenticate(bearer),
         waiter: projections,
@@ -484,6 +539,16 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     await closers.close();
     throw error;
   }
+}
+
+/** `live_update_delay_seconds`: from an account event's commit to this process's live hub. */
+function liveDelayHistogram(registry: Registry): Histogram {
+  return new Histogram({
+    name: 'live_update_delay_seconds',
+    help: 'Seconds from an account event being committed to the live-update hub of this process rendering it (SSE, trade_updates)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
 }
 
 /** Upgrades by path; any other path is refused with 404. */

@@ -17,7 +17,13 @@ import {
   STRATEGY_LABELS,
   type StrategyName,
 } from '../domain/options/strategy.ts';
-import type { OptionsMarket, PricedOption } from '../market/options/index.ts';
+import {
+  SharedOptionChains,
+  type ChainFilter,
+  type OptionChain,
+  type OptionsMarket,
+  type PricedOption,
+} from '../market/options/index.ts';
 import type {
   OptionPositionListRequest,
   OptionPositionRecord,
@@ -86,6 +92,8 @@ export interface OptionsDeskDeps {
   readonly trading: TradingCommands;
   readonly queries: OptionQueries;
   readonly market: OptionsMarket;
+  /** Where chains are read (default: priced by `market`, no shared cache). */
+  readonly chains?: SharedOptionChains;
 }
 
 const MS_PER_DAY = 86_400_000;
@@ -113,10 +121,22 @@ function addGreeks(a: PositionGreeks, b: PositionGreeks): PositionGreeks {
 }
 
 export class OptionsDesk {
-  constructor(private readonly deps: OptionsDeskDeps) {}
+  readonly #chains: SharedOptionChains;
+
+  constructor(private readonly deps: OptionsDeskDeps) {
+    this.#chains = deps.chains ?? new SharedOptionChains(deps.market);
+  }
 
   get market(): OptionsMarket {
     return this.deps.market;
+  }
+
+  /**
+   * The chain of an underlying now, filtered (`undefined` when it has no options): through the
+   * shared cache when there is one, so api replicas price each underlying quote's chain once.
+   */
+  chain(underlying: string, filter: ChainFilter = {}): Promise<OptionChain | undefined> {
+    return this.#chains.chain(underlying, filter);
   }
 
   /** Option positions of an account, valued now (`status` as in `OptionPositionListRequest`). */

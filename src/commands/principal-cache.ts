@@ -157,6 +157,9 @@ export function watchUserStreams(
     subscribeToAll: (...args) => store.subscribeToAll(...args),
     headPosition: () => store.headPosition(),
     ping: () => store.ping(),
+    wake: () => {
+      store.wake?.();
+    },
     close: () => store.close(),
   };
 }

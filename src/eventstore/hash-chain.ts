@@ -171,6 +171,9 @@ export function withHashChain(
     subscribeToAll: (...args) => store.subscribeToAll(...args),
     headPosition: () => store.headPosition(),
     ping: () => store.ping(),
+    wake: () => {
+      store.wake?.();
+    },
     close: () => store.close(),
     // `ledger verify` compares stream heads where the adapter keeps them.
     ...(hasStreamHeads(store) ? { streamHeads: () => store.streamHeads() } : {}),

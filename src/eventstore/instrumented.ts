@@ -72,6 +72,9 @@ export function instrumentEventStore(store: EventStore, registry: Registry): Eve
     subscribeToAll: (...args) => store.subscribeToAll(...args),
     headPosition: () => store.headPosition(),
     ping: () => store.ping(),
+    wake: () => {
+      store.wake?.();
+    },
     close: () => store.close(),
     ...(typeof streamHeads === 'function' ? { streamHeads: () => streamHeads.call(store) } : {}),
   };

@@ -151,6 +151,10 @@ export class MemoryEventStore implements EventStore {
     });
   }
 
+  wake(): void {
+    this.#notifier.notify();
+  }
+
   close(): Promise<void> {
     this.#closed = true;
     this.#notifier.notify();

@@ -120,6 +120,12 @@ export interface EventStore {
   headPosition(): Promise<number>;
   /** Throws when the store cannot be reached (used by health checks). */
   ping(): Promise<void>;
+  /**
+   * A hint that another process may have appended (a pub/sub notification): live
+   * subscriptions read again now instead of at their next poll. Only ever a hint — what a
+   * subscription delivers never depends on it. Adapters that push (ESDB) need none.
+   */
+  wake?(): void;
   close(): Promise<void>;
 }
 

@@ -275,6 +275,43 @@ describe('scale-out: two api processes and one engine process', function () {
     expect(fill?.metadata).to.deep.include({ actor: 'engine' });
   });
 
+  it('an option chain and the asset list read on replica A are served to replica B from Redis', async () => {
+    const [, a, b] = servers;
+    if (!a || !b) throw new Error('servers did not start');
+    const api = (s: Serve) => `${s.url}/api/v1`;
+    const email = `mp-chain-${Date.now()}@example.com`;
+    const registered = await call(`${api(a)}/auth/register`, 'POST', { email, password: PASSWORD });
+    const token = String(registered.body.access_token);
+    const hits = async (s: Serve, kind: string): Promise<number> => {
+      const text = await (await fetch(`${s.url}/metrics`)).text();
+      const match = new RegExp(
+        `^cache_requests_total\\{kind="${kind}",result="hit"\\} (\\d+)$`,
+        'm',
+      ).exec(text);
+      return Number(match?.[1] ?? 0);
+    };
+    // Both replicas price from the engine's shared quotes: read on A, then on B, until both
+    // read the chain of the same underlying quote (the feed ticks in between now and then).
+    let same = false;
+    for (let i = 0; i < 10 && !same; i++) {
+      const first = await call(`${api(a)}/options/chains/SPY`, 'GET', undefined, token);
+      const second = await call(`${api(b)}/options/chains/SPY`, 'GET', undefined, token);
+      expect(first.status, JSON.stringify(first.body).slice(0, 200)).to.equal(200);
+      expect(second.status).to.equal(200);
+      if (first.body.as_of === second.body.as_of) {
+        same = true;
+        expect(second.body).to.deep.equal(first.body);
+      }
+    }
+    expect(same, 'A and B read one underlying quote').to.equal(true);
+    expect(await hits(b, 'option-chain')).to.be.at.least(1);
+
+    const listA = await call(`${api(a)}/market/assets`, 'GET', undefined, token);
+    const listB = await call(`${api(b)}/market/assets`, 'GET', undefined, token);
+    expect(listB.body).to.deep.equal(listA.body);
+    expect((await hits(a, 'assets')) + (await hits(b, 'assets'))).to.be.at.least(1);
+  });
+
   it('when the active engine dies, the standby takes over: no resting order is lost or filled twice', async () => {
     const [active, a, b, standby] = servers;
     if (!active || !a || !b || !standby) throw new Error('servers did not start');

@@ -2,14 +2,17 @@ import { expect } from 'chai';
 import { MemoryCache } from '../../src/cache/memory.ts';
 import { jsonKind } from '../../src/cache/port.ts';
 import { cacheContract } from './contract.ts';
+import { cachedKindsContract } from './kinds.ts';
 
 describe('cache contract: memory', () => {
-  cacheContract({
+  const target = {
     open() {
       const cache = new MemoryCache();
       return Promise.resolve({ cache, dispose: () => cache.close() });
     },
-  });
+  };
+  cacheContract(target);
+  cachedKindsContract(target);
 
   it('evicts the least recently used entry beyond its size and reports it', async () => {
     const evicted: string[] = [];

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { RedisCache } from '../../src/cache/redis.ts';
 import { redisKeyPrefix, redisUrl } from '../support/services.ts';
 import { cacheContract } from './contract.ts';
+import { cachedKindsContract } from './kinds.ts';
 
 describe('cache contract: redis', () => {
   let url: string;
@@ -9,7 +10,7 @@ describe('cache contract: redis', () => {
     url = await redisUrl(this);
   });
 
-  cacheContract({
+  const target = {
     async open() {
       // A prefix per test: every test starts from an empty keyspace on the shared server.
       const cache = await RedisCache.connect({
@@ -18,5 +19,7 @@ describe('cache contract: redis', () => {
       });
       return { cache, dispose: () => cache.close() };
     },
-  });
+  };
+  cacheContract(target);
+  cachedKindsContract(target);
 });

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Asset, Quote } from '../../domain/market.ts';
 import { RealClock } from '../../market/clock.ts';
 import { marketClock } from '../../market/calendar.ts';
+import { MarketReads } from '../../market/cached-reads.ts';
 import type { Session } from '../../market/calendar.ts';
 import {
   UnknownSymbolError,
@@ -37,6 +38,8 @@ export interface MarketRouteDeps {
    * (any symbol it holds, listed or not) instead of the feed's simulated bars.
    */
   readonly history?: Pick<BarStore, 'bars' | 'series'>;
+  /** The asset list and calendar through the cache (default: read from `market`). */
+  readonly reads?: MarketReads;
 }
 
 // ─── wire shapes ────────────────────────────────────────────────────────────────────────────
@@ -298,6 +301,7 @@ function sendJson(res: Response, body: unknown, cache = 'no-store'): void {
 /** `/market/clock`, `/market/calendar`, `/market/assets[/{symbol}]`, `/market/quotes/{symbol}`, `/market/bars/{symbol}`. */
 export function marketRoutes(deps: MarketRouteDeps): RouteModule {
   const { market } = deps;
+  const reads = deps.reads ?? new MarketReads(market);
   const simulatedClock = deps.simulatedClock ?? !(market.clock instanceof RealClock);
 
   const assetOr404 = (raw: unknown): Asset => {
@@ -325,7 +329,7 @@ export function marketRoutes(deps: MarketRouteDeps): RouteModule {
     });
 
     /** Sessions between two New York dates, inclusive; holidays are absent, early closes flagged. */
-    router.get('/calendar', (req, res) => {
+    router.get('/calendar', async (req, res) => {
       const q = calendarQuery.parse(req.query);
       const start = q.start ?? newYorkDate(market.clock.now());
       const end = q.end ?? addDays(start, DEFAULT_CALENDAR_DAYS);
@@ -334,16 +338,18 @@ export function marketRoutes(deps: MarketRouteDeps): RouteModule {
       if (span > MAX_CALENDAR_DAYS) {
         throw invalid('end', `At most ${MAX_CALENDAR_DAYS} days from start`);
       }
-      sendJson(res, market.calendar.sessions(start, end).map(calendarDay), 'public, max-age=3600');
+      const sessions = await reads.sessions(start, end);
+      sendJson(res, sessions.map(calendarDay), 'public, max-age=3600');
     });
 
     /** Every listed asset, filtered by status and class. */
-    router.get('/assets', (req, res) => {
+    router.get('/assets', async (req, res) => {
       const q = assetsQuery.parse(req.query);
       // Every listed asset is active; only US equities are listed for now.
       const listed =
         (q.status ?? 'active') === 'active' && (q.asset_class ?? 'us_equity') === 'us_equity';
-      sendJson(res, { items: listed ? market.assets().map(assetBody) : [], next_cursor: null });
+      const items = listed ? (await reads.assets()).map(assetBody) : [];
+      sendJson(res, { items, next_cursor: null });
     });
 
     router.get('/assets/:symbol', (req, res) => {

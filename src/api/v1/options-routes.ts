@@ -176,11 +176,11 @@ export function optionMarketRoutes(deps: {
 
     router.get(
       '/chains/:underlying',
-      route((req, res) => {
+      route(async (req, res) => {
         const { underlying } = parseInput(UnderlyingParams, req.params);
         const q = parseInput(ChainQuery, req.query);
         const symbol = underlying.toUpperCase();
-        const chain = market.chain(symbol, {
+        const chain = await deps.desk.chain(symbol, {
           ...(q.expiration === undefined ? {} : { expiration: q.expiration }),
           ...(q.strike_gte === undefined ? {} : { strikeMin: q.strike_gte }),
           ...(q.strike_lte === undefined ? {} : { strikeMax: q.strike_lte }),
@@ -201,7 +201,6 @@ export function optionMarketRoutes(deps: {
           count: chain.contracts.length,
           contracts: chain.contracts.map(contractBody),
         });
-        return Promise.resolve();
       }),
     );
     documentOperation({

@@ -3,6 +3,7 @@
  * account a caller acts on, the call context (source `alpaca-v2`) and read-your-writes for
  * clients that cannot send `X-Min-Position`.
  */
+import type { MarketReads } from '../../market/cached-reads.ts';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Principal } from '../../commands/policy.ts';
@@ -20,6 +21,8 @@ export interface AlpacaDeps {
   readonly market: MarketData;
   /** Option contracts (`/v2/options/contracts`); without it the listing is empty. */
   readonly options?: OptionsMarket;
+  /** The asset list and calendar through the cache (default: read from `market`). */
+  readonly reads?: MarketReads;
   /** `requireAuth` and the per-user limiter (`security.authenticated`), in order. */
   readonly authenticated: readonly RequestHandler[];
   /** Resolves a bearer credential (the stream authenticates outside express). */

@@ -3,6 +3,7 @@
  * trading origin (`/v2/stocks/…`: latest quotes, trades and bars, bars, snapshots), read from
  * the `MarketData` port. Market-data payloads use Alpaca's short keys and JSON numbers.
  */
+import { MarketReads } from '../../market/cached-reads.ts';
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
 import type { Asset } from '../../domain/market.ts';
@@ -28,6 +29,13 @@ import {
 type Json = Record<string, unknown>;
 
 /** A handler that answers without waiting for anything. */
+/** `answer` for a handler that awaits (a cache read). */
+function answerAsync(handler: (req: Request, res: Response) => Promise<void>): RequestHandler {
+  return (req, res, next) => {
+    handler(req, res).catch(next);
+  };
+}
+
 function answer(handler: (req: Request, res: Response) => void): RequestHandler {
   return (req, res, next) => {
     try {
@@ -169,6 +177,7 @@ function dateOf(value: string): Date {
 
 export function mountMarketRoutes(router: Router, deps: AlpacaDeps): void {
   const { market } = deps;
+  const reads = deps.reads ?? new MarketReads(market);
 
   /** A listed symbol of a path (`AAPL`), or a 404 / 422 in Alpaca's words. */
   function listed(raw: unknown): Asset {
@@ -211,7 +220,7 @@ export function mountMarketRoutes(router: Router, deps: AlpacaDeps): void {
   /** Sessions from `start` to `end` (dates or ISO timestamps; default today + 1 year). */
   router.get(
     '/calendar',
-    answer((req, res) => {
+    answerAsync(async (req, res) => {
       const q = parseInput(calendarQuery, req.query);
       const start = q.start === undefined ? newYorkDate(market.clock.now()) : civilDateOf(q.start);
       const end = q.end === undefined ? addDays(start, 365) : civilDateOf(q.end);
@@ -230,28 +239,25 @@ export function mountMarketRoutes(router: Router, deps: AlpacaDeps): void {
           },
         );
       }
-      res.json(
-        market.calendar.sessions(start, end).map((s) => calendarDayWire(s, market.calendar)),
-      );
+      const sessions = await reads.sessions(start, end);
+      res.json(sessions.map((s) => calendarDayWire(s, market.calendar)));
     }),
   );
 
   router.get(
     '/assets',
-    answer((req, res) => {
+    answerAsync(async (req, res) => {
       const { list: attributes, rest } = takeList(req.query, 'attributes');
       const q = parseInput(assetsQuery, rest);
-      const assets = market
-        .assets()
-        .filter(
-          (a) =>
-            (q.status === undefined || q.status === 'active') &&
-            (q.asset_class === undefined || q.asset_class === a.class) &&
-            (q.exchange === undefined || q.exchange.toUpperCase() === a.exchange) &&
-            (attributes === undefined ||
-              attributes.length === 0 ||
-              attributes.some((x) => x === 'fractional_eh_enabled' && a.fractionable)),
-        );
+      const assets = (await reads.assets()).filter(
+        (a) =>
+          (q.status === undefined || q.status === 'active') &&
+          (q.asset_class === undefined || q.asset_class === a.class) &&
+          (q.exchange === undefined || q.exchange.toUpperCase() === a.exchange) &&
+          (attributes === undefined ||
+            attributes.length === 0 ||
+            attributes.some((x) => x === 'fractional_eh_enabled' && a.fractionable)),
+      );
       res.json(assets.map(assetWire));
     }),
   );

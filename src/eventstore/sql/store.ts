@@ -322,6 +322,11 @@ export class SqlEventStore implements EventStore {
     await this.#pool.query('SELECT 1');
   }
 
+  /** Subscriptions read again now (another process announced an append). */
+  wake(): void {
+    this.#notifier.notify();
+  }
+
   /** Stops this store; the database (and its pool) is closed by whoever opened it. */
   close(): Promise<void> {
     this.#closed = true;

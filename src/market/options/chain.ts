@@ -72,6 +72,14 @@ export function midOf(quote: Quote): number {
   return bid > 0 && ask > 0 ? (bid + ask) / 2 : Number(quote.last);
 }
 
+/**
+ * The version of an underlying quote a chain is priced from: a chain is valid for exactly one
+ * (a new sequence, time or touch is a new chain).
+ */
+export function quoteVersion(quote: Quote): string {
+  return `${String(quote.seq)}|${quote.time}|${quote.bid}|${quote.ask}`;
+}
+
 /** Builds, prices and caches chains. */
 export class ChainBuilder {
   readonly #listings = new Map<string, Listing>();
@@ -204,7 +212,7 @@ export class ChainBuilder {
 
   /** The whole chain of `underlying` priced against `quote` (cached per quote). */
   chain(underlying: string, quote: Quote): OptionChain {
-    const key = `${quote.seq}|${quote.time}|${quote.bid}|${quote.ask}`;
+    const key = quoteVersion(quote);
     const cached = this.#chains.get(underlying);
     if (cached?.key === key) return cached.chain;
     const ctx = this.context(underlying, quote);
@@ -226,18 +234,44 @@ export class ChainBuilder {
         .map((e) => e.expiration),
       contracts,
     };
-    if (this.#chains.size > 500) this.#chains.clear();
-    this.#chains.set(underlying, { key, chain });
+    this.adopt(chain);
     return chain;
+  }
+
+  /** The chain of `underlying` for `quote` when it is the one kept here. */
+  peek(underlying: string, quote: Quote): OptionChain | undefined {
+    const cached = this.#chains.get(underlying);
+    return cached?.key === quoteVersion(quote) ? cached.chain : undefined;
+  }
+
+  /**
+   * Keeps `chain` as its underlying's chain for the quote it was priced from (a chain built
+   * here, or by another process and read from the shared cache).
+   */
+  adopt(chain: OptionChain): void {
+    const key = quoteVersion(chain.underlyingQuote);
+    if (this.#chains.get(chain.underlying)?.key === key) return;
+    if (this.#chains.size > 500) this.#chains.clear();
+    this.#chains.set(chain.underlying, { key, chain });
   }
 
   /** The chain entry for a contract when the cached chain for `quote` lists it. */
   cached(underlying: string, quote: Quote, symbol: string): PricedOption | undefined {
     const cached = this.#chains.get(underlying);
-    if (cached?.key !== `${quote.seq}|${quote.time}|${quote.bid}|${quote.ask}`) return undefined;
+    if (cached?.key !== quoteVersion(quote)) return undefined;
     cached.bySymbol ??= new Map(cached.chain.contracts.map((c) => [c.contract.symbol, c]));
     return cached.bySymbol.get(symbol);
   }
+}
+
+/** A chain with only the contracts `filter` selects (the chain itself when it selects all). */
+export function filteredChain(chain: OptionChain, filter: ChainFilter): OptionChain {
+  return filter.expiration === undefined &&
+    filter.right === undefined &&
+    filter.strikeMin === undefined &&
+    filter.strikeMax === undefined
+    ? chain
+    : { ...chain, contracts: filterChain(chain, filter) };
 }
 
 /** Filters a chain's contracts. */

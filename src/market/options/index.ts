@@ -4,3 +4,4 @@ export * from './chain.ts';
 export * from './parameters.ts';
 export * from './pricing.ts';
 export * from './surface.ts';
+export * from './shared-chains.ts';

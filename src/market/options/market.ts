@@ -18,7 +18,14 @@ import { canonicalOcc, parseOcc, type OptionContract } from '../../domain/option
 import type { ExpiryListing } from '../../domain/options/listing.ts';
 import { normalizeSeed } from '../simulated/random.ts';
 import { newYorkDate } from '../time-zone.ts';
-import { ChainBuilder, filterChain, midOf, type ChainFilter, type OptionChain } from './chain.ts';
+import {
+  ChainBuilder,
+  filteredChain,
+  midOf,
+  quoteVersion,
+  type ChainFilter,
+  type OptionChain,
+} from './chain.ts';
 import {
   DEFAULT_RISK_FREE_RATE,
   MIN_OPTIONABLE_PRICE,
@@ -61,11 +68,13 @@ export class OptionsMarket implements MarketData {
   readonly calendar: MarketData['calendar'];
   readonly parameters: PricingParameters;
   readonly #builder: ChainBuilder;
+  readonly #options: OptionsMarketOptions;
 
   constructor(
     readonly inner: MarketData,
     options: OptionsMarketOptions = {},
   ) {
+    this.#options = options;
     this.clock = inner.clock;
     this.calendar = inner.calendar;
     this.parameters = {
@@ -78,6 +87,11 @@ export class OptionsMarket implements MarketData {
       this.parameters,
       options.expiryListing,
     );
+  }
+
+  /** The same listing and pricing over another market (an api replica's shared quotes). */
+  over(inner: MarketData): OptionsMarket {
+    return new OptionsMarket(inner, this.#options);
   }
 
   // ─── the option API ───────────────────────────────────────────────────────────────────────
@@ -106,15 +120,38 @@ export class OptionsMarket implements MarketData {
     if (!this.isOptionable(symbol)) return undefined;
     const quote = this.inner.latestQuote(symbol);
     if (quote === undefined) return undefined;
-    const chain = this.#builder.chain(symbol, quote);
-    const filtered =
-      filter.expiration === undefined &&
-      filter.right === undefined &&
-      filter.strikeMin === undefined &&
-      filter.strikeMax === undefined
-        ? chain
-        : { ...chain, contracts: filterChain(chain, filter) };
-    return filtered;
+    return filteredChain(this.#builder.chain(symbol, quote), filter);
+  }
+
+  /**
+   * Which chain of `underlying` is current: the underlying quote it is priced from, its key
+   * (`{symbol}@{quote version}`: the shared cache's key, so it changes as the underlying
+   * moves) and the chain itself when this process has it already; `undefined` when the
+   * underlying has no options.
+   */
+  currentChain(
+    underlying: string,
+  ): { symbol: string; quote: Quote; key: string; built: OptionChain | undefined } | undefined {
+    const symbol = underlying.trim().toUpperCase();
+    if (!this.isOptionable(symbol)) return undefined;
+    const quote = this.inner.latestQuote(symbol);
+    if (quote === undefined) return undefined;
+    return {
+      symbol,
+      quote,
+      key: `${symbol}@${quoteVersion(quote)}`,
+      built: this.#builder.peek(symbol, quote),
+    };
+  }
+
+  /** The whole chain of `symbol` priced against `quote` (kept here as its current chain). */
+  chainAt(symbol: string, quote: Quote): OptionChain {
+    return this.#builder.chain(symbol, quote);
+  }
+
+  /** Keeps a chain built elsewhere (read from the shared cache), so contracts price from it. */
+  adoptChain(chain: OptionChain): void {
+    this.#builder.adopt(chain);
   }
 
   /**

@@ -1142,9 +1142,9 @@ export function registerOptionTools(
       contracts: z.array(contractOut),
     },
     annotations: READ,
-    run: (args) => {
-      const market = desk(session).market;
-      const all = market.chain(args.underlying);
+    run: async (args) => {
+      const options = desk(session);
+      const all = await options.chain(args.underlying);
       if (all === undefined) {
         throw new ToolFailure(
           'unknown_symbol',
@@ -1162,7 +1162,7 @@ export function registerOptionTools(
           `Use one of the listed expirations: ${all.expirations.join(', ')}.`,
         );
       }
-      const chain = market.chain(args.underlying, {
+      const chain = await options.chain(args.underlying, {
         expiration,
         ...(args.option_type === undefined ? {} : { right: args.option_type }),
         ...(args.strike_min === undefined ? {} : { strikeMin: Number(args.strike_min) }),
