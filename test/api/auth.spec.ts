@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { SYSTEM_PRINCIPAL } from '../../src/commands/policy.ts';
+import { UserQueries } from '../../src/projections/users.ts';
 import {
   call,
   PASSWORD,
@@ -192,7 +193,6 @@ describe('api: auth routes, /me and API keys', () => {
     await new Promise((r) => setTimeout(r, 200));
     const keys = await h.security.users.handler.load(user.userId);
     expect(keys.state.status).to.equal('registered');
-    const { UserQueries } = await import('../../src/projections/users.ts');
     const rows = await new UserQueries(h.db).listApiKeys({ tenant: user.userId });
     expect(rows).to.have.length(1);
     expect(rows[0]?.lastUsedAt).to.be.instanceOf(Date);

@@ -3,6 +3,7 @@ import { CommandHandler } from '../../src/commands/handler.ts';
 import { accountDecider } from '../../src/domain/account/index.ts';
 import { accountStream } from '../../src/domain/ids.ts';
 import { resultJson, runBacktest } from '../../src/backtest/run.ts';
+import { runBacktestWithLedger } from './ledger-access.ts';
 import { dailySeries, request, scripted, weekdays } from './support.ts';
 
 const days = weekdays('2024-03-04', 6);
@@ -46,7 +47,6 @@ describe('backtest: the replay engine', () => {
       if (n === 0) ctx.buy('AAA', 10);
       if (n === 2) ctx.sell('AAA', 10);
     });
-    const { runBacktestWithLedger } = await import('./ledger-access.ts');
     const { result, ledger } = await runBacktestWithLedger(request(range), trader, series);
     const handler = new CommandHandler(ledger.store, accountDecider, { streamId: accountStream });
     const loaded = await handler.load(ledger.accountId);

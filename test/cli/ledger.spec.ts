@@ -74,7 +74,6 @@ describe('hash chain and ledger verify', function () {
     expect(await runCli(['node', 'pt', 'ledger', 'verify'], { env, ...io })).to.equal(0);
     expect(out.join('')).to.match(/0 problems/);
 
-    const { openPgliteDatabase } = await import('../../src/eventstore/database.ts');
     const db = await openPgliteDatabase(path.join(dataDir, 'pglite'));
     await db.pool.query(
       `UPDATE eventstore.events SET data = '{"userId":"x"}' WHERE type = 'EmailReserved'`,
