@@ -1,11 +1,13 @@
 /**
  * `data generate`: history synthesized from the seeded simulated model (the same price model
  * as the simulated feed: the same seed gives the same bars on every machine), written to the
- * store as `generated` series, or kept in memory for a backtest.
+ * store as `generated` series (raw prices, as the feed quoted them), or kept in memory for a
+ * backtest (split-adjusted).
  */
 import { SimulatedClock } from '../market/clock.ts';
 import { UnknownSymbolError } from '../market/port.ts';
 import { SimulatedMarket } from '../market/simulated/feed.ts';
+import { newYorkDate } from '../market/time-zone.ts';
 import {
   allocateSeries,
   truncateSeries,
@@ -128,6 +130,32 @@ export function generateSeries(options: GenerateOptions): BarSeries[] {
         i += 1;
       }
     }
-    return truncateSeries(series, i);
+    const out = truncateSeries(series, i);
+    splitAdjust(out, (date) => market.corporateActions.splitRatioOn(symbol, date));
+    return out;
   });
+}
+
+/**
+ * Back-adjusts a series for splits in place, as data vendors publish "adjusted" bars: every
+ * bar before a split's ex-date has its prices divided by the ratio and its volume multiplied.
+ * The simulated model's raw prices follow its splits (live accounts get the split applied to
+ * their positions); a backtest holds no corporate actions, so without this a 4-for-1 split
+ * would read as a 75 % crash.
+ */
+export function splitAdjust(series: BarSeries, ratioOn: (newYorkDate: string) => number): void {
+  let factor = 1;
+  let nextDate: string | undefined;
+  for (let i = series.length - 1; i >= 0; i--) {
+    const date = newYorkDate(series.time[i] ?? 0);
+    if (nextDate !== undefined && date !== nextDate) factor *= ratioOn(nextDate);
+    nextDate = date;
+    if (factor === 1) continue;
+    series.open[i] = (series.open[i] ?? 0) / factor;
+    series.high[i] = (series.high[i] ?? 0) / factor;
+    series.low[i] = (series.low[i] ?? 0) / factor;
+    series.close[i] = (series.close[i] ?? 0) / factor;
+    series.vwap[i] = (series.vwap[i] ?? Number.NaN) / factor;
+    series.volume[i] = (series.volume[i] ?? 0) * factor;
+  }
 }
