@@ -22,7 +22,15 @@ export interface PrincipalCacheOptions {
 
 interface Entry {
   readonly principal: Principal;
+  /** When the load that produced it started (the principal is at least this fresh). */
+  readonly loadedAt: number;
   readonly expiresAt: number;
+}
+
+/** A load in flight, shared by the requests that need the same credential meanwhile. */
+interface Flight {
+  readonly generation: number;
+  readonly result: Promise<Principal | undefined>;
 }
 
 /**
@@ -31,16 +39,24 @@ interface Entry {
  * Only successes are kept, under the SHA-256 of the credential (never the credential), until
  * the TTL or the token's own expiry, whichever comes first.
  *
+ * A credential in use never makes a request wait for the user stream: once an entry is past
+ * half its TTL, the next request is answered from it and starts a reload in the background
+ * (refresh-ahead), so an active client finds a fresh entry when the old one expires. What a
+ * request is answered with was still loaded at most the TTL before. Concurrent requests that
+ * miss share one load (single flight), as long as no user changed since it started.
+ *
  * A change to a user — anything appended to `user-{id}` — drops that user's entries:
  * `forgetUser` is called at once for appends made in this process (`watchUserStreams`), and by
  * the composition for invalidations published by other processes. A load that was already
- * running when the user changed is not kept.
+ * running when the user changed is not kept, and no request that arrives after the change
+ * joins it.
  */
 export class PrincipalCache {
   readonly #authenticate: Authenticate;
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #entries: LRUCache<string, Entry>;
+  readonly #flights = new Map<string, Flight>();
   /** Cached credential keys by user, to drop them when the user changes. */
   readonly #byUser = new Map<string, Set<string>>();
   /** Bumped on every change of a user: a load that saw an older generation is not kept. */
@@ -68,24 +84,59 @@ export class PrincipalCache {
     const key = createHash('sha256').update(bearer).digest('base64url');
     const now = this.#now();
     const cached = this.#entries.get(key);
-    if (cached !== undefined && cached.expiresAt > now) return cached.principal;
+    if (cached !== undefined && cached.expiresAt > now) {
+      if (now - cached.loadedAt >= this.#ttlMs / 2 && !this.#flights.has(key)) {
+        // Refresh ahead; a failure only means the entry expires as it would have.
+        this.#load(key, bearer).catch(() => undefined);
+      }
+      return cached.principal;
+    }
+    const flight = this.#flights.get(key);
+    if (flight !== undefined && flight.generation === this.#generation) return flight.result;
+    return this.#load(key, bearer);
+  }
+
+  #load(key: string, bearer: string): Promise<Principal | undefined> {
     const generation = this.#generation;
-    const principal = await this.#authenticate(bearer);
-    if (principal === undefined) return undefined;
+    const startedAt = this.#now();
+    const result = this.#authenticate(bearer).then((principal) => {
+      this.#keep(key, bearer, principal, generation, startedAt);
+      return principal;
+    });
+    const flight: Flight = { generation, result };
+    this.#flights.set(key, flight);
+    const done = (): void => {
+      if (this.#flights.get(key) === flight) this.#flights.delete(key);
+    };
+    result.then(done, done);
+    return result;
+  }
+
+  #keep(
+    key: string,
+    bearer: string,
+    principal: Principal | undefined,
+    generation: number,
+    startedAt: number,
+  ): void {
+    if (principal === undefined) {
+      // The credential is no longer valid (a refresh found it revoked): stop serving it.
+      this.#entries.delete(key);
+      return;
+    }
     const user = principal.userId;
     const changedSince =
       this.#everyone > generation || (this.#generations.get(user) ?? 0) > generation;
-    if (changedSince) return principal;
-    const expiresAt = Math.min(now + this.#ttlMs, tokenExpiry(bearer) ?? Infinity);
-    if (expiresAt <= now) return principal;
-    this.#entries.set(key, { principal, expiresAt });
+    if (changedSince) return;
+    const expiresAt = Math.min(startedAt + this.#ttlMs, tokenExpiry(bearer) ?? Infinity);
+    if (expiresAt <= this.#now()) return;
+    this.#entries.set(key, { principal, loadedAt: startedAt, expiresAt });
     let keys = this.#byUser.get(user);
     if (!keys) {
       keys = new Set();
       this.#byUser.set(user, keys);
     }
     keys.add(key);
-    return principal;
   }
 
   /** Drops every cached credential of a user (the user stream changed). */

@@ -85,4 +85,57 @@ describe('principal cache', () => {
     expect(cache.size).to.equal(0);
     cache.forgetAll();
   });
+
+  it('reloads a credential in use ahead of its expiry, without making the request wait', async () => {
+    const d = directory();
+    let now = 1_000_000;
+    const cache = new PrincipalCache({ authenticate: d.authenticate, ttlMs: 2000, now: () => now });
+    await cache.authenticate('tok-alice');
+    now += 999;
+    await cache.authenticate('tok-alice');
+    expect(d.calls).to.equal(1);
+    // Past half the TTL: answered from the entry, a reload runs behind it.
+    d.roles.set('tok-alice', ['viewer']);
+    now += 1;
+    expect((await cache.authenticate('tok-alice'))?.roles).to.deep.equal(['trader']);
+    expect(d.calls).to.equal(2);
+    await new Promise((resolve) => setImmediate(resolve));
+    // The reload (started at +1000) is what answers from now on, also past the first entry's TTL.
+    now += 1500;
+    expect((await cache.authenticate('tok-alice'))?.roles).to.deep.equal(['viewer']);
+    expect(d.calls).to.equal(3);
+  });
+
+  it('stops answering for a credential a reload found revoked', async () => {
+    const d = directory();
+    let now = 1_000_000;
+    const cache = new PrincipalCache({ authenticate: d.authenticate, ttlMs: 2000, now: () => now });
+    await cache.authenticate('tok-alice');
+    d.roles.delete('tok-alice');
+    now += 1500;
+    expect(await cache.authenticate('tok-alice')).to.not.equal(undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(cache.size).to.equal(0);
+    expect(await cache.authenticate('tok-alice')).to.equal(undefined);
+  });
+
+  it('shares one load between concurrent misses, unless a user changed meanwhile', async () => {
+    let calls = 0;
+    const releases: (() => void)[] = [];
+    const cache = new PrincipalCache({
+      authenticate: async () => {
+        calls += 1;
+        await new Promise<void>((resolve) => releases.push(resolve));
+        return { userId: 'alice', roles: ['trader'], via: 'access_token' };
+      },
+    });
+    const first = [cache.authenticate('tok'), cache.authenticate('tok')];
+    expect(calls).to.equal(1);
+    cache.forgetUser('bob');
+    const later = cache.authenticate('tok');
+    expect(calls).to.equal(2);
+    for (const release of releases) release();
+    const all = await Promise.all([...first, later]);
+    expect(all.map((p) => p?.userId)).to.deep.equal(['alice', 'alice', 'alice']);
+  });
 });
