@@ -9,7 +9,6 @@ import express, {
   type Express,
   type RequestHandler,
 } from 'express';
-import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { commandErrors } from './errors.ts';
@@ -19,6 +18,7 @@ import { httpMetrics } from './metrics.ts';
 import { API_PREFIX, docsRouter, OPENAPI_PATH, openApiDocument } from './openapi.ts';
 import { errorHandler, notFoundHandler } from './problem.ts';
 import { requestId } from './request-id.ts';
+import { securityHeaders } from './security-headers.ts';
 // Side effect: documents the routes that predate the OpenAPI registry.
 import './v1/system-docs.ts';
 
@@ -81,10 +81,15 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(helmet());
+  app.use(securityHeaders());
   app.use(requestId());
   app.use(httpMetrics(deps.metrics));
   app.use((req, res, next) => {
+    // Nothing to attach when request lines are not logged (LOG_LEVEL above info).
+    if (!logger.isLevelEnabled('info')) {
+      next();
+      return;
+    }
     const started = now();
     res.on('finish', () => {
       logger.info(
