@@ -148,6 +148,28 @@ export function barStoreContract(
     expect(await store.series()).to.have.length(1);
   });
 
+  it('leaves nothing behind when the database refuses a row, and the connection recovers', async () => {
+    const w = await store.writer();
+    await w.write([row('AAA', '2024-01-02', '10')]);
+    // Rows reach the database while the write goes on (a COPY stays open on PostgreSQL), so
+    // the refusal may surface on a later write or on commit; either way nothing is stored.
+    const refused = await (async () => {
+      try {
+        await w.write([{ ...row('AAA', '2024-01-03', '10'), open: 'not a number' }]);
+        await w.commit('import');
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(refused).to.be.instanceOf(Error);
+    await w.abort().catch(() => undefined);
+    expect(await store.series()).to.deep.equal([]);
+    const again = await store.writer();
+    await again.write([row('AAA', '2024-01-02', '10')]);
+    expect(await again.commit('import')).to.deep.include({ inserted: 1 });
+  });
+
   it('reads ranges and pages, whole series as numbers, and time windows across symbols', async () => {
     const w = await store.writer();
     const rows: BarRow[] = [];
@@ -216,5 +238,18 @@ export function barStoreContract(
     const series = await store.readSeries('AAA', '1Min');
     expect(series?.length).to.equal(120_000);
     expect(series?.volume[119_999]).to.equal(119_999);
+    // The same file again: every row meets a stored bar, so every row stages and replaces one.
+    const again = await importCsv(
+      store,
+      Readable.from([lines.join('\n').replaceAll(',10.5,', ',10.25,')]),
+      { symbol: 'AAA' },
+    );
+    expect(again).to.deep.include({ written: true, inserted: 0, replaced: 120_000 });
+    const replaced = await store.bars('AAA', '1Min', { start: new Date(start), limit: 2 });
+    expect(replaced.map((b) => [b.close, b.volume])).to.deep.equal([
+      ['10.25', 0],
+      ['10.25', 1],
+    ]);
+    expect((await store.series({ symbol: 'AAA' }))[0]?.count).to.equal(120_000);
   });
 }
