@@ -37,6 +37,9 @@ const STAGE_FLUSH_CHARS = 4 << 20;
 /** Bytes an open COPY buffers in this process before `write` waits for the socket. */
 const COPY_BUFFER_BYTES = 1 << 20;
 const DAY_MS = 86_400_000;
+/** The instants whose ISO form has a four-digit year: 0000-01-01 up to 10000-01-01. */
+const FIRST_ISO_MS = -62_167_219_200_000;
+const END_ISO_MS = 253_402_300_800_000;
 
 const EPOCH_MS = `(extract(epoch FROM ts) * 1000)::float8`;
 
@@ -82,7 +85,10 @@ class IsoInstants {
   format(ms: number): string {
     const day = Math.floor(ms / DAY_MS);
     const rest = ms - day * DAY_MS;
-    if (rest % 60_000 !== 0) return new Date(ms).toISOString();
+    // Off the minute, or a year of other than four digits (`+010000-…`): the whole instant.
+    if (rest % 60_000 !== 0 || ms < FIRST_ISO_MS || ms >= END_ISO_MS) {
+      return new Date(ms).toISOString();
+    }
     if (day !== this.#day) {
       this.#day = day;
       this.#prefix = new Date(day * DAY_MS).toISOString().slice(0, 11);

@@ -148,6 +148,22 @@ export function barStoreContract(
     expect(await store.series()).to.have.length(1);
   });
 
+  it('keeps every bar start it is given: before 1970, off the minute, within a day', async () => {
+    const times = [
+      Date.parse('1899-12-29T05:00:00Z'),
+      Date.parse('1969-12-31T23:59:00Z'),
+      Date.parse('2024-03-04T14:30:00Z'),
+      Date.parse('2024-03-04T14:30:01.5Z'),
+      Date.parse('2024-03-04T23:59:00Z'),
+      Date.parse('2024-03-05T00:00:00Z'),
+    ];
+    const w = await store.writer();
+    await w.write(times.map((time) => ({ ...row('AAA', '2024-01-02', '10', '1Min'), time })));
+    expect(await w.commit('import')).to.deep.include({ inserted: times.length });
+    const bars = await store.bars('AAA', '1Min', { limit: 10 });
+    expect(bars.map((b) => b.time)).to.deep.equal(times.map((t) => new Date(t).toISOString()));
+  });
+
   it('leaves nothing behind when the database refuses a row, and the connection recovers', async () => {
     const w = await store.writer();
     await w.write([row('AAA', '2024-01-02', '10')]);
