@@ -164,6 +164,53 @@ export function barStoreContract(
     expect(bars.map((b) => b.time)).to.deep.equal(times.map((t) => new Date(t).toISOString()));
   });
 
+  it('stores every price as its decimal text, scale included', async () => {
+    const prices = [
+      '0',
+      '0.00',
+      '0.5',
+      '0.0001',
+      '0.00001234',
+      '007.50',
+      '1',
+      '10.00',
+      '9999',
+      '10000',
+      '100000000',
+      '12345.6789',
+      '123456789012.345678901',
+      '300.04',
+    ];
+    const w = await store.writer();
+    await w.write(
+      prices.map((p, i) => ({
+        ...row('AAA', '2024-01-02', p),
+        time: day('2024-01-02') + i * 86_400_000,
+        vwap: p,
+        tradeCount: i,
+      })),
+    );
+    // Other forms: an exponent (the database reads it), a trade count beyond 2^53.
+    await w.write([
+      { ...row('AAA', '2024-02-01', '1.5e1'), tradeCount: 2 ** 53 + 2 },
+      { ...row('AAA', '2024-02-02', '12.5'), volume: 0.125 },
+    ]);
+    await w.commit('import');
+    const bars = await store.bars('AAA', '1Day', { limit: 100 });
+    const expected = prices.map((p) => p.replace(/^0+(?=\d)/, ''));
+    expect(bars.map((b) => [b.open, b.close])).to.deep.equal([
+      ...expected.map((p) => [p, p]),
+      ['15', '15'],
+      ['12.5', '12.5'],
+    ]);
+    expect(bars.slice(0, prices.length).map((b) => b.vwap)).to.deep.equal(expected);
+    expect(bars.slice(0, -1).map((b) => b.tradeCount)).to.deep.equal([
+      ...prices.map((_, i) => i),
+      2 ** 53 + 2,
+    ]);
+    expect(bars.at(-1)?.volume).to.equal(0.125);
+  });
+
   it('leaves nothing behind when the database refuses a row, and the connection recovers', async () => {
     const w = await store.writer();
     await w.write([row('AAA', '2024-01-02', '10')]);
