@@ -107,7 +107,6 @@ const HAS_OFFSET = /(Z|[+-]\d{2}:?\d{2})$/;
 const CLOCK = /^(\d{2}):?(\d{2}):?(\d{2})?$/;
 /** A UTC ISO-8601 instant (Alpaca's and most APIs' timestamps): `Date.parse` reads it as is. */
 const UTC_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
-const PRICE_FIELDS = ['open', 'high', 'low', 'close'] as const;
 
 /** Normalises a ticker as files spell it: upper case, no `$`, no Stooq `.US` suffix. */
 export function normalizeCsvSymbol(raw: string): string {
@@ -124,8 +123,29 @@ export class CsvBarReader {
   readonly #width: number;
   readonly #symbol: string | undefined;
   readonly #adjust: boolean;
+  /** Column of each field, `-1` when the file has none (numbers: read once per row). */
+  readonly #col: {
+    readonly symbol: number;
+    readonly time: number;
+    readonly open: number;
+    readonly high: number;
+    readonly low: number;
+    readonly close: number;
+    readonly volume: number;
+    readonly tradeCount: number;
+    readonly vwap: number;
+    readonly adjClose: number;
+  };
   readonly #dates = new Map<string, number>();
   readonly #last = new Map<string, number>();
+  /** The latest row's symbol and bar start (the `#last` entry of a run of one symbol). */
+  #lastSymbol: string | undefined;
+  #lastTime = 0;
+  /** Date part (`YYYY-MM-DDT`) of the latest UTC instant read, and its UTC midnight. */
+  #instantDay = '';
+  #instantDayMs = 0;
+  /** Why the latest `#price` call found no price. */
+  #reason = '';
   #unsorted = false;
 
   constructor(header: readonly string[], options: CsvReadOptions = {}) {
@@ -168,6 +188,18 @@ export class CsvBarReader {
       );
     }
     this.#index = index;
+    this.#col = {
+      symbol: index.symbol ?? -1,
+      time: index.time ?? -1,
+      open: index.open ?? -1,
+      high: index.high ?? -1,
+      low: index.low ?? -1,
+      close: index.close ?? -1,
+      volume: index.volume ?? -1,
+      tradeCount: index.tradeCount ?? -1,
+      vwap: index.vwap ?? -1,
+      adjClose: index.adjClose ?? -1,
+    };
     this.#width = header.length;
     this.#symbol = symbol === undefined ? undefined : normalizeCsvSymbol(symbol);
     this.#adjust = options.adjust === true;
@@ -191,30 +223,28 @@ export class CsvBarReader {
     if (fields.length !== this.#width) {
       return { line, reason: `expected ${this.#width} fields, got ${fields.length}` };
     }
-    const i = this.#index;
-    const symbol =
-      this.#symbol ?? normalizeCsvSymbol(i.symbol === undefined ? '' : (fields[i.symbol] ?? ''));
-    if (!isValidEquitySymbol(symbol)) {
-      return { line, reason: `symbol "${fields[i.symbol ?? 0] ?? ''}" is not a US stock ticker` };
+    const col = this.#col;
+    let symbol = this.#symbol;
+    if (symbol === undefined) {
+      // Validated once in the constructor when it comes from the options.
+      symbol = normalizeCsvSymbol(col.symbol < 0 ? '' : (fields[col.symbol] ?? ''));
+      if (!isValidEquitySymbol(symbol)) {
+        return {
+          line,
+          reason: `symbol "${fields[col.symbol < 0 ? 0 : col.symbol] ?? ''}" is not a US stock ticker`,
+        };
+      }
     }
     const time = this.#time(fields);
     if (typeof time === 'string') return { line, reason: time };
-    const prices: string[] = [];
-    for (const f of PRICE_FIELDS) {
-      let raw = (fields[i[f] ?? -1] ?? '').trim();
-      if (raw.charCodeAt(0) === 36) raw = raw.slice(1); // a leading "$"
-      if (!DECIMAL.test(raw)) {
-        return {
-          line,
-          reason:
-            raw === '' || raw.toLowerCase() === 'null'
-              ? `${f} is missing`
-              : `${f} is not a decimal number: "${raw}"`,
-        };
-      }
-      prices.push(raw);
-    }
-    let [open = '', high = '', low = '', close = ''] = prices;
+    let open = this.#price(fields, col.open, 'open');
+    if (open === undefined) return { line, reason: this.#reason };
+    let high = this.#price(fields, col.high, 'high');
+    if (high === undefined) return { line, reason: this.#reason };
+    let low = this.#price(fields, col.low, 'low');
+    if (low === undefined) return { line, reason: this.#reason };
+    let close = this.#price(fields, col.close, 'close');
+    if (close === undefined) return { line, reason: this.#reason };
     const o = Number(open);
     const h = Number(high);
     const l = Number(low);
@@ -223,7 +253,7 @@ export class CsvBarReader {
     if (h < Math.max(o, c, l)) return { line, reason: `high ${high} is below open, low or close` };
     if (l > Math.min(o, c)) return { line, reason: `low ${low} is above open or close` };
     if (this.#adjust) {
-      const raw = (fields[i.adjClose ?? -1] ?? '').trim();
+      const raw = (fields[col.adjClose] ?? '').trim();
       if (!DECIMAL.test(raw) || Number(raw) <= 0) {
         return { line, reason: `Adj Close is not a positive decimal: "${raw}"` };
       }
@@ -233,24 +263,28 @@ export class CsvBarReader {
       low = adjusted(l, factor);
       close = adjusted(c, factor);
     }
-    const volume = this.#count(fields, i.volume, 'volume', true);
+    const volume = this.#count(fields, col.volume, 'volume', true);
     if (typeof volume === 'string') return { line, reason: volume };
-    const trades = this.#count(fields, i.tradeCount, 'trade count', false);
+    const trades = this.#count(fields, col.tradeCount, 'trade count', false);
     if (typeof trades === 'string') return { line, reason: trades };
     let vwap: string | null = null;
-    if (i.vwap !== undefined) {
-      const raw = (fields[i.vwap] ?? '').trim();
+    if (col.vwap >= 0) {
+      const raw = (fields[col.vwap] ?? '').trim();
       if (raw !== '') {
-        if (!DECIMAL.test(raw)) return { line, reason: `vwap is not a decimal number: "${raw}"` };
+        if (!isDecimal(raw)) return { line, reason: `vwap is not a decimal number: "${raw}"` };
         vwap = raw;
       }
     }
-    const previous = this.#last.get(symbol);
+    const previous = symbol === this.#lastSymbol ? this.#lastTime : this.#last.get(symbol);
     if (previous === time) {
       return { line, reason: `duplicate bar: ${symbol} at ${new Date(time).toISOString()} again` };
     }
     if (previous !== undefined && time < previous) this.#unsorted = true;
-    this.#last.set(symbol, time);
+    if (symbol !== this.#lastSymbol) {
+      if (this.#lastSymbol !== undefined) this.#last.set(this.#lastSymbol, this.#lastTime);
+      this.#lastSymbol = symbol;
+    }
+    this.#lastTime = time;
     return {
       symbol,
       timeframe: this.#timeframe ?? '1Day',
@@ -265,6 +299,18 @@ export class CsvBarReader {
     };
   }
 
+  /** The decimal text of a price column (a leading `$` dropped), or `undefined` and `#reason`. */
+  #price(fields: readonly string[], index: number, name: string): string | undefined {
+    let raw = (fields[index] ?? '').trim();
+    if (raw.charCodeAt(0) === 36) raw = raw.slice(1); // a leading "$"
+    if (isDecimal(raw)) return raw;
+    this.#reason =
+      raw === '' || raw.toLowerCase() === 'null'
+        ? `${name} is missing`
+        : `${name} is not a decimal number: "${raw}"`;
+    return undefined;
+  }
+
   /** Epoch ms of the row's bar start, or the reason it has none. */
   #time(fields: readonly string[]): number | string {
     const i = this.#index;
@@ -274,7 +320,7 @@ export class CsvBarReader {
     let ms: number;
     let dateOnly = false;
     // The common case first: one test instead of the layouts below it.
-    if (UTC_INSTANT.test(raw)) return this.#barStart(Date.parse(raw), raw, false);
+    if (UTC_INSTANT.test(raw)) return this.#barStart(this.#utcInstant(raw), raw, false);
     const compact = COMPACT_DATE.exec(raw);
     const civil = DATE_ONLY.test(raw)
       ? raw
@@ -310,6 +356,29 @@ export class CsvBarReader {
       }
     }
     return this.#barStart(ms, raw, dateOnly);
+  }
+
+  /**
+   * `Date.parse` of a UTC instant (`UTC_INSTANT`), the date part cached: rows of one day
+   * differ only in their time of day, read from the digits (`Date.parse` was the slow part).
+   */
+  #utcInstant(raw: string): number {
+    const n = raw.length;
+    // `…:SSZ` or `…:SS.mmmZ`; other fractions, and times out of range, go to `Date.parse`.
+    if (n !== 20 && n !== 24) return Date.parse(raw);
+    const hour = digits2(raw, 11);
+    const minute = digits2(raw, 14);
+    const second = digits2(raw, 17);
+    if (hour > 23 || minute > 59 || second > 59) return Date.parse(raw);
+    const ms = n === 24 ? digits2(raw, 20) * 10 + raw.charCodeAt(22) - 48 : 0;
+    if (this.#instantDay === '' || !raw.startsWith(this.#instantDay)) {
+      const parsed = Date.parse(raw);
+      if (!Number.isFinite(parsed)) return parsed;
+      this.#instantDay = raw.slice(0, 11);
+      this.#instantDayMs = parsed - ((hour * 60 + minute) * 60 + second) * 1000 - ms;
+      return parsed;
+    }
+    return this.#instantDayMs + ((hour * 60 + minute) * 60 + second) * 1000 + ms;
   }
 
   /** The bar start of a row stamped `ms` (from `raw`; `dateOnly` for a bare date). */
@@ -351,18 +420,47 @@ export class CsvBarReader {
 
   #count(
     fields: readonly string[],
-    index: number | undefined,
+    index: number,
     name: string,
     fractional: boolean,
   ): number | null | string {
-    if (index === undefined) return null;
+    if (index < 0) return null;
     const raw = (fields[index] ?? '').trim();
     if (raw === '' || raw.toLowerCase() === 'null') return null;
-    if (!(fractional ? DECIMAL : /^\d+$/).test(raw)) {
+    if (!(fractional ? isDecimal(raw) : isWhole(raw))) {
       return `${name} is not a ${fractional ? 'non-negative number' : 'whole number'}: "${raw}"`;
     }
     return Number(raw);
   }
+}
+
+/** `DECIMAL.test(s)` (digits, optionally a point and digits), without the regular-expression call. */
+function isDecimal(s: string): boolean {
+  const n = s.length;
+  let i = 0;
+  while (i < n && isDigit(s.charCodeAt(i))) i += 1;
+  if (i === 0) return false;
+  if (i === n) return true;
+  if (s.charCodeAt(i) !== 46 || i + 1 === n) return false; // "."
+  for (i += 1; i < n; i += 1) if (!isDigit(s.charCodeAt(i))) return false;
+  return true;
+}
+
+/** `/^\d+$/.test(s)`. */
+function isWhole(s: string): boolean {
+  const n = s.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i += 1) if (!isDigit(s.charCodeAt(i))) return false;
+  return true;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+/** The two-digit number at `at` of a string already known to hold digits there. */
+function digits2(s: string, at: number): number {
+  return (s.charCodeAt(at) - 48) * 10 + s.charCodeAt(at + 1) - 48;
 }
 
 /** A price scaled by an adjustment factor, rounded to 6 decimals. */

@@ -2,16 +2,14 @@
  * `data import`: a CSV file into the time-series store, all or nothing. Every row is read and
  * checked; with any bad row nothing is written (the report lists each with its line and
  * reason) unless `skipBad` is set, in which case the good rows are written and the bad ones
- * reported. Rows are staged while reading, so a file larger than memory streams through.
+ * reported. Each chunk of good rows goes to the store's writer as soon as it is read (on
+ * PostgreSQL into one open COPY), so the database ingests a chunk while the next one parses and a
+ * file larger than memory streams through.
  */
 import type { Readable } from 'node:stream';
-import type { BarRow } from './bars.ts';
 import type { CsvReadOptions } from './csv-layout.ts';
 import { readCsvBars, type CsvReadSummary } from './csv-read.ts';
 import type { BarStore, SeriesInfo } from './store.ts';
-
-/** Rows per staging write. */
-const STAGE_ROWS = 50_000;
 
 export interface ImportOptions extends CsvReadOptions {
   /** Write the good rows even when some are bad. */
@@ -38,31 +36,20 @@ export async function importCsv(
 ): Promise<ImportSummary> {
   const started = performance.now();
   const writer = await store.writer();
-  let pending: BarRow[] = [];
-  let staging: Promise<void> = Promise.resolve();
   let summary: CsvReadSummary;
   try {
     summary = await readCsvBars(input, options, {
       onRows: async (rows, badRowsSoFar) => {
-        // Once a row is bad (and bad rows are fatal) staging more is wasted work: keep reading
+        // Once a row is bad (and bad rows are fatal) writing more is wasted work: keep reading
         // only to report every bad row.
         if (badRowsSoFar > 0 && options.skipBad !== true) return;
-        pending.push(...rows);
-        if (pending.length >= STAGE_ROWS) {
-          const batch = pending;
-          pending = [];
-          // Parse the next chunk while the database stages this one (one write in flight).
-          await staging;
-          staging = writer.write(batch);
-        }
+        await writer.write(rows);
       },
       onProgress: (rows) => {
         options.onProgress?.(rows);
       },
     });
-    await staging;
   } catch (error) {
-    await staging.catch(() => undefined);
     await writer.abort();
     throw error;
   }
@@ -76,12 +63,6 @@ export async function importCsv(
       series: [],
       durationMs: performance.now() - started,
     };
-  }
-  try {
-    await writer.write(pending);
-  } catch (error) {
-    await writer.abort();
-    throw error;
   }
   // A file in time order per symbol cannot repeat a key (repeats are bad rows).
   const result = await writer.commit('import', { distinct: !summary.unsorted });

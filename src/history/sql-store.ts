@@ -1,16 +1,18 @@
 /**
  * The time-series store on PostgreSQL or embedded PGlite (`market_data` schema, ADR 0008).
  *
- * Writes stage rows in a temporary table inside one transaction — with `COPY … FROM STDIN` on
- * PostgreSQL (pg-copy-streams), multi-row `INSERT … SELECT unnest(…)` on PGlite, whose
- * node-postgres shim has no COPY protocol — and merge them into `bars` on commit with
+ * Writes run inside one transaction. On PostgreSQL a row that cannot meet a stored bar streams
+ * straight into `bars` through one `COPY … FROM STDIN` (pg-copy-streams) kept open across
+ * `write` calls, so the server ingests a chunk while the caller parses the next one. Other rows
+ * stage in a temporary table — COPY on PostgreSQL, multi-row `INSERT … SELECT unnest(…)` on
+ * PGlite, whose node-postgres shim has no COPY protocol — and merge into `bars` on commit with
  * `INSERT … ON CONFLICT DO UPDATE` (the later of two rows with the same key wins), so a
  * re-import replaces instead of duplicating, and an aborted import leaves nothing behind.
  */
 import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
+import { from as copyFrom, type CopyStreamQuery } from 'pg-copy-streams';
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import type { SqlDatabase } from '../eventstore/database.ts';
 import {
   allocateSeries,
@@ -30,6 +32,14 @@ import type { BarRange, BarStore, BarWriter, SeriesInfo, WriteSummary } from './
 const PAGE = 100_000;
 /** Rows per staging INSERT on PGlite (parameters are arrays, so one statement per chunk). */
 const INSERT_CHUNK = 20_000;
+/** Staged COPY text held before it is sent (sending it pauses the COPY into `bars`). */
+const STAGE_FLUSH_CHARS = 4 << 20;
+/** Bytes an open COPY buffers in this process before `write` waits for the socket. */
+const COPY_BUFFER_BYTES = 1 << 20;
+const DAY_MS = 86_400_000;
+/** The instants whose ISO form has a four-digit year: 0000-01-01 up to 10000-01-01. */
+const FIRST_ISO_MS = -62_167_219_200_000;
+const END_ISO_MS = 253_402_300_800_000;
 
 const EPOCH_MS = `(extract(epoch FROM ts) * 1000)::float8`;
 
@@ -64,10 +74,34 @@ function copyLine(line: number, r: BarRow): string {
   return `${line}\t${r.symbol}\t${r.timeframe}\t${r.time}\t${r.open}\t${r.high}\t${r.low}\t${r.close}\t${r.volume}\t${r.vwap ?? '\\N'}\t${r.tradeCount ?? '\\N'}\n`;
 }
 
-/** One COPY text-format line of `bars` itself (the bar start as an ISO instant). */
-function barsCopyLine(r: BarRow): string {
-  return `${r.symbol}\t${r.timeframe}\t${new Date(r.time).toISOString()}\t${r.open}\t${r.high}\t${r.low}\t${r.close}\t${r.volume}\t${r.vwap ?? '\\N'}\t${r.tradeCount ?? '\\N'}\n`;
+/**
+ * ISO instants of bar starts, the date part cached: consecutive rows of a file mostly share a
+ * day, and `Date#toISOString` per row was a fifth of the client's import time.
+ */
+class IsoInstants {
+  #day = Number.NaN;
+  #prefix = '';
+
+  format(ms: number): string {
+    const day = Math.floor(ms / DAY_MS);
+    const rest = ms - day * DAY_MS;
+    // Off the minute, or a year of other than four digits (`+010000-…`): the whole instant.
+    if (rest % 60_000 !== 0 || ms < FIRST_ISO_MS || ms >= END_ISO_MS) {
+      return new Date(ms).toISOString();
+    }
+    if (day !== this.#day) {
+      this.#day = day;
+      this.#prefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    }
+    return this.#prefix + (MINUTES_OF_DAY[rest / 60_000] ?? '');
+  }
 }
+
+/** `HH:MM:00Z` for every minute of a day. */
+const MINUTES_OF_DAY: readonly string[] = Array.from(
+  { length: 1440 },
+  (_, m) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}:00Z`,
+);
 
 /** The stored ranges of the routed series, as the merge's `unnest` parameters. */
 function storedRanges(routes: readonly (readonly [string, SeriesRoute])[]): string[][] {
@@ -98,10 +132,31 @@ interface SeriesRoute {
   staged: number;
 }
 
+type CopyTarget = 'bars' | 'stage';
+
+/** The COPY in progress on the writer's connection (one at a time; no other query meanwhile). */
+interface OpenCopy {
+  readonly target: CopyTarget;
+  readonly stream: CopyStreamQuery;
+  /** Settles when the server has taken the COPY (or rejects with its error). */
+  readonly done: Promise<void>;
+}
+
 class SqlBarWriter implements BarWriter {
   #line = 0;
   #done = false;
   readonly #routes = new Map<string, SeriesRoute>();
+  /** The route of the previous row: files mostly hold runs of one series. */
+  #lastSymbol = '';
+  #lastTimeframe = '';
+  #lastRoute: SeriesRoute | undefined;
+  #copy: OpenCopy | undefined;
+  /** Staged COPY lines not sent yet. */
+  #stageText = '';
+  /** Rows not inserted into the stage yet (PGlite). */
+  #pending: BarRow[] = [];
+  #stageCreated = false;
+  readonly #iso = new IsoInstants();
 
   constructor(
     private readonly client: pg.PoolClient,
@@ -112,48 +167,111 @@ class SqlBarWriter implements BarWriter {
   async write(rows: readonly BarRow[]): Promise<void> {
     if (this.#done) throw new Error('the bar writer is already finished');
     if (rows.length === 0) return;
-    if (this.copy) {
-      // A row that cannot meet a stored bar (outside its series' stored range) nor an earlier
-      // row of this write (later than every row copied so far) is copied straight into `bars`;
-      // the others go through the staging table and its merge (later rows win), as before.
-      let direct = '';
-      let staged = '';
-      let line = this.#line;
-      for (const r of rows) {
-        const route =
-          this.#routes.get(`${r.symbol}|${r.timeframe}`) ??
-          (await this.#route(r.symbol, r.timeframe));
-        const stored = route.stored;
-        if (
-          r.time > route.lastDirect &&
-          (stored === undefined || r.time < stored.first || r.time > stored.last)
-        ) {
-          direct += barsCopyLine(r);
-          if (route.direct === 0) route.directFirst = r.time;
-          route.lastDirect = r.time;
-          route.directLast = r.time;
-          route.direct += 1;
-        } else {
-          staged += copyLine(line, r);
-          route.staged += 1;
-        }
-        line += 1;
-      }
-      this.#line = line;
-      if (direct !== '') {
-        await this.#copy(
-          `COPY ${this.tables.bars} (symbol, timeframe, ts, open, high, low, close, volume, vwap, trade_count) FROM STDIN`,
-          direct,
-        );
-      }
-      if (staged !== '') {
-        await this.#copy(
-          'COPY pg_temp.bars_stage (line, symbol, timeframe, ts_ms, open, high, low, close, volume, vwap, trade_count) FROM STDIN',
-          staged,
-        );
-      }
+    if (!this.copy) {
+      for (const r of rows) this.#pending.push(r);
+      if (this.#pending.length >= INSERT_CHUNK) await this.#insertPending();
       return;
     }
+    // A row that cannot meet a stored bar (outside its series' stored range) nor an earlier
+    // row of this write (later than every row copied so far) is copied straight into `bars`;
+    // the others go through the staging table and its merge (later rows win), as before.
+    let direct = '';
+    let staged = '';
+    let line = this.#line;
+    for (const r of rows) {
+      const route =
+        r.symbol === this.#lastSymbol && r.timeframe === this.#lastTimeframe
+          ? this.#lastRoute
+          : undefined;
+      const found = route ?? (await this.#routeOf(r.symbol, r.timeframe));
+      const stored = found.stored;
+      if (
+        r.time > found.lastDirect &&
+        (stored === undefined || r.time < stored.first || r.time > stored.last)
+      ) {
+        direct += `${r.symbol}\t${r.timeframe}\t${this.#iso.format(r.time)}\t${r.open}\t${r.high}\t${r.low}\t${r.close}\t${r.volume}\t${r.vwap ?? '\\N'}\t${r.tradeCount ?? '\\N'}\n`;
+        if (found.direct === 0) found.directFirst = r.time;
+        found.lastDirect = r.time;
+        found.directLast = r.time;
+        found.direct += 1;
+      } else {
+        staged += copyLine(line, r);
+        found.staged += 1;
+      }
+      line += 1;
+    }
+    this.#line = line;
+    if (staged !== '') this.#stageText += staged;
+    if (direct !== '') await this.#send('bars', direct);
+    if (this.#stageText.length >= STAGE_FLUSH_CHARS) await this.#flushStage();
+  }
+
+  /** The route of a series, from the cache of routes or the catalog. */
+  async #routeOf(symbol: string, timeframe: Timeframe): Promise<SeriesRoute> {
+    const key = `${symbol}|${timeframe}`;
+    const route = this.#routes.get(key) ?? (await this.#route(key, symbol, timeframe));
+    this.#lastSymbol = symbol;
+    this.#lastTimeframe = timeframe;
+    this.#lastRoute = route;
+    return route;
+  }
+
+  /**
+   * Sends COPY text to `target`, opening a COPY on it first (and ending one on the other
+   * table). Returns once the text is buffered, so the caller works while the server ingests.
+   */
+  async #send(target: CopyTarget, text: string): Promise<void> {
+    let copy = this.#copy;
+    if (copy?.target !== target) {
+      await this.#endCopy();
+      if (target === 'stage') await this.#createStage();
+      const statement =
+        target === 'bars'
+          ? `COPY ${this.tables.bars} (symbol, timeframe, ts, open, high, low, close, volume, vwap, trade_count) FROM STDIN`
+          : 'COPY pg_temp.bars_stage (line, symbol, timeframe, ts_ms, open, high, low, close, volume, vwap, trade_count) FROM STDIN';
+      const stream = this.client.query(copyFrom(statement, { highWaterMark: COPY_BUFFER_BYTES }));
+      const done = finished(stream);
+      // Awaited by whoever ends or aborts the COPY; an early error also surfaces on `write`.
+      done.catch(() => undefined);
+      copy = { target, stream, done };
+      this.#copy = copy;
+    }
+    if (copy.stream.errored !== null) await copy.done;
+    if (!copy.stream.write(text)) await Promise.race([once(copy.stream, 'drain'), copy.done]);
+  }
+
+  /** Ends the open COPY and waits until the server has taken all of it. */
+  async #endCopy(): Promise<void> {
+    const copy = this.#copy;
+    if (copy === undefined) return;
+    this.#copy = undefined;
+    copy.stream.end();
+    await copy.done;
+  }
+
+  async #flushStage(): Promise<void> {
+    const text = this.#stageText;
+    this.#stageText = '';
+    if (text !== '') await this.#send('stage', text);
+  }
+
+  /** The staging table, created the first time a row needs it (a fresh series never does). */
+  async #createStage(): Promise<void> {
+    if (this.#stageCreated) return;
+    await this.client.query(
+      `CREATE TEMP TABLE bars_stage (line bigint, symbol text, timeframe text, ts_ms bigint,
+         open numeric, high numeric, low numeric, close numeric, volume float8, vwap numeric,
+         trade_count bigint) ON COMMIT DROP`,
+    );
+    this.#stageCreated = true;
+  }
+
+  /** Inserts the pending rows into the stage, a chunk per statement (PGlite). */
+  async #insertPending(): Promise<void> {
+    const rows = this.#pending;
+    this.#pending = [];
+    if (rows.length === 0) return;
+    await this.#createStage();
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       const chunk = rows.slice(i, i + INSERT_CHUNK);
       const start = this.#line;
@@ -179,15 +297,10 @@ class SqlBarWriter implements BarWriter {
     }
   }
 
-  async #copy(statement: string, text: string): Promise<void> {
-    await pipeline(Readable.from([text]), this.client.query(copyFrom(statement)));
-  }
-
   /** The route of a series, reading its stored range under a lock the first time. */
-  async #route(symbol: string, timeframe: Timeframe): Promise<SeriesRoute> {
-    const key = `${symbol}|${timeframe}`;
-    const known = this.#routes.get(key);
-    if (known !== undefined) return known;
+  async #route(key: string, symbol: string, timeframe: Timeframe): Promise<SeriesRoute> {
+    // The connection runs one statement at a time: a COPY in progress ends first.
+    await this.#endCopy();
     await this.client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [
       `bars:${this.tables.bars}:${key}`,
     ]);
@@ -219,10 +332,14 @@ class SqlBarWriter implements BarWriter {
   ): Promise<WriteSummary> {
     this.#finish();
     try {
+      await this.#flushStage();
+      await this.#endCopy();
+      await this.#insertPending();
       const routes = [...this.#routes.entries()];
       if (this.copy && routes.every(([, r]) => r.staged === 0)) {
         return await this.#commitDirect(source, routes);
       }
+      await this.#createStage();
       const src =
         options.distinct === true
           ? 'SELECT * FROM pg_temp.bars_stage'
@@ -344,7 +461,14 @@ class SqlBarWriter implements BarWriter {
   async abort(): Promise<void> {
     if (this.#done) return;
     this.#finish();
+    const copy = this.#copy;
+    this.#copy = undefined;
     try {
+      if (copy !== undefined) {
+        // CopyFail: the server drops what it took of this COPY without processing the rest.
+        copy.stream.destroy(new Error('the bar write was aborted'));
+        await copy.done.catch(() => undefined);
+      }
       await this.client.query('ROLLBACK');
     } finally {
       this.client.release();
@@ -384,11 +508,6 @@ export class SqlBarStore implements BarStore {
     const client = await this.db.pool.connect();
     try {
       await client.query('BEGIN');
-      await client.query(
-        `CREATE TEMP TABLE bars_stage (line bigint, symbol text, timeframe text, ts_ms bigint,
-           open numeric, high numeric, low numeric, close numeric, volume float8, vwap numeric,
-           trade_count bigint) ON COMMIT DROP`,
-      );
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       client.release();

@@ -148,6 +148,32 @@ describe('history: CSV layouts', () => {
     ]);
   });
 
+  it('reads UTC instants to the millisecond across days, and reports impossible ones', async () => {
+    const stamps = [
+      '2024-02-28T23:59:00Z',
+      '2024-02-29T00:00:00.000Z',
+      '2024-02-29T14:30:00Z',
+      '2024-03-01T00:01:00.000Z',
+      '2024-03-01T13:30:00Z',
+      '2024-03-01T24:00:00Z',
+      '2024-03-01T13:60:00Z',
+      '2024-13-01T14:30:00Z',
+      '2024-03-02T14:30:00.123Z',
+    ];
+    const { rows, summary } = await read(
+      `timestamp,open,high,low,close\n${stamps.map((t) => `${t},1,1,1,1`).join('\n')}\n`,
+      { symbol: 'X', timeframe: '1Min' },
+    );
+    // 24:00 is the next midnight, as ECMAScript reads it.
+    expect(rows.map((r) => r.time)).to.deep.equal(stamps.slice(0, 6).map((t) => Date.parse(t)));
+    expect(new Date(rows[5]?.time ?? 0).toISOString()).to.equal('2024-03-02T00:00:00.000Z');
+    expect(summary.bad).to.deep.equal([
+      { line: 8, reason: '"2024-03-01T13:60:00Z" is not a date or timestamp' },
+      { line: 9, reason: '"2024-13-01T14:30:00Z" is not a date or timestamp' },
+      { line: 10, reason: '2024-03-02T14:30:00.123Z is not on a minute boundary' },
+    ]);
+  });
+
   it('refuses an empty file', async () => {
     let error: unknown;
     try {

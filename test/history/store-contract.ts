@@ -148,6 +148,91 @@ export function barStoreContract(
     expect(await store.series()).to.have.length(1);
   });
 
+  it('keeps every bar start it is given: before 1970, off the minute, within a day', async () => {
+    const times = [
+      Date.parse('1899-12-29T05:00:00Z'),
+      Date.parse('1969-12-31T23:59:00Z'),
+      Date.parse('2024-03-04T14:30:00Z'),
+      Date.parse('2024-03-04T14:30:01.5Z'),
+      Date.parse('2024-03-04T23:59:00Z'),
+      Date.parse('2024-03-05T00:00:00Z'),
+    ];
+    const w = await store.writer();
+    await w.write(times.map((time) => ({ ...row('AAA', '2024-01-02', '10', '1Min'), time })));
+    expect(await w.commit('import')).to.deep.include({ inserted: times.length });
+    const bars = await store.bars('AAA', '1Min', { limit: 10 });
+    expect(bars.map((b) => b.time)).to.deep.equal(times.map((t) => new Date(t).toISOString()));
+  });
+
+  it('stores every price as its decimal text, scale included', async () => {
+    const prices = [
+      '0',
+      '0.00',
+      '0.5',
+      '0.0001',
+      '0.00001234',
+      '007.50',
+      '1',
+      '10.00',
+      '9999',
+      '10000',
+      '100000000',
+      '12345.6789',
+      '123456789012.345678901',
+      '300.04',
+    ];
+    const w = await store.writer();
+    await w.write(
+      prices.map((p, i) => ({
+        ...row('AAA', '2024-01-02', p),
+        time: day('2024-01-02') + i * 86_400_000,
+        vwap: p,
+        tradeCount: i,
+      })),
+    );
+    // Other forms: an exponent (the database reads it), a trade count beyond 2^53.
+    await w.write([
+      { ...row('AAA', '2024-02-01', '1.5e1'), tradeCount: 2 ** 53 + 2 },
+      { ...row('AAA', '2024-02-02', '12.5'), volume: 0.125 },
+    ]);
+    await w.commit('import');
+    const bars = await store.bars('AAA', '1Day', { limit: 100 });
+    const expected = prices.map((p) => p.replace(/^0+(?=\d)/, ''));
+    expect(bars.map((b) => [b.open, b.close])).to.deep.equal([
+      ...expected.map((p) => [p, p]),
+      ['15', '15'],
+      ['12.5', '12.5'],
+    ]);
+    expect(bars.slice(0, prices.length).map((b) => b.vwap)).to.deep.equal(expected);
+    expect(bars.slice(0, -1).map((b) => b.tradeCount)).to.deep.equal([
+      ...prices.map((_, i) => i),
+      2 ** 53 + 2,
+    ]);
+    expect(bars.at(-1)?.volume).to.equal(0.125);
+  });
+
+  it('leaves nothing behind when the database refuses a row, and the connection recovers', async () => {
+    const w = await store.writer();
+    await w.write([row('AAA', '2024-01-02', '10')]);
+    // Rows reach the database while the write goes on (a COPY stays open on PostgreSQL), so
+    // the refusal may surface on a later write or on commit; either way nothing is stored.
+    const refused = await (async () => {
+      try {
+        await w.write([{ ...row('AAA', '2024-01-03', '10'), open: 'not a number' }]);
+        await w.commit('import');
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(refused).to.be.instanceOf(Error);
+    await w.abort().catch(() => undefined);
+    expect(await store.series()).to.deep.equal([]);
+    const again = await store.writer();
+    await again.write([row('AAA', '2024-01-02', '10')]);
+    expect(await again.commit('import')).to.deep.include({ inserted: 1 });
+  });
+
   it('reads ranges and pages, whole series as numbers, and time windows across symbols', async () => {
     const w = await store.writer();
     const rows: BarRow[] = [];
@@ -216,5 +301,18 @@ export function barStoreContract(
     const series = await store.readSeries('AAA', '1Min');
     expect(series?.length).to.equal(120_000);
     expect(series?.volume[119_999]).to.equal(119_999);
+    // The same file again: every row meets a stored bar, so every row stages and replaces one.
+    const again = await importCsv(
+      store,
+      Readable.from([lines.join('\n').replaceAll(',10.5,', ',10.25,')]),
+      { symbol: 'AAA' },
+    );
+    expect(again).to.deep.include({ written: true, inserted: 0, replaced: 120_000 });
+    const replaced = await store.bars('AAA', '1Min', { start: new Date(start), limit: 2 });
+    expect(replaced.map((b) => [b.close, b.volume])).to.deep.equal([
+      ['10.25', 0],
+      ['10.25', 1],
+    ]);
+    expect((await store.series({ symbol: 'AAA' }))[0]?.count).to.equal(120_000);
   });
 }
