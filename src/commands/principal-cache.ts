@@ -92,7 +92,10 @@ export class PrincipalCache {
       return cached.principal;
     }
     const flight = this.#flights.get(key);
-    if (flight !== undefined && flight.generation === this.#generation) return flight.result;
+    // With a TTL of 0 (the cache off) every request loads for itself.
+    if (flight !== undefined && flight.generation === this.#generation && this.#ttlMs > 0) {
+      return flight.result;
+    }
     return this.#load(key, bearer);
   }
 
