@@ -351,8 +351,7 @@ export class BacktestEngine implements StrategyContext {
   }
 
   #hasOpenOrders(): boolean {
-    for (const _ in this.#ledger.state.orders) return true;
-    return false;
+    return this.#ledger.openOrderCount > 0;
   }
 
   /**
@@ -715,9 +714,14 @@ export class BacktestEngine implements StrategyContext {
   }
 
   openOrders(symbol?: string): readonly OpenOrderView[] {
-    return Object.values(this.#ledger.state.orders)
-      .filter((o) => symbol === undefined || o.symbol === symbol)
-      .map((o) => ({
+    // Strategies ask every bar ("no order pending?"): no walk of the state when it is empty.
+    const out: OpenOrderView[] = [];
+    if (this.#ledger.openOrderCount === 0) return out;
+    const orders = this.#ledger.state.orders;
+    for (const id in orders) {
+      const o = orders[id];
+      if (o === undefined || (symbol !== undefined && o.symbol !== symbol)) continue;
+      out.push({
         id: o.id,
         symbol: o.symbol,
         side: o.side,
@@ -725,7 +729,9 @@ export class BacktestEngine implements StrategyContext {
         qty: Number(o.qty),
         filledQty: Number(o.filledQty),
         status: o.status,
-      }));
+      });
+    }
+    return out;
   }
 
   order(order: StrategyOrder): OrderOutcome {
