@@ -97,7 +97,7 @@ export class BacktestLedger {
       if (isOpen(order)) open += 1;
       else terminal = true;
     }
-    if (terminal || Object.keys(state.clientOrderIds).length > 64) {
+    if (terminal || moreKeysThan(state.clientOrderIds, 64)) {
       const orders: Record<string, Order> = {};
       for (const [id, order] of Object.entries(state.orders)) {
         if (isOpen(order)) orders[id] = order;
@@ -158,4 +158,11 @@ export class BacktestLedger {
       this.#flushed += batch.length;
     }
   }
+}
+
+/** Whether `record` has more than `n` keys, without listing them. */
+function moreKeysThan(record: object, n: number): boolean {
+  let count = 0;
+  for (const _ in record) if (++count > n) return true;
+  return false;
 }
