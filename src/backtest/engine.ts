@@ -32,7 +32,7 @@ import { DomainError } from '../domain/errors.ts';
 import { add } from '../domain/money.ts';
 import { equity as equityInstrument } from '../domain/instrument.ts';
 import type { Asset, MarketContext } from '../domain/market.ts';
-import { formatUnits, toTickUnits } from '../market/ticks.ts';
+import { formatUnits, toTickUnits, unitsToNumber } from '../market/ticks.ts';
 import { newYorkOffsetMinutes } from '../market/time-zone.ts';
 import type { BarSeries, Timeframe } from '../history/bars.ts';
 import {
@@ -838,9 +838,8 @@ export class BacktestEngine implements StrategyContext {
       const qty = roundQty(Math.min(-delta, Math.max(0, s.qty)), fractional);
       return qty > 0 ? this.sell(symbol, qty) : undefined;
     }
-    const ask = Number(
-      formatUnits(toTickUnits(price * (1 + this.#config.spreadBps / 20_000), 'ceil')),
-    );
+    // Strategies ask for their target every bar, also when no share is affordable.
+    const ask = unitsToNumber(toTickUnits(price * (1 + this.#config.spreadBps / 20_000), 'ceil'));
     const perShare = ask * (1 + this.#buffer) + this.#perShare;
     const affordable = (this.buyingPower - this.#perOrder) / perShare;
     const qty = roundQty(Math.min(delta, affordable) * (1 - 1e-9), fractional);
