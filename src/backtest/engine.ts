@@ -591,7 +591,7 @@ export class BacktestEngine implements StrategyContext {
       const fills = this.#pendingFills;
       this.#pendingFills = [];
       for (const fill of fills) this.#strategy.onFill(this, fill);
-    } else {
+    } else if (this.#pendingFills.length > 0) {
       this.#pendingFills.length = 0;
     }
   }
