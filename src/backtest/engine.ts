@@ -32,7 +32,7 @@ import { DomainError } from '../domain/errors.ts';
 import { add } from '../domain/money.ts';
 import { equity as equityInstrument } from '../domain/instrument.ts';
 import type { Asset, MarketContext } from '../domain/market.ts';
-import { formatUnits, toTickUnits } from '../market/ticks.ts';
+import { formatUnits, toTickUnits, unitsToNumber } from '../market/ticks.ts';
 import { newYorkOffsetMinutes } from '../market/time-zone.ts';
 import type { BarSeries, Timeframe } from '../history/bars.ts';
 import {
@@ -351,8 +351,7 @@ export class BacktestEngine implements StrategyContext {
   }
 
   #hasOpenOrders(): boolean {
-    for (const _ in this.#ledger.state.orders) return true;
-    return false;
+    return this.#ledger.openOrderCount > 0;
   }
 
   /**
@@ -592,7 +591,7 @@ export class BacktestEngine implements StrategyContext {
       const fills = this.#pendingFills;
       this.#pendingFills = [];
       for (const fill of fills) this.#strategy.onFill(this, fill);
-    } else {
+    } else if (this.#pendingFills.length > 0) {
       this.#pendingFills.length = 0;
     }
   }
@@ -715,9 +714,14 @@ export class BacktestEngine implements StrategyContext {
   }
 
   openOrders(symbol?: string): readonly OpenOrderView[] {
-    return Object.values(this.#ledger.state.orders)
-      .filter((o) => symbol === undefined || o.symbol === symbol)
-      .map((o) => ({
+    // Strategies ask every bar ("no order pending?"): no walk of the state when it is empty.
+    const out: OpenOrderView[] = [];
+    if (this.#ledger.openOrderCount === 0) return out;
+    const orders = this.#ledger.state.orders;
+    for (const id in orders) {
+      const o = orders[id];
+      if (o === undefined || (symbol !== undefined && o.symbol !== symbol)) continue;
+      out.push({
         id: o.id,
         symbol: o.symbol,
         side: o.side,
@@ -725,7 +729,9 @@ export class BacktestEngine implements StrategyContext {
         qty: Number(o.qty),
         filledQty: Number(o.filledQty),
         status: o.status,
-      }));
+      });
+    }
+    return out;
   }
 
   order(order: StrategyOrder): OrderOutcome {
@@ -832,9 +838,8 @@ export class BacktestEngine implements StrategyContext {
       const qty = roundQty(Math.min(-delta, Math.max(0, s.qty)), fractional);
       return qty > 0 ? this.sell(symbol, qty) : undefined;
     }
-    const ask = Number(
-      formatUnits(toTickUnits(price * (1 + this.#config.spreadBps / 20_000), 'ceil')),
-    );
+    // Strategies ask for their target every bar, also when no share is affordable.
+    const ask = unitsToNumber(toTickUnits(price * (1 + this.#config.spreadBps / 20_000), 'ceil'));
     const perShare = ask * (1 + this.#buffer) + this.#perShare;
     const affordable = (this.buyingPower - this.#perOrder) / perShare;
     const qty = roundQty(Math.min(delta, affordable) * (1 - 1e-9), fractional);

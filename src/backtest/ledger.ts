@@ -46,6 +46,11 @@ export class BacktestLedger {
   /** Float mirrors of exact figures, refreshed after each decision (analytics only). */
   cash = 0;
   decisions = 0;
+  /**
+   * Orders in `state.orders` (all of them open: terminal ones are archived), counted after each
+   * decision so the replay loop asks "any open order?" once per bar without walking the state.
+   */
+  openOrderCount = 0;
 
   constructor(
     readonly accountId: string,
@@ -85,14 +90,14 @@ export class BacktestLedger {
     for (const event of decision.events) this.#journal.push({ event, simTime });
     this.#revision += decision.events.length;
     let terminal = false;
+    let open = 0;
     for (const id in state.orders) {
       const order = state.orders[id];
-      if (order !== undefined && !isOpen(order)) {
-        terminal = true;
-        break;
-      }
+      if (order === undefined) continue;
+      if (isOpen(order)) open += 1;
+      else terminal = true;
     }
-    if (terminal || Object.keys(state.clientOrderIds).length > 64) {
+    if (terminal || moreKeysThan(state.clientOrderIds, 64)) {
       const orders: Record<string, Order> = {};
       for (const [id, order] of Object.entries(state.orders)) {
         if (isOpen(order)) orders[id] = order;
@@ -101,6 +106,7 @@ export class BacktestLedger {
       state = { ...state, orders, clientOrderIds: {}, rejections: {} };
     }
     this.state = state;
+    this.openOrderCount = open;
     this.cash = Number(state.cash);
     return decision.events;
   }
@@ -116,14 +122,7 @@ export class BacktestLedger {
    * only and nothing reserved — no need for the decimal sum.
    */
   buyingPower(): number {
-    if (this.state.settings.accountType === 'cash') {
-      let open = false;
-      for (const _ in this.state.orders) {
-        open = true;
-        break;
-      }
-      if (!open) return this.cash;
-    }
+    if (this.state.settings.accountType === 'cash' && this.openOrderCount === 0) return this.cash;
     return Number(buyingPower(this.state));
   }
 
@@ -159,4 +158,11 @@ export class BacktestLedger {
       this.#flushed += batch.length;
     }
   }
+}
+
+/** Whether `record` has more than `n` keys, without listing them. */
+function moreKeysThan(record: object, n: number): boolean {
+  let count = 0;
+  for (const _ in record) if (++count > n) return true;
+  return false;
 }

@@ -14,7 +14,7 @@
  * Floats (analytics), never prices of record. Undefined ratios (no variance, no trades) are `null`.
  */
 import { mean, sampleStandardDeviation } from 'simple-statistics';
-import { civilOf, isoMonth, monthIndex } from '../market/civil-days.ts';
+import { civilInto, formatMonth } from '../market/civil-days.ts';
 import type { Trade } from './trades.ts';
 
 export const PERIODS_PER_YEAR = 252;
@@ -168,30 +168,31 @@ export function monthlyReturns(
   days: ArrayLike<number>,
 ): { readonly month: string; readonly return: number }[] {
   const out: { month: string; return: number }[] = [];
+  const civil = { year: 0, month: 0, dom: 0 };
   let base = initial;
   let month = -1;
-  let monthDay = 0;
+  let label = '';
   let last = initial;
   // A month changes at most once per ~21 trading days: compare against its end, not per day.
   let nextMonthStart = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < equity.length; i++) {
     const day = days[i] ?? 0;
     if (day >= nextMonthStart || month === -1) {
-      const m = monthIndex(day);
+      civilInto(day, civil);
+      const m = civil.year * 12 + civil.month - 1;
       if (m !== month) {
         if (month !== -1) {
-          out.push({ month: isoMonth(monthDay), return: base > 0 ? last / base - 1 : 0 });
+          out.push({ month: label, return: base > 0 ? last / base - 1 : 0 });
           base = last;
         }
         month = m;
-        monthDay = day;
-        const { dom } = civilOf(day);
-        nextMonthStart = day - dom + 28;
+        label = formatMonth(civil.year, civil.month);
+        nextMonthStart = day - civil.dom + 28;
       }
     }
     last = equity[i] ?? last;
   }
-  if (month !== -1) out.push({ month: isoMonth(monthDay), return: base > 0 ? last / base - 1 : 0 });
+  if (month !== -1) out.push({ month: label, return: base > 0 ? last / base - 1 : 0 });
   return out;
 }
 

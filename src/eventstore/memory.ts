@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   assertValidExpectedRevision,
   assertValidStreamName,
+  checkEvents,
   EventStoreError,
   expectationHolds,
   matchesFilter,
@@ -9,6 +10,7 @@ import {
   WrongExpectedVersion,
   type AppendOptions,
   type AppendResult,
+  type CheckedEvent,
   type EventData,
   type EventStore,
   type ReadAllOptions,
@@ -28,7 +30,8 @@ export interface MemoryEventStoreOptions {
   /**
    * `copy` (default): events are stored as parsed copies of the JSON the append serialized,
    * so callers mutating their objects cannot rewrite history. `reference`: the caller's data
-   * and metadata objects are stored as they are (still serialized once, to validate them) —
+   * and metadata objects are stored as they are (checked as `prepareEvents` checks them, but
+   * not serialized unless a size bound cannot clear them: `checkEvents`) —
    * for a writer whose events are never mutated after the append, such as the backtest
    * ledger's decider output, where the parse would be most of the cost of a run's journal.
    */
@@ -61,7 +64,10 @@ export class MemoryEventStore implements EventStore {
     this.#assertOpen();
     const expected = options.expectedRevision ?? 'any';
     assertValidExpectedRevision(expected);
-    const prepared = prepareEvents(streamId, events, randomUUID);
+    // A `reference` store keeps the caller's objects: it needs the checks, not the JSON.
+    const serialized = this.#copy ? prepareEvents(streamId, events, randomUUID) : undefined;
+    const prepared: readonly CheckedEvent[] =
+      serialized ?? checkEvents(streamId, events, randomUUID);
     const stream = this.#streams.get(streamId) ?? [];
     const ids = this.#ids.get(streamId) ?? new Map<string, RecordedEvent>();
     const found: RecordedEvent[] = [];
@@ -76,7 +82,10 @@ export class MemoryEventStore implements EventStore {
       throw new WrongExpectedVersion(streamId, expected, current === -1 ? 'no_stream' : current);
     }
     const recordedAt = new Date();
-    for (const event of prepared) {
+    for (let i = 0; i < prepared.length; i++) {
+      const event = prepared[i];
+      if (event === undefined) continue;
+      const json = serialized?.[i];
       const recorded: RecordedEvent = {
         id: event.id,
         streamId,
@@ -85,10 +94,11 @@ export class MemoryEventStore implements EventStore {
         position: this.#all.length + 1,
         // Stored as parsed copies so callers mutating their objects cannot rewrite history
         // (unless the writer asked to keep its own, immutable objects).
-        data: this.#copy ? (JSON.parse(event.dataJson) as unknown) : event.data,
-        metadata: this.#copy
-          ? (JSON.parse(event.metadataJson) as RecordedEvent['metadata'])
-          : event.metadata,
+        data: json === undefined ? event.data : (JSON.parse(json.dataJson) as unknown),
+        metadata:
+          json === undefined
+            ? event.metadata
+            : (JSON.parse(json.metadataJson) as RecordedEvent['metadata']),
         recordedAt,
       };
       stream.push(recorded);

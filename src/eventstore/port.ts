@@ -195,12 +195,55 @@ export interface PreparedEvent {
   readonly metadataJson: string;
 }
 
+/** An event after validation, with its id assigned: what `checkEvents` answers. */
+export type CheckedEvent = Omit<PreparedEvent, 'dataJson' | 'metadataJson'>;
+
 /** Validates a batch for append and serializes it once; every adapter calls this first. */
 export function prepareEvents(
   streamId: string,
   events: readonly EventData[],
   newId: () => string,
 ): PreparedEvent[] {
+  assertValidBatch(streamId, events);
+  const seen = new Set<string>();
+  return events.map((event, index) => {
+    const id = checkedId(event, index, newId, seen);
+    const metadata = event.metadata ?? {};
+    const dataJson = JSON.stringify(event.data);
+    const metadataJson = JSON.stringify(metadata);
+    assertSerializedSize(event, index, dataJson, metadataJson);
+    return { id, type: event.type, data: event.data, metadata, dataJson, metadataJson };
+  });
+}
+
+/**
+ * The checks of `prepareEvents` — names, ids, JSON-serializable data, the size limit — for an
+ * adapter that keeps the caller's objects and needs no JSON (the memory store's `reference`
+ * mode). Plain data is measured by an upper bound on its UTF-8 JSON size, with no string
+ * built; only an event the bound cannot clear (over the limit, or holding anything but plain
+ * objects, arrays, strings, finite numbers, booleans and null) is serialized to decide it,
+ * so every event gets the same verdict as from `prepareEvents`.
+ */
+export function checkEvents(
+  streamId: string,
+  events: readonly EventData[],
+  newId: () => string,
+): CheckedEvent[] {
+  assertValidBatch(streamId, events);
+  const seen = new Set<string>();
+  return events.map((event, index) => {
+    const id = checkedId(event, index, newId, seen);
+    const metadata = event.metadata ?? {};
+    const bound = jsonBytesBound(event.data, 0);
+    const metadataBound = bound < 0 ? -1 : jsonBytesBound(metadata, 0);
+    if (metadataBound < 0 || bound + metadataBound > MAX_EVENT_BYTES) {
+      assertSerializedSize(event, index, JSON.stringify(event.data), JSON.stringify(metadata));
+    }
+    return { id, type: event.type, data: event.data, metadata };
+  });
+}
+
+function assertValidBatch(streamId: string, events: readonly EventData[]): void {
   assertValidStreamName(streamId);
   if (events.length === 0) {
     throw new EventStoreError('invalid_argument', 'An append needs at least one event');
@@ -211,38 +254,99 @@ export function prepareEvents(
       `An append holds at most ${MAX_EVENTS_PER_APPEND} events (got ${events.length})`,
     );
   }
-  const seen = new Set<string>();
-  return events.map((event, index) => {
-    if (!EVENT_TYPE.test(event.type)) {
-      throw new EventStoreError(
-        'invalid_event',
-        `Event ${index}: invalid type "${event.type.slice(0, 60)}"`,
-      );
+}
+
+/** The event's type checked and its id (given or new) checked, lower-cased and unique. */
+function checkedId(
+  event: EventData,
+  index: number,
+  newId: () => string,
+  seen: Set<string>,
+): string {
+  if (!EVENT_TYPE.test(event.type)) {
+    throw new EventStoreError(
+      'invalid_event',
+      `Event ${index}: invalid type "${event.type.slice(0, 60)}"`,
+    );
+  }
+  const id = event.id ?? newId();
+  if (!UUID.test(id)) {
+    throw new EventStoreError('invalid_event', `Event ${index}: id "${id}" is not a UUID`);
+  }
+  const lowerId = id.toLowerCase();
+  if (seen.has(lowerId)) {
+    throw new EventStoreError('duplicate_event_id', `Event id ${id} appears twice in one append`);
+  }
+  seen.add(lowerId);
+  return lowerId;
+}
+
+function assertSerializedSize(
+  event: EventData,
+  index: number,
+  dataJson: string,
+  metadataJson: string,
+): void {
+  if ((dataJson as string | undefined) === undefined) {
+    throw new EventStoreError('invalid_event', `Event ${index}: data is not JSON-serializable`);
+  }
+  const bytes = Buffer.byteLength(dataJson) + Buffer.byteLength(metadataJson);
+  if (bytes > MAX_EVENT_BYTES) {
+    throw new EventStoreError(
+      'event_too_large',
+      `Event ${index} (${event.type}) is ${bytes} bytes; the limit is ${MAX_EVENT_BYTES}`,
+    );
+  }
+}
+
+/** Longest JSON text of a finite number (`-1.2345678901234567e-308`), with room to spare. */
+const NUMBER_JSON_MAX = 25;
+/** Deeper than this, `jsonBytesBound` gives up (a cycle, or data no event holds). */
+const BOUND_DEPTH = 64;
+
+/**
+ * An upper bound on the UTF-8 bytes of `JSON.stringify(value)`, or −1 when the value is not
+ * plain JSON data the bound can vouch for (`undefined`, functions, symbols, bigints, non-finite
+ * numbers, class instances, `toJSON`, cycles): the caller then serializes. A string of n
+ * UTF-16 units takes at most 6n + 2 bytes (a `\uXXXX` escape is 6; no unit needs more than 3
+ * in UTF-8).
+ */
+function jsonBytesBound(value: unknown, depth: number): number {
+  switch (typeof value) {
+    case 'string':
+      return value.length * 6 + 2;
+    case 'number':
+      return Number.isFinite(value) ? NUMBER_JSON_MAX : -1;
+    case 'boolean':
+      return 5;
+    case 'object': {
+      if (value === null) return 4;
+      if (depth >= BOUND_DEPTH) return -1;
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (Array.isArray(value)) {
+        if (proto !== Array.prototype) return -1;
+        let bytes = 2;
+        for (const item of value as readonly unknown[]) {
+          const b = jsonBytesBound(item, depth + 1);
+          if (b < 0) return -1;
+          bytes += b + 1;
+        }
+        return bytes;
+      }
+      if (proto !== Object.prototype && proto !== null) return -1;
+      const record = value as Readonly<Record<string, unknown>>;
+      let bytes = 2;
+      for (const key in record) {
+        if (!Object.hasOwn(record, key)) continue;
+        const b = jsonBytesBound(record[key], depth + 1);
+        if (b < 0) return -1;
+        bytes += key.length * 6 + 4 + b;
+      }
+      return bytes;
     }
-    const id = event.id ?? newId();
-    if (!UUID.test(id)) {
-      throw new EventStoreError('invalid_event', `Event ${index}: id "${id}" is not a UUID`);
-    }
-    const lowerId = id.toLowerCase();
-    if (seen.has(lowerId)) {
-      throw new EventStoreError('duplicate_event_id', `Event id ${id} appears twice in one append`);
-    }
-    seen.add(lowerId);
-    const metadata = event.metadata ?? {};
-    const dataJson = JSON.stringify(event.data);
-    const metadataJson = JSON.stringify(metadata);
-    if ((dataJson as string | undefined) === undefined) {
-      throw new EventStoreError('invalid_event', `Event ${index}: data is not JSON-serializable`);
-    }
-    const bytes = Buffer.byteLength(dataJson) + Buffer.byteLength(metadataJson);
-    if (bytes > MAX_EVENT_BYTES) {
-      throw new EventStoreError(
-        'event_too_large',
-        `Event ${index} (${event.type}) is ${bytes} bytes; the limit is ${MAX_EVENT_BYTES}`,
-      );
-    }
-    return { id: lowerId, type: event.type, data: event.data, metadata, dataJson, metadataJson };
-  });
+    default:
+      return -1;
+  }
 }
 
 export function assertValidExpectedRevision(expected: ExpectedRevision): void {

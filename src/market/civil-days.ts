@@ -71,7 +71,8 @@ export class IsoDates {
   }
 }
 
-function daysInMonth(year: number, month: number): number {
+/** Days in a month (1–12) of the proleptic Gregorian calendar. */
+export function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
@@ -79,7 +80,12 @@ function daysInMonth(year: number, month: number): number {
 /** `YYYY-MM` of a day number. */
 export function isoMonth(day: number): string {
   const c = civilOf(day);
-  return `${String(c.year).padStart(4, '0')}-${pad2(c.month)}`;
+  return formatMonth(c.year, c.month);
+}
+
+/** `YYYY-MM` of a year (0–9999) and month (1–12). */
+export function formatMonth(year: number, month: number): string {
+  return `${String(year).padStart(4, '0')}-${pad2(month)}`;
 }
 
 /** A month index (year × 12 + month − 1) of a day number, for grouping. */

@@ -62,3 +62,13 @@ export function formatUnits(units: number): string {
   }
   return `${dollars}.${String(fraction).padStart(4, '0')}`;
 }
+
+/**
+ * The float a grid price in units reads as: exactly `Number(formatUnits(units))` for every
+ * `toTickUnits` result (both are the correctly rounded value of units / 10,000, and at or
+ * above a dollar the units are whole cents, so `formatUnits` drops nothing), without the
+ * string.
+ */
+export function unitsToNumber(units: number): number {
+  return units / UNITS_PER_DOLLAR;
+}

@@ -1,6 +1,11 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { formatUnits, isValidQuotePrice, toTickUnits } from '../../src/market/ticks.ts';
+import {
+  formatUnits,
+  isValidQuotePrice,
+  toTickUnits,
+  unitsToNumber,
+} from '../../src/market/ticks.ts';
 
 describe('market/ticks: the Rule 612 tick grid', () => {
   it('accepts only positive prices on the grid written with the tick’s decimals', () => {
@@ -20,6 +25,23 @@ describe('market/ticks: the Rule 612 tick grid', () => {
     expect(formatUnits(537)).to.equal('0.0537');
     expect(formatUnits(10_000)).to.equal('1.00');
     expect(formatUnits(1)).to.equal('0.0001');
+  });
+
+  it('reads grid prices as numbers exactly as Number(formatUnits(units)) does', () => {
+    // Every sub-dollar grid point, then whole cents up to $10,000 and a random sample up to $100,000.
+    for (let units = 1; units <= 10_000; units++)
+      expect(unitsToNumber(units)).to.equal(Number(formatUnits(units)));
+    for (let units = 10_000; units <= 100_000_000; units += 100)
+      if (unitsToNumber(units) !== Number(formatUnits(units))) expect.fail(formatUnits(units));
+    fc.assert(
+      fc.property(fc.double({ min: 0.0001, max: 100_000, noNaN: true }), (price) => {
+        for (const rounding of ['floor', 'nearest', 'ceil'] as const) {
+          const units = toTickUnits(price, rounding);
+          expect(unitsToNumber(units)).to.equal(Number(formatUnits(units)));
+        }
+      }),
+      { numRuns: 20_000 },
+    );
   });
 
   it('rounds any positive float onto a valid grid point, floor ≤ nearest ≤ ceil', () => {

@@ -23,7 +23,7 @@ import { nyseCalendar, type MarketCalendar } from '../calendar.ts';
 import { formatUnits, toTickUnits } from '../ticks.ts';
 import { newYorkDate } from '../time-zone.ts';
 import type { Timeframe } from '../port.ts';
-import { civilInto, weekdayOfDay } from '../civil-days.ts';
+import { civilInto, daysInMonth, isoDate, weekdayOfDay } from '../civil-days.ts';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -44,11 +44,19 @@ export interface BarSession {
  * weekday's session is always a fixed number of hours after its New York midnight.
  */
 const civil = { year: 0, month: 0, dom: 0 };
+/** The month of the last civil conversion, as day numbers [from, to): consecutive bars share it. */
+let monthFrom = 1;
+let monthTo = 0;
 
 function isEarlyClose(dayNumber: number): boolean {
   const weekday = weekdayOfDay(dayNumber);
-  civilInto(dayNumber, civil);
-  const { month, dom } = civil;
+  if (dayNumber < monthFrom || dayNumber >= monthTo) {
+    civilInto(dayNumber, civil);
+    monthFrom = dayNumber - civil.dom + 1;
+    monthTo = monthFrom + daysInMonth(civil.year, civil.month);
+  }
+  const month = civil.month;
+  const dom = dayNumber - monthFrom + 1;
   const midweek = weekday >= 1 && weekday <= 4;
   if (month === 7 && dom === 3) return midweek;
   if (month === 12 && dom === 24) return midweek;
@@ -132,22 +140,35 @@ export function pathTimes(
 }
 
 /**
- * `new Date(ms).toISOString()`, remembering the last few answers: a bar's quotes and decisions
- * reuse the same handful of instants (its path times, its session's open and close), and a
- * backtest asks for them millions of times.
+ * `new Date(ms).toISOString()` without a `Date`: the `YYYY-MM-DDT` of the last day asked for,
+ * and the time of day from a table (a backtest's quotes and decisions fall on a handful of
+ * times of day — its path times and its sessions' open and close — a million times over).
+ * Outside years 0–9999 or for a fractional or non-finite instant, `Date` answers (and throws
+ * as it does).
  */
-const ISO_SLOTS = 8;
-const isoMs = new Float64Array(ISO_SLOTS).fill(Number.NaN);
-const isoText: string[] = new Array<string>(ISO_SLOTS).fill('');
-let isoNext = 0;
+const DAY_MS = 86_400_000;
+const ISO_MIN = -62_167_219_200_000; // 0000-01-01T00:00:00.000Z
+const ISO_MAX = 253_402_300_800_000; // 10000-01-01T00:00:00.000Z
+const TIMES_KEPT = 4096;
+const isoTimes = new Map<number, string>();
+let isoDay = Number.NaN;
+let isoDayPrefix = '';
 
 export function isoInstant(ms: number): string {
-  for (let i = 0; i < ISO_SLOTS; i++) if (isoMs[i] === ms) return isoText[i] ?? '';
-  const text = new Date(ms).toISOString();
-  isoMs[isoNext] = ms;
-  isoText[isoNext] = text;
-  isoNext = (isoNext + 1) % ISO_SLOTS;
-  return text;
+  if (!(ms >= ISO_MIN && ms < ISO_MAX) || !Number.isInteger(ms)) return new Date(ms).toISOString();
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== isoDay) {
+    isoDay = day;
+    isoDayPrefix = `${isoDate(day)}T`;
+  }
+  const inDay = ms - day * DAY_MS;
+  let time = isoTimes.get(inDay);
+  if (time === undefined) {
+    if (isoTimes.size >= TIMES_KEPT) isoTimes.clear();
+    time = new Date(inDay).toISOString().slice(11);
+    isoTimes.set(inDay, time);
+  }
+  return isoDayPrefix + time;
 }
 
 /** Builds quotes from float prices (fast: tick units, no decimal parsing). */
