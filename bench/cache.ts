@@ -27,7 +27,7 @@ import { RedisCache } from '../src/cache/redis.ts';
 import { QUOTES_CHANNEL } from '../src/market/shared-quotes.ts';
 import { DEFAULT_UNIVERSE } from '../src/market/index.ts';
 import { expectOk, json, load, startChild, succeeded } from './api.ts';
-import { openLoop } from './open-loop.ts';
+import { openLoop, type OpenLoopResult } from './open-loop.ts';
 import { percentile, report, round } from './report.ts';
 import { scratchDatabase } from './support.ts';
 
@@ -120,6 +120,21 @@ function quoteRequests(
     path: `/api/v1/market/quotes/${SYMBOLS[i++ % SYMBOLS.length] ?? 'AAPL'}`,
     headers: { authorization: `Bearer ${token}` },
   });
+}
+
+/** The causes of failed paced requests, for the note (empty when none failed). */
+function pacedFailures(redis: OpenLoopResult, memory: OpenLoopResult): string {
+  const list = (r: OpenLoopResult): string =>
+    Object.entries(r.failures)
+      .map(([cause, n]) => `${cause} × ${String(n)}`)
+      .join(', ');
+  const parts = [
+    redis.failed > 0 ? `Redis: ${list(redis)}` : '',
+    memory.failed > 0 ? `memory: ${list(memory)}` : '',
+  ].filter((p) => p !== '');
+  return parts.length === 0
+    ? ''
+    : `; failed paced requests (each counted at the timeout): ${parts.join('; ')}`;
 }
 
 /** Mean of `cache_pubsub_lag_seconds{channel}` as the server reports it. */
@@ -410,7 +425,7 @@ export async function run(quick: boolean): Promise<void> {
     report('cache', quick, metrics, {
       setup: `bench/api.ts --serve children: \`serve --role all\` on PGlite without Redis (memory); \`--role engine\` and \`--role api\` on one scratch PostgreSQL database and a redis-server started by the benchmark (Redis); load from this process (autocannon closed loop, and an open-loop generator for the paced runs), ${seconds} s runs after a 1 s warm-up${quick ? '; QUICK' : ''}`,
       quote_hit_ratio: `the api replica's cache_hit_ratio{kind="quote"}: quote reads answered by the quotes the engine published (target > 0.95)`,
-      get_quote: `get_quote_p{50,95,99}_ms_*: GET /api/v1/market/quotes/{symbol} over ${SYMBOLS.length} symbols at a steady ${PACED_RATE} requests/s for ${seconds} s (open loop, bench/open-loop.ts: one request every ${round(1000 / PACED_RATE, 2)} ms on up to 50 keep-alive connections, each latency counted from its scheduled send time, so a stall is charged to every request it delays); Redis target p95 ≤ 5 ms. On an api replica a quote is read from its mirror of the published quotes (fed by pub/sub), so Redis adds no round trip to a read`,
+      get_quote: `get_quote_p{50,95,99}_ms_*: GET /api/v1/market/quotes/{symbol} over ${SYMBOLS.length} symbols at a steady ${PACED_RATE} requests/s for ${seconds} s (open loop, bench/open-loop.ts: one request every ${round(1000 / PACED_RATE, 2)} ms on up to 50 keep-alive connections, each latency counted from its scheduled send time, so a stall is charged to every request it delays); Redis target p95 ≤ 5 ms. On an api replica a quote is read from its mirror of the published quotes (fed by pub/sub), so Redis adds no round trip to a read${pacedFailures(redisPaced, memoryPaced)}`,
       get_quote_saturated: `get_quote_saturated_*: the same reads as fast as 50 connections go (autocannon, closed loop): the throughput of one process (per_s) and the queue it builds (p95 ≈ 50 / per_s), not the latency of a read; *_1_connection: one connection, closed loop`,
       server_cpu: `get_quote_server_cpu_ms_*: CPU time (user + system) of the serving process per GET quote during the 50-connection run — load-independent, unlike the latencies on this shared machine (the Redis replica's includes following the engine's quote channel)`,
       live_fill_delay: `${quick ? 15 : LIVE_ORDERS} market orders placed one at a time on api replica A (filled as placed, so appended by A); SSE streams held on A itself (same_replica: ms from sending the order to its \`fill\` there) and on replicas B and C (ms from its delivery on A to its delivery there; announced: B wakes on A's append announcement over Redis pub/sub; polled: C runs with BENCH_ANNOUNCE=off and finds the event at its next 50 ms poll of PostgreSQL); appends_pubsub_lag_mean_ms: B's mean cache_pubsub_lag_seconds{channel="appends"}, publish to delivery`,

@@ -21,6 +21,8 @@ export interface OpenLoopResult {
   readonly latencies: number[];
   readonly ok: number;
   readonly failed: number;
+  /** Failed requests by cause: `status 503`, an error code such as `ECONNRESET`, or `timeout`. */
+  readonly failures: Readonly<Record<string, number>>;
   /** Requests actually sent per second. */
   readonly rate: number;
 }
@@ -40,45 +42,47 @@ export async function openLoop(
   const latencies: number[] = [];
   let ok = 0;
   let failed = 0;
+  const failures: Record<string, number> = {};
   let sent = 0;
   let settled = 0;
   const t0 = performance.now();
   await new Promise<void>((resolve) => {
-    const settle = (scheduled: number, success: boolean): void => {
-      latencies.push(success ? performance.now() - scheduled : timeoutMs);
-      if (success) ok += 1;
-      else failed += 1;
+    const settle = (scheduled: number, failure: string | undefined): void => {
+      latencies.push(failure === undefined ? performance.now() - scheduled : timeoutMs);
+      if (failure === undefined) ok += 1;
+      else {
+        failed += 1;
+        failures[failure] = (failures[failure] ?? 0) + 1;
+      }
       settled += 1;
       if (settled === total) resolve();
     };
     const send = (scheduled: number): void => {
       const { path, headers } = next();
       let answered = false;
-      const once = (success: boolean): void => {
+      const once = (failure: string | undefined): void => {
         if (answered) return;
         answered = true;
-        settle(scheduled, success);
+        settle(scheduled, failure);
       };
       const request = http.get(
         { host: target.hostname, port: target.port, path, agent, headers, timeout: timeoutMs },
         (response) => {
           response.resume();
           response.once('end', () => {
-            settle(
-              scheduled,
-              (response.statusCode ?? 0) >= 200 && (response.statusCode ?? 0) < 300,
-            );
+            const status = response.statusCode ?? 0;
+            once(status >= 200 && status < 300 ? undefined : `status ${String(status)}`);
           });
-          response.once('error', () => {
-            once(false);
+          response.once('error', (error: NodeJS.ErrnoException) => {
+            once(error.code ?? error.message);
           });
         },
       );
       request.once('timeout', () => {
         request.destroy(new Error('timeout'));
       });
-      request.once('error', () => {
-        once(false);
+      request.once('error', (error: NodeJS.ErrnoException) => {
+        once(error.code ?? error.message);
       });
     };
     const tick = (): void => {
@@ -94,5 +98,5 @@ export async function openLoop(
   const elapsed = (performance.now() - t0) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { latencies, ok, failed, rate: total / Math.max(elapsed, seconds) };
+  return { latencies, ok, failed, failures, rate: total / Math.max(elapsed, seconds) };
 }
