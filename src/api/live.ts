@@ -27,6 +27,7 @@ import {
   type OrderFilled,
   type OrderRejected,
 } from '../domain/account/index.ts';
+import { orderById } from '../domain/account/order-lookup.ts';
 import { equity, multiplierOf, type Instrument } from '../domain/instrument.ts';
 import { dec, fmt } from '../domain/money.ts';
 import type { EventFilter, EventStore, RecordedEvent, Subscription } from '../eventstore/port.ts';
@@ -76,7 +77,7 @@ function orderResource(order: Order, state: AccountState, position: number): Jso
 
 /** A rejected order as an order (the rejection event carries its request, or what it replaced). */
 function rejectedOrder(d: OrderRejected['data'], before: AccountState): Order {
-  const base = d.replaces === null ? undefined : before.orders[d.replaces];
+  const base = d.replaces === null ? undefined : orderById(before, d.replaces);
   const req = d.request;
   return {
     id: d.orderId,
@@ -200,7 +201,7 @@ export function renderEvent(
   position: number,
 ): LiveMessage[] {
   const order = (id: string, name: string, extra: Json = {}): LiveMessage[] => {
-    const o = after.orders[id];
+    const o = orderById(after, id);
     return o
       ? [
           {
@@ -292,7 +293,7 @@ export function renderEvent(
       ];
     case 'OrderFilled': {
       const d = event.data;
-      const held = after.orders[d.orderId] ?? before.orders[d.orderId];
+      const held = orderById(after, d.orderId) ?? orderById(before, d.orderId);
       const realized = dec(before.positions[d.symbol]?.realizedPnl ?? '0').plus(dec(d.realizedPnl));
       return [
         { event: 'fill', data: fillResource(accountId, d, position) },

@@ -29,6 +29,7 @@ import {
   type ReplaceChanges,
   type SettingsPatch,
 } from '../domain/account/index.ts';
+import { orderById } from '../domain/account/order-lookup.ts';
 import { DomainError } from '../domain/errors.ts';
 import { Dec } from '../domain/decimal.ts';
 import { dec, fmt, type DecimalString } from '../domain/money.ts';
@@ -155,7 +156,7 @@ export class TradingCommands {
       'CancelOrder',
       accountId,
       (state) => {
-        if (state.orders[orderId] === undefined) {
+        if (orderById(state, orderId) === undefined) {
           throw new DomainError('order_not_found', `order ${orderId} not found`, 'orderId');
         }
         return this.deps.accounts.cancelOrder(
@@ -206,7 +207,7 @@ export class TradingCommands {
       'ReplaceOrder',
       accountId,
       (state) => {
-        if (state.orders[orderId] === undefined) {
+        if (orderById(state, orderId) === undefined) {
           throw new DomainError('order_not_found', `order ${orderId} not found`, 'orderId');
         }
         return this.deps.accounts.replaceOrder(
@@ -299,7 +300,7 @@ export class TradingCommands {
       });
     }
     const placed = events.find((e) => e.type === 'OrderPlaced');
-    const status = placed ? (after.orders[placed.data.order.id]?.status ?? null) : null;
+    const status = placed ? (orderById(after, placed.data.order.id)?.status ?? null) : null;
     if (status === 'accepted') {
       findings.push({
         severity: 'info',

@@ -16,6 +16,7 @@ import { isDomainError } from '../../src/domain/errors.ts';
 import { equity } from '../../src/domain/instrument.ts';
 import { fold } from '../../src/domain/account/evolve.ts';
 import { market, quote } from './account/spec-helper.ts';
+import { allOrders, orderById } from '../../src/domain/account/order-lookup.ts';
 
 const money = (cents: number): string =>
   `${Math.trunc(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
@@ -259,8 +260,9 @@ describe('account ledger (properties)', () => {
         const terminal = new Map<string, unknown>();
         run(settings, stepList, (before, _command, events) => {
           const after = events.reduce(evolve, before);
-          for (const [id, snapshot] of terminal) expect(after.orders[id]).to.deep.equal(snapshot);
-          for (const o of Object.values(after.orders))
+          for (const [id, snapshot] of terminal)
+            expect(orderById(after, id)).to.deep.equal(snapshot);
+          for (const o of allOrders(after))
             if (isTerminal(o.status) && !terminal.has(o.id)) terminal.set(o.id, o);
         });
       }),
@@ -280,8 +282,8 @@ describe('account ledger (properties)', () => {
       fc.property(settingsArb, steps, (settings, stepList) => {
         run(settings, stepList, (before, _command, events) => {
           const after = events.reduce(evolve, before);
-          for (const o of Object.values(after.orders)) {
-            const was = before.orders[o.id]?.status;
+          for (const o of allOrders(after)) {
+            const was = orderById(before, o.id)?.status;
             if (was === undefined || was === o.status) continue;
             expect(allowed[was] ?? [], `${was} → ${o.status}`).to.include(o.status);
           }
@@ -296,7 +298,7 @@ describe('account ledger (properties)', () => {
       fc.property(settingsArb, steps, (settings, stepList) => {
         run(settings, stepList, (before, command, events) => {
           if (command.type !== 'FillOrder') return;
-          const order = before.orders[command.data.orderId];
+          const order = orderById(before, command.data.orderId);
           if (order === undefined) return;
           const evaluation = evaluateOrder(order, before.settings, command.data.market);
           const fill = events[0];
@@ -319,7 +321,7 @@ describe('account ledger (properties)', () => {
     fc.assert(
       fc.property(settingsArb, steps, (settings, stepList) => {
         const s = run(settings, stepList);
-        for (const o of Object.values(s.orders)) {
+        for (const o of allOrders(s)) {
           expect(d(o.filledQty).lte(d(o.qty))).to.equal(true);
           if (o.status === 'filled') expect(o.filledQty).to.equal(o.qty);
         }
