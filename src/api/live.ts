@@ -20,7 +20,6 @@ import {
   buyingPower,
   evolve,
   initialState,
-  isOpen,
   type AccountEvent,
   type AccountState,
   type Order,
@@ -28,6 +27,7 @@ import {
   type OrderRejected,
 } from '../domain/account/index.ts';
 import { orderById } from '../domain/account/order-lookup.ts';
+import { AppendMap } from '../domain/append-map.ts';
 import { equity, multiplierOf, type Instrument } from '../domain/instrument.ts';
 import { dec, fmt } from '../domain/money.ts';
 import type { EventFilter, EventStore, RecordedEvent, Subscription } from '../eventstore/port.ts';
@@ -414,11 +414,12 @@ interface FoldEntry {
   state: AccountState;
 }
 
-/** Keeps only open orders: `evolve` ignores events that address terminal orders anyway. */
+/**
+ * Keeps only open orders (`state.orders`): `evolve` ignores events that address terminal
+ * orders anyway, and an event renders from the states right before and after it.
+ */
 function pruned(state: AccountState): AccountState {
-  const orders: Record<string, Order> = {};
-  for (const o of Object.values(state.orders)) if (isOpen(o)) orders[o.id] = o;
-  return { ...state, orders };
+  return state.terminalOrders.size === 0 ? state : { ...state, terminalOrders: AppendMap.empty() };
 }
 
 /**
