@@ -99,7 +99,7 @@ describe('AppendMap (append-only persistent map)', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
         const views: AppendMap<number>[] = [AppendMap.empty()];
-        const models: Map<string, number>[] = [new Map()];
+        const models: Map<string, number>[] = [new Map<string, number>()];
         for (const { from, key, value } of ops) {
           const i = from % views.length;
           const view = views[i];
