@@ -21,8 +21,7 @@ import { legCount } from './accounts.ts';
 import type { MarketData } from '../market/port.ts';
 import {
   buyingPower,
-  decide,
-  evolve,
+  decideAndFold,
   type AccountEvent,
   type AccountState,
   type OrderRequest,
@@ -273,7 +272,9 @@ export class TradingCommands {
       always: true,
       state,
     });
-    const events = decide(
+    // The decision's own fold (folding its events again from `state` would copy the state's
+    // append-only maps: a second branch from the same state).
+    const { events, state: after } = decideAndFold(
       {
         type: 'PlaceOrder',
         data: {
@@ -289,7 +290,6 @@ export class TradingCommands {
       },
       state,
     );
-    const after = events.reduce<AccountState>(evolve, state);
     const rejected = events.find((e) => e.type === 'OrderRejected');
     const findings: PreviewFinding[] = [];
     if (rejected) {
