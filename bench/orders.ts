@@ -86,11 +86,16 @@ async function ordersPerSecond(quick: boolean, metrics: Record<string, number>):
       market: frozenDefaultMarket(),
     });
     const accounts = await openAccounts(service, 100, 'tp');
+    let placed = 0;
+    const cpu = process.cpuUsage();
     metrics.orders_per_s = Math.round(
-      await throughput(100, (quick ? 3 : 10) * 1000, (w, i) =>
-        service.placeOrder(accounts[w] ?? '', market(i % 2 === 0 ? 'buy' : 'sell'), {}, who),
-      ),
+      await throughput(100, (quick ? 3 : 10) * 1000, async (w, i) => {
+        await service.placeOrder(accounts[w] ?? '', market(i % 2 === 0 ? 'buy' : 'sell'), {}, who);
+        placed++;
+      }),
     );
+    const used = process.cpuUsage(cpu);
+    metrics.orders_cpu_us_per_order = round((used.user + used.system) / Math.max(placed, 1), 1);
     await storage.close();
   } finally {
     await scratch.drop();
@@ -226,6 +231,7 @@ export async function run(quick: boolean): Promise<void> {
   report('orders', quick, metrics, {
     place_fill: `in process on embedded PGlite (on disk, hash chain on, as \`npm start\`), ${quick ? 500 : 3000} sequential market orders over 100 accounts; an order = one PlaceOrder decision appending OrderPlaced + OrderFilled`,
     orders_per_s: `PostgreSQL, 100 concurrent writers, one per account, ${quick ? 3 : 10} s, market orders that fill at once (hash chain on)`,
+    orders_cpu_us_per_order: `process CPU (user + system, process.cpuUsage) of the venue process over the orders_per_s phase divided by the orders placed, in µs: the decider, fold, hashing and PostgreSQL client work per order (not the PostgreSQL server's). It should stay flat as accounts accumulate orders (ADR 0012); a rising figure means per-order work grows with the account's history`,
     ...notes,
   });
 }

@@ -20,13 +20,14 @@ import {
   buyingPower,
   evolve,
   initialState,
-  isOpen,
   type AccountEvent,
   type AccountState,
   type Order,
   type OrderFilled,
   type OrderRejected,
 } from '../domain/account/index.ts';
+import { orderById } from '../domain/account/order-lookup.ts';
+import { AppendMap } from '../domain/append-map.ts';
 import { equity, multiplierOf, type Instrument } from '../domain/instrument.ts';
 import { dec, fmt } from '../domain/money.ts';
 import type { EventFilter, EventStore, RecordedEvent, Subscription } from '../eventstore/port.ts';
@@ -76,7 +77,7 @@ function orderResource(order: Order, state: AccountState, position: number): Jso
 
 /** A rejected order as an order (the rejection event carries its request, or what it replaced). */
 function rejectedOrder(d: OrderRejected['data'], before: AccountState): Order {
-  const base = d.replaces === null ? undefined : before.orders[d.replaces];
+  const base = d.replaces === null ? undefined : orderById(before, d.replaces);
   const req = d.request;
   return {
     id: d.orderId,
@@ -200,7 +201,7 @@ export function renderEvent(
   position: number,
 ): LiveMessage[] {
   const order = (id: string, name: string, extra: Json = {}): LiveMessage[] => {
-    const o = after.orders[id];
+    const o = orderById(after, id);
     return o
       ? [
           {
@@ -292,7 +293,7 @@ export function renderEvent(
       ];
     case 'OrderFilled': {
       const d = event.data;
-      const held = after.orders[d.orderId] ?? before.orders[d.orderId];
+      const held = orderById(after, d.orderId) ?? orderById(before, d.orderId);
       const realized = dec(before.positions[d.symbol]?.realizedPnl ?? '0').plus(dec(d.realizedPnl));
       return [
         { event: 'fill', data: fillResource(accountId, d, position) },
@@ -413,11 +414,12 @@ interface FoldEntry {
   state: AccountState;
 }
 
-/** Keeps only open orders: `evolve` ignores events that address terminal orders anyway. */
+/**
+ * Keeps only open orders (`state.orders`): `evolve` ignores events that address terminal
+ * orders anyway, and an event renders from the states right before and after it.
+ */
 function pruned(state: AccountState): AccountState {
-  const orders: Record<string, Order> = {};
-  for (const o of Object.values(state.orders)) if (isOpen(o)) orders[o.id] = o;
-  return { ...state, orders };
+  return state.terminalOrders.size === 0 ? state : { ...state, terminalOrders: AppendMap.empty() };
 }
 
 /**

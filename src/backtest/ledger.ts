@@ -7,19 +7,20 @@
  * - No load per command: the ledger keeps the state it folded (as the handler's cache does).
  * - Events go to the memory store in batches (`flush`), not one append per command: an append
  *   is a JSON round trip, and the result is the same stream, revision by revision.
- * - Terminal orders leave the state after each decision (kept in `archive` for reports), as
- *   the projections do: `evolve` ignores events that address a terminal or an unknown order
- *   alike, and the ids the backtest generates never repeat, so no decision can tell.
+ * - Nothing: terminal orders leave `state.orders` in `evolve` itself (they move to the
+ *   append-only `state.terminalOrders`, ADR 0012), so the open orders the replay loop walks
+ *   are exactly `state.orders`, and keeping every finished order costs O(1) per order.
  */
 import {
   accountDecider,
-  isOpen,
+  orderById,
   type AccountCommand,
   type AccountEvent,
   type AccountState,
   type Order,
   type SettingsPatch,
 } from '../domain/account/index.ts';
+import type { AppendMap } from '../domain/append-map.ts';
 import { buyingPower } from '../domain/account/state.ts';
 import { accountStream } from '../domain/ids.ts';
 import { MemoryEventStore } from '../eventstore/memory.ts';
@@ -36,8 +37,6 @@ export interface JournalEntry {
 
 export class BacktestLedger {
   state: AccountState;
-  /** Orders that reached a terminal status, by id. */
-  readonly archive = new Map<string, Order>();
   readonly store = new MemoryEventStore({ keep: 'reference' });
   readonly stream: string;
   #journal: JournalEntry[] = [];
@@ -47,7 +46,7 @@ export class BacktestLedger {
   cash = 0;
   decisions = 0;
   /**
-   * Orders in `state.orders` (all of them open: terminal ones are archived), counted after each
+   * Orders in `state.orders` (all of them open: terminal ones are in `archive`), counted after each
    * decision so the replay loop asks "any open order?" once per bar without walking the state.
    */
   openOrderCount = 0;
@@ -86,34 +85,25 @@ export class BacktestLedger {
     const decision = accountDecider.decideAndFold(command, this.state);
     this.decisions += 1;
     if (decision.events.length === 0) return decision.events;
-    let state = decision.state;
+    const state = decision.state;
     for (const event of decision.events) this.#journal.push({ event, simTime });
     this.#revision += decision.events.length;
-    let terminal = false;
     let open = 0;
-    for (const id in state.orders) {
-      const order = state.orders[id];
-      if (order === undefined) continue;
-      if (isOpen(order)) open += 1;
-      else terminal = true;
-    }
-    if (terminal || moreKeysThan(state.clientOrderIds, 64)) {
-      const orders: Record<string, Order> = {};
-      for (const [id, order] of Object.entries(state.orders)) {
-        if (isOpen(order)) orders[id] = order;
-        else this.archive.set(id, order);
-      }
-      state = { ...state, orders, clientOrderIds: {}, rejections: {} };
-    }
+    for (const _ in state.orders) open += 1;
     this.state = state;
     this.openOrderCount = open;
     this.cash = Number(state.cash);
     return decision.events;
   }
 
+  /** Orders that reached a terminal status, by id, in the order they finished. */
+  get archive(): AppendMap<Order> {
+    return this.state.terminalOrders;
+  }
+
   /** An order by id, open or finished. */
   order(id: string): Order | undefined {
-    return this.state.orders[id] ?? this.archive.get(id);
+    return orderById(this.state, id);
   }
 
   /**
@@ -158,11 +148,4 @@ export class BacktestLedger {
       this.#flushed += batch.length;
     }
   }
-}
-
-/** Whether `record` has more than `n` keys, without listing them. */
-function moreKeysThan(record: object, n: number): boolean {
-  let count = 0;
-  for (const _ in record) if (++count > n) return true;
-  return false;
 }

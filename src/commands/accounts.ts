@@ -12,6 +12,7 @@ import {
   type ReplaceChanges,
   type SettingsPatch,
 } from '../domain/account/index.ts';
+import { orderById, rejectionById } from '../domain/account/order-lookup.ts';
 import type { CorporateActionCommand } from '../domain/account/corporate-actions.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { DecimalString } from '../domain/money.ts';
@@ -244,8 +245,8 @@ export class AccountService {
     return {
       ...this.#written(accountId, result),
       orderId: answeredId,
-      order: result.state.orders[answeredId],
-      rejection: result.state.rejections[answeredId],
+      order: lookup?.order ?? orderById(result.state, answeredId),
+      rejection: lookup?.rejection ?? rejectionById(result.state, answeredId),
       duplicate: result.events.length === 0,
     };
   }
@@ -280,7 +281,7 @@ export class AccountService {
   ): Promise<OrderResult & { readonly newOrderId: string }> {
     const newOrderId = this.#newId();
     const known = this.handler.cached(accountId)?.state ?? (await this.load(accountId)).state;
-    const symbol = known.orders[orderId]?.symbol ?? '';
+    const symbol = orderById(known, orderId)?.symbol ?? '';
     const market = await this.riskMarket(accountId, symbol);
     const result = await this.handler.handle(
       accountId,
@@ -292,16 +293,16 @@ export class AccountService {
           fillId: this.#newId(),
           changes,
           market:
-            state.orders[orderId]?.symbol === symbol
+            orderById(state, orderId)?.symbol === symbol
               ? market
-              : marketContext(this.market, state.orders[orderId]?.symbol ?? ''),
+              : marketContext(this.market, orderById(state, orderId)?.symbol ?? ''),
         },
       }),
       this.#metadata(context),
     );
     return {
       ...this.#written(accountId, result),
-      order: result.state.orders[newOrderId] ?? result.state.orders[orderId],
+      order: orderById(result.state, newOrderId) ?? orderById(result.state, orderId),
       newOrderId,
     };
   }
@@ -526,7 +527,7 @@ export class AccountService {
     command: AccountCommand,
   ): Promise<OrderResult> {
     const written = await this.#write(accountId, context, command);
-    return { ...written, order: written.state.orders[orderId] };
+    return { ...written, order: orderById(written.state, orderId) };
   }
 
   async #engineWrite(
@@ -539,7 +540,7 @@ export class AccountService {
     const result = await this.handler.handle(
       accountId,
       (state) => {
-        const order = state.orders[orderId];
+        const order = orderById(state, orderId);
         if (order === undefined) {
           throw new DomainError('order_not_found', `order ${orderId} not found`, 'orderId');
         }
@@ -550,7 +551,7 @@ export class AccountService {
       },
       this.#metadata(context),
     );
-    return { ...this.#written(accountId, result), order: result.state.orders[orderId] };
+    return { ...this.#written(accountId, result), order: orderById(result.state, orderId) };
   }
 }
 

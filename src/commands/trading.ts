@@ -21,14 +21,14 @@ import { legCount } from './accounts.ts';
 import type { MarketData } from '../market/port.ts';
 import {
   buyingPower,
-  decide,
-  evolve,
+  decideAndFold,
   type AccountEvent,
   type AccountState,
   type OrderRequest,
   type ReplaceChanges,
   type SettingsPatch,
 } from '../domain/account/index.ts';
+import { orderById } from '../domain/account/order-lookup.ts';
 import { DomainError } from '../domain/errors.ts';
 import { Dec } from '../domain/decimal.ts';
 import { dec, fmt, type DecimalString } from '../domain/money.ts';
@@ -155,7 +155,7 @@ export class TradingCommands {
       'CancelOrder',
       accountId,
       (state) => {
-        if (state.orders[orderId] === undefined) {
+        if (orderById(state, orderId) === undefined) {
           throw new DomainError('order_not_found', `order ${orderId} not found`, 'orderId');
         }
         return this.deps.accounts.cancelOrder(
@@ -206,7 +206,7 @@ export class TradingCommands {
       'ReplaceOrder',
       accountId,
       (state) => {
-        if (state.orders[orderId] === undefined) {
+        if (orderById(state, orderId) === undefined) {
           throw new DomainError('order_not_found', `order ${orderId} not found`, 'orderId');
         }
         return this.deps.accounts.replaceOrder(
@@ -272,7 +272,9 @@ export class TradingCommands {
       always: true,
       state,
     });
-    const events = decide(
+    // The decision's own fold (folding its events again from `state` would copy the state's
+    // append-only maps: a second branch from the same state).
+    const { events, state: after } = decideAndFold(
       {
         type: 'PlaceOrder',
         data: {
@@ -288,7 +290,6 @@ export class TradingCommands {
       },
       state,
     );
-    const after = events.reduce<AccountState>(evolve, state);
     const rejected = events.find((e) => e.type === 'OrderRejected');
     const findings: PreviewFinding[] = [];
     if (rejected) {
@@ -299,7 +300,7 @@ export class TradingCommands {
       });
     }
     const placed = events.find((e) => e.type === 'OrderPlaced');
-    const status = placed ? (after.orders[placed.data.order.id]?.status ?? null) : null;
+    const status = placed ? (orderById(after, placed.data.order.id)?.status ?? null) : null;
     if (status === 'accepted') {
       findings.push({
         severity: 'info',

@@ -8,6 +8,7 @@ import {
   type AccountState,
   type Order,
 } from '../domain/account/index.ts';
+import { orderById } from '../domain/account/order-lookup.ts';
 import type { Quote } from '../domain/market.ts';
 
 /**
@@ -254,7 +255,7 @@ export class OpenOrderIndex {
     for (const entry of book.others) if (mayAct(entry, bid, ask, last)) reached.push(entry);
     for (const entry of reached) {
       const known = this.#accounts.get(entry.accountId);
-      const order = known?.state.orders[entry.orderId];
+      const order = known === undefined ? undefined : orderById(known.state, entry.orderId);
       if (known && order) yield { entry, order, state: known.state };
     }
   }
@@ -264,7 +265,7 @@ export class OpenOrderIndex {
     for (const { entries } of [...this.#bySymbol.values()]) {
       for (const entry of [...entries.values()]) {
         const known = this.#accounts.get(entry.accountId);
-        const order = known?.state.orders[entry.orderId];
+        const order = known === undefined ? undefined : orderById(known.state, entry.orderId);
         if (known && order) yield { entry, order, state: known.state };
       }
     }

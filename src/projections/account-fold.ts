@@ -1,11 +1,11 @@
 import type { ColumnType, Transaction } from 'kysely';
+import { AppendMap } from '../domain/append-map.ts';
 import {
   evolve,
   initialState,
-  isOpen,
+  reviveState,
   type AccountEvent,
   type AccountState,
-  type Order,
 } from '../domain/account/index.ts';
 import type { EventStore, RecordedEvent } from '../eventstore/port.ts';
 import type { BatchRange } from './runner.ts';
@@ -146,7 +146,8 @@ async function loadFolds(
       ownerId: r.owner_id,
       openedPosition: Number(r.opened_position),
       position: Number(r.position),
-      state: r.state,
+      // Stored as JSON: the append-only maps come back as plain objects.
+      state: reviveState(r.state),
     });
   }
 }
@@ -251,9 +252,12 @@ export async function resetAccountFolds(
 
 /** The state without what no later event can change or read: terminal orders, decider indexes. */
 function pruned(state: AccountState): AccountState {
-  const orders: Record<string, Order> = {};
-  for (const [id, order] of Object.entries(state.orders)) if (isOpen(order)) orders[id] = order;
-  return { ...state, orders, clientOrderIds: {}, rejections: {} };
+  return {
+    ...state,
+    terminalOrders: AppendMap.empty(),
+    clientOrderIds: AppendMap.empty(),
+    rejections: AppendMap.empty(),
+  };
 }
 
 // ─── one fold shared by the trading projections ───────────────────────────────────────────

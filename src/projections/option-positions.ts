@@ -9,6 +9,7 @@
 import type { ColumnType, Insertable, Transaction } from 'kysely';
 import { sql } from 'kysely';
 import { avgEntryPrice } from '../domain/account/index.ts';
+import { orderById } from '../domain/account/order-lookup.ts';
 import { dec, fmt } from '../domain/money.ts';
 import { parseOcc } from '../domain/options/contract.ts';
 import {
@@ -84,7 +85,8 @@ export function optionPositionsProjection<DB extends OptionPositionTables>(): Pr
         let ended: OptionPositionStatus;
         switch (event.type) {
           case 'OrderFilled': {
-            const order = after.orders[event.data.orderId] ?? before.orders[event.data.orderId];
+            const order =
+              orderById(after, event.data.orderId) ?? orderById(before, event.data.orderId);
             if (after === before || order?.instrument.kind !== 'option') return;
             symbol = event.data.symbol;
             realized = event.data.realizedPnl;

@@ -21,6 +21,7 @@ import {
   type OrderRejected,
   type OrderStatus,
 } from '../domain/account/index.ts';
+import { allOrders, orderById } from '../domain/account/order-lookup.ts';
 import type { FillExplanation } from '../domain/account/index.ts';
 import { Dec } from '../domain/decimal.ts';
 import { equity, type Instrument } from '../domain/instrument.ts';
@@ -352,7 +353,7 @@ export function ordersProjection<DB extends TradingTables>(
       await foldFor(db, name, events, range, f.cache, f.shared, async (step) => {
         const { event, before, after, recorded } = step;
         const touch = (id: string): void => {
-          const order = after.orders[id];
+          const order = orderById(after, id);
           if (order === undefined) return;
           const placed = pending.get(id)?.placed_position ?? recorded.position;
           pending.set(id, orderRow(step, order, placed, null));
@@ -378,11 +379,11 @@ export function ordersProjection<DB extends TradingTables>(
             if (after === before) return;
             touch(event.data.orderId);
             // A multi-leg order's legs fill it: its row follows them.
-            const parentId = after.orders[event.data.orderId]?.parentId;
+            const parentId = orderById(after, event.data.orderId)?.parentId;
             if (
               parentId !== null &&
               parentId !== undefined &&
-              after.orders[parentId]?.orderClass === 'mleg'
+              orderById(after, parentId)?.orderClass === 'mleg'
             ) {
               touch(parentId);
             }
@@ -393,7 +394,7 @@ export function ordersProjection<DB extends TradingTables>(
             const { orderId: oldId, newOrder } = event.data;
             touch(oldId);
             touch(newOrder.id);
-            for (const o of Object.values(after.orders)) {
+            for (const o of allOrders(after)) {
               if (o.parentId === newOrder.id || o.legIds.includes(newOrder.id)) touch(o.id);
             }
             await relinkStoredOrders(db, step, oldId, newOrder.id);
@@ -493,7 +494,7 @@ function orderRow(
  * request the event does not carry) from the order it would have replaced.
  */
 function rejectedOrder(d: OrderRejected['data'], before: AccountState): Order {
-  const base = d.replaces === null ? undefined : before.orders[d.replaces];
+  const base = d.replaces === null ? undefined : orderById(before, d.replaces);
   const req = d.request;
   const status: OrderStatus = 'rejected';
   const pick = <T>(fromRequest: T | undefined, fromBase: T | undefined, fallback: T): T =>
@@ -546,7 +547,7 @@ async function relinkStoredOrders(
   oldId: string,
   newId: string,
 ): Promise<void> {
-  const parentId = step.before.orders[oldId]?.parentId ?? null;
+  const parentId = orderById(step.before, oldId)?.parentId ?? null;
   let query = db
     .selectFrom('orders')
     .select(['order_id', 'data'])
@@ -556,7 +557,7 @@ async function relinkStoredOrders(
       ? query.where('parent_id', '=', oldId)
       : query.where((eb) => eb.or([eb('parent_id', '=', oldId), eb('order_id', '=', parentId)]));
   for (const row of await query.execute()) {
-    if (row.order_id in step.after.orders) continue;
+    if (orderById(step.after, row.order_id) !== undefined) continue;
     const o = row.data;
     const relinked: Order = {
       ...o,

@@ -13,6 +13,7 @@ import { openPgliteEventStore } from '../../src/eventstore/pglite.ts';
 import type { EventStore } from '../../src/eventstore/port.ts';
 import { sharedPglite, uniqueSchema } from '../support/pglite.ts';
 import { frozenMarket, order, sequentialIds } from './support.ts';
+import { orderById } from '../../src/domain/account/order-lookup.ts';
 
 const cli: CallContext = { actor: 'user:u1', source: 'cli', correlationId: 'corr-1' };
 
@@ -165,7 +166,7 @@ for (const [name, open] of adapters) {
       );
       expect(replaced.order?.id).to.equal(replaced.newOrderId);
       expect(replaced.order?.limitPrice).to.equal((bid - 12).toFixed(2));
-      expect(replaced.state.orders[b.orderId]?.status).to.equal('replaced');
+      expect(orderById(replaced.state, b.orderId)?.status).to.equal('replaced');
       await service.placeOrder(accountId, limit(bid - 13), {}, cli);
       const all = await service.cancelAll(accountId, cli);
       expect(Object.values(all.state.orders).filter((o) => o.status === 'new')).to.have.length(0);

@@ -6,6 +6,11 @@ import {
   evolve,
   isTerminal,
   openOrders,
+  availableToSell,
+  buyingPower,
+  findOrderByClientOrderId,
+  isOrderIdUsed,
+  reviveState,
   type AccountCommand,
   type AccountEvent,
   type AccountState,
@@ -16,6 +21,7 @@ import { isDomainError } from '../../src/domain/errors.ts';
 import { equity } from '../../src/domain/instrument.ts';
 import { fold } from '../../src/domain/account/evolve.ts';
 import { market, quote } from './account/spec-helper.ts';
+import { allOrders, orderById } from '../../src/domain/account/order-lookup.ts';
 
 const money = (cents: number): string =>
   `${Math.trunc(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
@@ -259,8 +265,9 @@ describe('account ledger (properties)', () => {
         const terminal = new Map<string, unknown>();
         run(settings, stepList, (before, _command, events) => {
           const after = events.reduce(evolve, before);
-          for (const [id, snapshot] of terminal) expect(after.orders[id]).to.deep.equal(snapshot);
-          for (const o of Object.values(after.orders))
+          for (const [id, snapshot] of terminal)
+            expect(orderById(after, id)).to.deep.equal(snapshot);
+          for (const o of allOrders(after))
             if (isTerminal(o.status) && !terminal.has(o.id)) terminal.set(o.id, o);
         });
       }),
@@ -280,8 +287,8 @@ describe('account ledger (properties)', () => {
       fc.property(settingsArb, steps, (settings, stepList) => {
         run(settings, stepList, (before, _command, events) => {
           const after = events.reduce(evolve, before);
-          for (const o of Object.values(after.orders)) {
-            const was = before.orders[o.id]?.status;
+          for (const o of allOrders(after)) {
+            const was = orderById(before, o.id)?.status;
             if (was === undefined || was === o.status) continue;
             expect(allowed[was] ?? [], `${was} → ${o.status}`).to.include(o.status);
           }
@@ -296,7 +303,7 @@ describe('account ledger (properties)', () => {
       fc.property(settingsArb, steps, (settings, stepList) => {
         run(settings, stepList, (before, command, events) => {
           if (command.type !== 'FillOrder') return;
-          const order = before.orders[command.data.orderId];
+          const order = orderById(before, command.data.orderId);
           if (order === undefined) return;
           const evaluation = evaluateOrder(order, before.settings, command.data.market);
           const fill = events[0];
@@ -319,12 +326,117 @@ describe('account ledger (properties)', () => {
     fc.assert(
       fc.property(settingsArb, steps, (settings, stepList) => {
         const s = run(settings, stepList);
-        for (const o of Object.values(s.orders)) {
+        for (const o of allOrders(s)) {
           expect(d(o.filledQty).lte(d(o.qty))).to.equal(true);
           if (o.status === 'filled') expect(o.filledQty).to.equal(o.qty);
         }
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('open orders only: a long fold answers what a state of every order would', () => {
+    fc.assert(
+      fc.property(
+        settingsArb,
+        fc.array(stepArb, { minLength: 40, maxLength: 200 }),
+        (settings, stepList) => {
+          // A model of the stream kept independently of `evolve`: every order's status, the
+          // client order ids, the rejections.
+          const status = new Map<string, string>();
+          const clientIds = new Map<string, string>();
+          const rejected = new Set<string>();
+          const events: AccountEvent[] = [];
+          const s = run(settings, stepList, (_before, _command, batch) => {
+            for (const e of batch) {
+              events.push(e);
+              switch (e.type) {
+                case 'OrderPlaced':
+                  status.set(e.data.order.id, e.data.order.status);
+                  clientIds.set(e.data.order.clientOrderId, e.data.order.id);
+                  break;
+                case 'OrderReplaced':
+                  status.set(e.data.orderId, 'replaced');
+                  status.set(e.data.newOrder.id, e.data.newOrder.status);
+                  clientIds.set(e.data.newOrder.clientOrderId, e.data.newOrder.id);
+                  break;
+                case 'OrderFilled':
+                  status.set(e.data.orderId, e.data.orderStatus);
+                  break;
+                case 'OrderCanceled':
+                  status.set(e.data.orderId, 'canceled');
+                  break;
+                case 'OrderExpired':
+                  status.set(e.data.orderId, 'expired');
+                  break;
+                case 'OrderActivated':
+                  status.set(e.data.orderId, 'new');
+                  break;
+                case 'OrderRejected':
+                  rejected.add(e.data.orderId);
+                  if (!clientIds.has(e.data.clientOrderId))
+                    clientIds.set(e.data.clientOrderId, e.data.orderId);
+                  break;
+                default:
+                  break;
+              }
+            }
+          });
+          for (const o of Object.values(s.orders))
+            expect(isTerminal(o.status), o.id).to.equal(false);
+          for (const o of s.terminalOrders.values())
+            expect(isTerminal(o.status), o.id).to.equal(true);
+          expect(
+            allOrders(s)
+              .map((o) => o.id)
+              .sort(),
+          ).to.deep.equal([...status.keys()].sort());
+          for (const [id, st] of status) expect(orderById(s, id)?.status, id).to.equal(st);
+          for (const [client, id] of clientIds) {
+            const found = findOrderByClientOrderId(s, client);
+            expect(found?.orderId, client).to.equal(id);
+            expect(found?.rejection !== undefined, client).to.equal(rejected.has(id));
+          }
+          expect(s.clientOrderIds.size).to.equal(clientIds.size);
+          for (const id of rejected) expect(isOrderIdUsed(s, id)).to.equal(true);
+          // The readers that walk `orders` answer as over every order (they skip finished ones).
+          const every: AccountState = {
+            ...s,
+            orders: Object.fromEntries(allOrders(s).map((o) => [o.id, o])),
+          };
+          expect(buyingPower(s).toString()).to.equal(buyingPower(every).toString());
+          expect(availableToSell(s, 'AAPL').toString()).to.equal(
+            availableToSell(every, 'AAPL').toString(),
+          );
+          // A JSON round trip, and a fold in two halves whose first half is folded on twice
+          // (as after a retry), all give the same state.
+          expect(reviveState(JSON.parse(JSON.stringify(s)) as AccountState)).to.deep.equal(s);
+          const half = Math.floor(events.length / 2);
+          const opening = fold(
+            decide(
+              {
+                type: 'OpenAccount',
+                data: {
+                  accountId: 'p',
+                  ownerId: 'owner-1',
+                  name: 'P',
+                  initialCash: '50000',
+                  settings,
+                  at: '2025-03-01T00:00:00.000Z',
+                },
+              },
+              fold([]),
+            ),
+          );
+          const mid = fold(events.slice(0, half), opening);
+          const once = fold(events.slice(half), mid);
+          const twice = fold(events.slice(half), mid);
+          expect(once).to.deep.equal(s);
+          expect(twice).to.deep.equal(s);
+          expect(mid).to.deep.equal(fold(events.slice(0, half), opening));
+        },
+      ),
+      { numRuns: 60 },
     );
   });
 });

@@ -13,6 +13,7 @@ import { MemoryEventStore } from '../../src/eventstore/memory.ts';
 import type { EventStore } from '../../src/eventstore/port.ts';
 import { scriptedMarket, type ScriptedMarket } from './support.ts';
 import type { SimulatedClock } from '../../src/market/index.ts';
+import { orderById } from '../../src/domain/account/order-lookup.ts';
 
 /** Monday 2025-03-03 10:00 New York. */
 const MONDAY_10 = new Date('2025-03-03T15:00:00.000Z');
@@ -81,10 +82,10 @@ describe('ExecutionEngine', () => {
     expect(r.market.subscribed()).to.deep.equal(['AAPL']);
     r.market.push('AAPL', { last: '99.50', ask: '99.20' });
     await r.engine.idle();
-    expect((await r.service.load(id)).state.orders[placed.orderId]?.status).to.equal('new');
+    expect(orderById((await r.service.load(id)).state, placed.orderId)?.status).to.equal('new');
     r.market.push('AAPL', { last: '98.90', ask: '98.95', bid: '98.85' });
     await r.engine.idle();
-    const order = (await r.service.load(id)).state.orders[placed.orderId];
+    const order = orderById((await r.service.load(id)).state, placed.orderId);
     expect(order?.status).to.equal('filled');
     expect(order?.filledNotional).to.equal('989.5');
     expect(r.engine.openOrders).to.equal(0);
@@ -117,19 +118,19 @@ describe('ExecutionEngine', () => {
     r.market.push('AAPL', { last: '104' });
     await r.engine.idle();
     let state = (await r.service.load(id)).state;
-    expect(state.orders[trail.orderId]?.hwm).to.equal('104');
-    expect(state.orders[trail.orderId]?.stopPrice).to.equal('102');
+    expect(orderById(state, trail.orderId)?.hwm).to.equal('104');
+    expect(orderById(state, trail.orderId)?.stopPrice).to.equal('102');
     r.market.push('AAPL', { last: '101.5', bid: '101.40' });
     await r.engine.idle();
     state = (await r.service.load(id)).state;
-    expect(state.orders[trail.orderId]?.status).to.equal('filled');
-    expect(state.orders[stop.orderId]?.status).to.equal('new');
+    expect(orderById(state, trail.orderId)?.status).to.equal('filled');
+    expect(orderById(state, stop.orderId)?.status).to.equal('new');
     // A gap through the stop fills at the first quote past it, not at the stop.
     r.market.push('AAPL', { last: '90', bid: '89.90', ask: '90.10' });
     await r.engine.idle();
     state = (await r.service.load(id)).state;
-    expect(state.orders[stop.orderId]?.status).to.equal('filled');
-    expect(state.orders[stop.orderId]?.filledNotional).to.equal('899');
+    expect(orderById(state, stop.orderId)?.status).to.equal('filled');
+    expect(orderById(state, stop.orderId)?.filledNotional).to.equal('899');
     expect(await metric(r.registry, 'engine_commands_total')).to.be.greaterThanOrEqual(4);
     await r.engine.stop();
   });
@@ -149,12 +150,12 @@ describe('ExecutionEngine', () => {
     await r.engine.whenActive();
     r.clock.advanceTo(new Date('2025-11-28T17:59:59.000Z'));
     await r.engine.idle();
-    expect((await r.service.load(id)).state.orders[day.orderId]?.status).to.equal('new');
+    expect(orderById((await r.service.load(id)).state, day.orderId)?.status).to.equal('new');
     r.clock.advanceTo(new Date('2025-11-28T18:00:00.000Z'));
     await r.engine.idle();
     const state = (await r.service.load(id)).state;
-    expect(state.orders[day.orderId]?.status).to.equal('expired');
-    expect(state.orders[gtc.orderId]?.status).to.equal('new');
+    expect(orderById(state, day.orderId)?.status).to.equal('expired');
+    expect(orderById(state, gtc.orderId)?.status).to.equal('new');
     await r.engine.stop();
   });
 
@@ -181,16 +182,16 @@ describe('ExecutionEngine', () => {
     r.clock.advanceTo(new Date('2025-03-03T14:30:00.000Z'));
     await r.engine.idle();
     let state = (await r.service.load(id)).state;
-    expect(state.orders[opg.orderId]?.status).to.equal('filled');
-    expect(state.orders[opg.orderId]?.filledNotional).to.equal('1012.5');
-    expect(state.orders[cls.orderId]?.status).to.equal('accepted');
+    expect(orderById(state, opg.orderId)?.status).to.equal('filled');
+    expect(orderById(state, opg.orderId)?.filledNotional).to.equal('1012.5');
+    expect(orderById(state, cls.orderId)?.status).to.equal('accepted');
     r.clock.advanceTo(new Date('2025-03-03T20:59:00.000Z'));
     r.market.push('AAPL', { last: '102' });
     r.clock.advanceTo(new Date('2025-03-03T21:00:00.000Z'));
     await r.engine.idle();
     state = (await r.service.load(id)).state;
-    expect(state.orders[cls.orderId]?.status).to.equal('filled');
-    expect(state.orders[cls.orderId]?.filledNotional).to.equal('1020');
+    expect(orderById(state, cls.orderId)?.status).to.equal('filled');
+    expect(orderById(state, cls.orderId)?.filledNotional).to.equal('1020');
     await r.engine.stop();
   });
 
@@ -207,7 +208,7 @@ describe('ExecutionEngine', () => {
     await r.engine.start();
     await r.engine.whenActive();
     await r.engine.idle();
-    expect((await r.service.load(id)).state.orders[day.orderId]?.status).to.equal('expired');
+    expect(orderById((await r.service.load(id)).state, day.orderId)?.status).to.equal('expired');
     await r.engine.stop();
   });
 
@@ -238,7 +239,7 @@ describe('ExecutionEngine', () => {
     failures = 1; // transient: one retry succeeds
     r.market.push('AAPL', { last: '98.9', ask: '98.95' });
     await r.engine.idle();
-    expect((await r.service.load(id)).state.orders[a.orderId]?.status).to.equal('filled');
+    expect(orderById((await r.service.load(id)).state, a.orderId)?.status).to.equal('filled');
     expect(await metric(r.registry, 'engine_retries_total')).to.equal(1);
 
     const b = await r.service.placeOrder(id, request({ limitPrice: '97.00' }), {}, user);
@@ -254,7 +255,7 @@ describe('ExecutionEngine', () => {
     expect(parked[0]).to.deep.include({ orderId: b.orderId, action: 'fill', attempts: 3 });
     expect(parked[0]?.reason).to.contain('connection reset');
     expect(await metric(r.registry, 'engine_parked_total')).to.equal(1);
-    expect((await r.service.load(id)).state.orders[b.orderId]?.status).to.equal('new');
+    expect(orderById((await r.service.load(id)).state, b.orderId)?.status).to.equal('new');
     await r.engine.stop();
   });
 
@@ -278,7 +279,7 @@ describe('ExecutionEngine', () => {
     expect(standby.leadership).to.equal('active');
     r.market.push('AAPL', { last: '98.9', ask: '98.95' });
     await standby.idle();
-    expect((await r.service.load(id)).state.orders[placed.orderId]?.status).to.equal('filled');
+    expect(orderById((await r.service.load(id)).state, placed.orderId)?.status).to.equal('filled');
     await standby.stop();
   });
 });

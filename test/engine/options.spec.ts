@@ -8,6 +8,7 @@ import { MemoryEventStore } from '../../src/eventstore/memory.ts';
 import { OptionsMarket } from '../../src/market/options/index.ts';
 import { scriptedMarket, type ScriptedMarket } from './support.ts';
 import type { SimulatedClock } from '../../src/market/index.ts';
+import { orderById } from '../../src/domain/account/order-lookup.ts';
 
 /** Monday 2025-03-03 10:00 New York; that week's options expire Friday 2025-03-07. */
 const MONDAY_10 = new Date('2025-03-03T15:00:00.000Z');
@@ -99,7 +100,7 @@ describe('ExecutionEngine: options', () => {
       await r.engine.idle();
     }
     const { state } = await r.service.load(id);
-    expect(state.orders[placed.orderId]?.status).to.equal('filled');
+    expect(orderById(state, placed.orderId)?.status).to.equal('filled');
     expect(state.positions[call.occSymbol]?.qty).to.equal('1');
     const fill = (await events(r, id)).find((e) => e.type === 'OrderFilled');
     expect(fill?.type === 'OrderFilled' ? fill.data.quote?.symbol : undefined).to.equal(
@@ -149,7 +150,7 @@ describe('ExecutionEngine: options', () => {
       await r.engine.idle();
     }
     const { state } = await r.service.load(id);
-    expect(state.orders[placed.orderId]?.status).to.equal('filled');
+    expect(orderById(state, placed.orderId)?.status).to.equal('filled');
     expect(state.positions[short.occSymbol]?.qty).to.equal('-2');
     expect(state.positions[long.occSymbol]?.qty).to.equal('2');
     const recorded = await r.store.readStream(`account-${id}`);
@@ -262,8 +263,8 @@ describe('ExecutionEngine: options', () => {
     r.clock.advanceTo(new Date('2025-03-03T21:00:01.000Z'));
     await r.engine.idle();
     const { state } = await r.service.load(id);
-    expect(state.orders[placed.orderId]?.status).to.equal('expired');
-    expect(state.orders[placed.order?.legIds[0] ?? '']?.status).to.equal('canceled');
+    expect(orderById(state, placed.orderId)?.status).to.equal('expired');
+    expect(orderById(state, placed.order?.legIds[0] ?? '')?.status).to.equal('canceled');
     await r.engine.stop();
   });
 });

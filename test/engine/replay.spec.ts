@@ -14,6 +14,7 @@ import { MemoryEventStore } from '../../src/eventstore/memory.ts';
 import type { EventStore } from '../../src/eventstore/port.ts';
 import { uniqueSchema } from '../support/pglite.ts';
 import { scriptedMarket, type ScriptedMarket } from './support.ts';
+import { orderById } from '../../src/domain/account/order-lookup.ts';
 
 /** Monday 2025-03-03 10:00 New York. */
 const MONDAY_10 = new Date('2025-03-03T15:00:00.000Z');
@@ -131,7 +132,7 @@ describe('replaying parked engine commands', () => {
     );
     expect(result).to.deep.include({ id: 1, outcome: 'replayed', orderId, action: 'fill' });
     expect(result?.position).to.be.a('number');
-    const order = (await r.service.load(accountId)).state.orders[orderId];
+    const order = orderById((await r.service.load(accountId)).state, orderId);
     expect(order).to.deep.include({ status: 'filled', filledNotional: '989.5' });
     expect(await fillsOf(r.flaky.inner, accountId)).to.deep.equal([`${orderId}.f0`]);
     const events = await r.flaky.inner.readStream(`account-${accountId}`);

@@ -9,6 +9,7 @@ import { ProjectionRunner } from '../../src/projections/runner.ts';
 import { order } from '../commands/support.ts';
 import { sharedPglite } from '../support/pglite.ts';
 import { CONTEXT, tradingFixture, tradingTables, type TradingFixture } from './trading-support.ts';
+import { allOrders, orderById } from '../../src/domain/account/order-lookup.ts';
 
 const TRADING = ['accounts', 'orders', 'positions', 'fills', 'portfolio_history'];
 const SYMBOLS = ['AAPL', 'KO', 'SPY'] as const;
@@ -132,7 +133,7 @@ async function run(fx: TradingFixture, accountId: string, o: Op): Promise<void> 
       const ids = await openIds();
       const id = ids[o.pick % Math.max(1, ids.length)];
       if (id === undefined) return;
-      const target = (await service.load(accountId)).state.orders[id];
+      const target = orderById((await service.load(accountId)).state, id);
       if (!target) return;
       const ctxMarket = marketContext(market, target.symbol);
       const quote = ctxMarket.quote;
@@ -242,7 +243,7 @@ describe('trading read models: property (PGlite)', function () {
             limit: 500,
           });
           const byId = new Map(orders.items.map((x) => [x.id, x]));
-          for (const o of Object.values(state.orders)) {
+          for (const o of allOrders(state)) {
             expect(byId.get(o.id), o.id).to.deep.include({
               status: o.status,
               filledQty: o.filledQty,
@@ -256,7 +257,7 @@ describe('trading read models: property (PGlite)', function () {
             limit: 500,
           });
           expect(open.items.map((x) => x.id).sort()).to.deep.equal(
-            Object.values(state.orders)
+            allOrders(state)
               .filter(isOpen)
               .map((x) => x.id)
               .sort(),

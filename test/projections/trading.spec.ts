@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import {
+  allOrders,
   avgEntryPrice,
   buyingPower,
   openOrders,
@@ -117,7 +118,7 @@ for (const [target, openDatabase] of TARGETS) {
     });
 
     it('orders: every order of the write side with the same fields, and rejections', async () => {
-      for (const o of Object.values(alice.orders)) {
+      for (const o of allOrders(alice)) {
         const view = await fx.queries.getOrder({ tenant: 'alice' }, s.alice, o.id);
         expect(view, o.id).to.not.equal(undefined);
         if (view === undefined) continue;
@@ -126,13 +127,13 @@ for (const [target, openDatabase] of TARGETS) {
       const rejected = await fx.queries.getOrder({ tenant: 'alice' }, s.alice, s.rejectedId);
       expect(rejected).to.deep.include({
         status: 'rejected',
-        rejectReason: alice.rejections[s.rejectedId]?.reason,
+        rejectReason: alice.rejections.get(s.rejectedId)?.reason,
         clientOrderId: 'too-big',
         symbol: 'AAPL',
         qty: '1000000',
       });
       expect(rejected?.failedAt).to.be.a('string');
-      const refused = Object.values(alice.rejections).find((r) => r.orderId !== s.rejectedId);
+      const refused = [...alice.rejections.values()].find((r) => r.orderId !== s.rejectedId);
       const refusedView = await fx.queries.getOrder(
         { tenant: 'alice' },
         s.alice,

@@ -9,6 +9,7 @@
  */
 import { Router } from 'express';
 import type { AccountState, Order, OrderRequest } from '../../domain/account/index.ts';
+import { orderById } from '../../domain/account/order-lookup.ts';
 import { rejectionMessage, type RejectionReason } from '../../domain/rejections.ts';
 import { PolicyError } from '../../commands/policy.ts';
 import { principalOf, route } from '../authenticate.ts';
@@ -113,7 +114,7 @@ function rejectionProblem(
 }
 
 function orderOf(state: AccountState, orderId: string): Order {
-  const order = state.orders[orderId];
+  const order = orderById(state, orderId);
   if (order === undefined) {
     throw new PolicyError('not_found', 'order_not_found', 'The order does not exist');
   }
@@ -386,7 +387,7 @@ export function mountOrderRoutes(router: Router, deps: TradingRouteDeps): void {
       );
       setEventPosition(res, written.position);
       const canceled = written.events.flatMap((e) =>
-        e.type === 'OrderCanceled' && written.state.orders[e.data.orderId]
+        e.type === 'OrderCanceled' && orderById(written.state, e.data.orderId)
           ? [orderOf(written.state, e.data.orderId)]
           : [],
       );
@@ -494,7 +495,7 @@ export function mountOrderRoutes(router: Router, deps: TradingRouteDeps): void {
       }
       const order = orderOf(
         replaced.state,
-        replaced.state.orders[replaced.newOrderId] ? replaced.newOrderId : orderId,
+        orderById(replaced.state, replaced.newOrderId) ? replaced.newOrderId : orderId,
       );
       res.json(orderBody(orderViewOf(order, replaced.state, replaced.position)));
     }),

@@ -3,6 +3,7 @@
  * names, money as decimal strings, timestamps RFC 3339.
  */
 import type { AccountState, Order } from '../../domain/account/index.ts';
+import { orderById } from '../../domain/account/order-lookup.ts';
 import type { AccountEvent } from '../../domain/account/index.ts';
 import { Dec } from '../../domain/decimal.ts';
 import { fmt } from '../../domain/money.ts';
@@ -123,7 +124,7 @@ export function orderViewOf(
 ): OrderView {
   const filled = new Dec(order.filledQty);
   const legs = order.legIds
-    .map((id) => state.orders[id])
+    .map((id) => orderById(state, id))
     .filter((leg): leg is Order => leg !== undefined)
     .map((leg) => orderViewOf(leg, state, position));
   return {

@@ -6,6 +6,7 @@
 import type { Router } from 'express';
 import { z } from 'zod';
 import type { AccountState, Order, OrderRequest } from '../../domain/account/index.ts';
+import { orderById } from '../../domain/account/order-lookup.ts';
 import { rejectionMessage, type RejectionReason } from '../../domain/rejections.ts';
 import type { OrderResult, PlaceOrderResult } from '../../commands/accounts.ts';
 import type { OrderListRequest, OrderView } from '../../projections/trading-views.ts';
@@ -74,7 +75,7 @@ export function writtenOrder(
   orderId: string,
   position: number | undefined,
 ): Json {
-  const order: Order | undefined = state.orders[orderId];
+  const order: Order | undefined = orderById(state, orderId);
   if (order === undefined) throw new AlpacaError(404, 'order_not_found', 'order not found');
   return orderWire(orderViewOf(order, state, position));
 }
@@ -407,6 +408,6 @@ function replacedOrder(
       message: rejected.data.message,
     });
   }
-  const id = replaced.state.orders[replaced.newOrderId] ? replaced.newOrderId : orderId;
+  const id = orderById(replaced.state, replaced.newOrderId) ? replaced.newOrderId : orderId;
   return writtenOrder(replaced.state, id, replaced.position);
 }

@@ -7,6 +7,7 @@ import {
   type OrderType,
   type TimeInForce,
 } from '../../domain/account/index.ts';
+import { allOrders } from '../../domain/account/order-lookup.ts';
 import { equity, normalizeSymbol } from '../../domain/instrument.ts';
 import { REJECTION_MESSAGES } from '../../domain/rejections.ts';
 import type { CliDeps } from '../deps.ts';
@@ -166,7 +167,7 @@ export function register(program: Command, deps: CliDeps): void {
       const status = oneOf('--status', options.status, ['open', 'closed', 'all'] as const);
       await withTrading(deps, async (service) => {
         const state = await existingAccount(service, accountId);
-        const rows = Object.values(state.orders)
+        const rows = allOrders(state)
           .filter((o) => status === 'all' || isOpen(o) === (status === 'open'))
           .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
         if (options.json) {

@@ -37,6 +37,7 @@ import {
 } from './rules.ts';
 import { mergeSettings, type AccountSettings, type SettingsPatch } from './settings.ts';
 import { openOrders, remainingQty, withdrawableCash, type AccountState } from './state.ts';
+import { isOrderIdUsed, orderById, orderIdOfClientOrderId } from './order-lookup.ts';
 
 /**
  * The account decider: what happens when `command` meets `state`. Pure. Order rejections
@@ -330,7 +331,7 @@ function openAccount(
 }
 
 function mustFind(state: AccountState, orderId: string): Order {
-  const order = state.orders[orderId];
+  const order = orderById(state, orderId);
   if (order === undefined)
     throw new DomainError('order_not_found', `no order ${orderId} in this account`, 'orderId');
   return order;
@@ -357,7 +358,7 @@ function replaceOrder(d: ReplaceOrder['data'], state: AccountState): Decision {
   }
   assertId(d.newOrderId, 'newOrderId');
   if (d.fillId !== undefined) assertId(d.fillId, 'fillId');
-  if (d.newOrderId in state.orders || d.newOrderId in state.rejections) {
+  if (isOrderIdUsed(state, d.newOrderId)) {
     throw new DomainError(
       'duplicate_order_id',
       `order id ${d.newOrderId} is already used`,
@@ -372,7 +373,7 @@ function replaceOrder(d: ReplaceOrder['data'], state: AccountState): Decision {
       'clientOrderId',
     );
   }
-  const usedBy = state.clientOrderIds[clientOrderId];
+  const usedBy = orderIdOfClientOrderId(state, clientOrderId);
   if (usedBy !== undefined) {
     throw new DomainError(
       'duplicate_client_order_id',
@@ -408,14 +409,14 @@ function replaceOrder(d: ReplaceOrder['data'], state: AccountState): Decision {
     type: 'OrderReplaced',
     data: { orderId: old.id, replacedBy: replacement.id, newOrder: replacement, at: market.now },
   });
-  const placed = batch.state.orders[replacement.id];
+  const placed = orderById(batch.state, replacement.id);
   if (
     d.fillId !== undefined &&
     placed?.status === 'new' &&
     (placed.type === 'market' || placed.type === 'limit' || placed.triggered)
   ) {
     fillIfPossible(batch, placed.id, d.fillId, market);
-    const after = batch.state.orders[placed.id];
+    const after = orderById(batch.state, placed.id);
     if (after !== undefined && after.timeInForce === 'ioc' && isOpen(after)) {
       cancelWithCascade(batch, after.id, 'ioc_remainder', market.now);
     }

@@ -61,28 +61,25 @@ function apply(state: AccountState, event: AccountEvent): AccountState {
       const { order, at } = event.data;
       return {
         ...state,
-        orders: { ...state.orders, [order.id]: order },
-        clientOrderIds: { ...state.clientOrderIds, [order.clientOrderId]: order.id },
+        ...withOrders(state, [order]),
+        clientOrderIds: state.clientOrderIds.set(order.clientOrderId, order.id),
         updatedAt: at,
       };
     }
     case 'OrderRejected': {
       const d = event.data;
-      const known = d.clientOrderId in state.clientOrderIds;
+      const known = state.clientOrderIds.has(d.clientOrderId);
       return {
         ...state,
-        rejections: {
-          ...state.rejections,
-          [d.orderId]: {
-            orderId: d.orderId,
-            clientOrderId: d.clientOrderId,
-            reason: d.reason,
-            at: d.at,
-          },
-        },
+        rejections: state.rejections.set(d.orderId, {
+          orderId: d.orderId,
+          clientOrderId: d.clientOrderId,
+          reason: d.reason,
+          at: d.at,
+        }),
         clientOrderIds: known
           ? state.clientOrderIds
-          : { ...state.clientOrderIds, [d.clientOrderId]: d.orderId },
+          : state.clientOrderIds.set(d.clientOrderId, d.orderId),
         updatedAt: d.at,
       };
     }
@@ -160,6 +157,27 @@ export function fold(
   return events.reduce(evolve, from);
 }
 
+/**
+ * `orders` and `terminalOrders` with `changed` written: open orders into `orders`, an order
+ * that reached a terminal status out of `orders` and into `terminalOrders`. O(open orders).
+ */
+export function withOrders(
+  state: AccountState,
+  changed: readonly Order[],
+): Pick<AccountState, 'orders' | 'terminalOrders'> {
+  const orders: Record<string, Order> = { ...state.orders };
+  let terminalOrders = state.terminalOrders;
+  for (const order of changed) {
+    if (isTerminal(order.status)) {
+      if (Object.hasOwn(orders, order.id)) Reflect.deleteProperty(orders, order.id);
+      terminalOrders = terminalOrders.set(order.id, order);
+    } else {
+      orders[order.id] = order;
+    }
+  }
+  return { orders, terminalOrders };
+}
+
 function updateOrder(
   state: AccountState,
   orderId: string,
@@ -170,7 +188,7 @@ function updateOrder(
   if (order === undefined || isTerminal(order.status)) return state;
   return {
     ...state,
-    orders: { ...state.orders, [orderId]: { ...change(order), updatedAt: at } },
+    ...withOrders(state, [{ ...change(order), updatedAt: at }]),
     updatedAt: at,
   };
 }
@@ -215,10 +233,7 @@ function applyFill(
       };
   return {
     ...state,
-    orders:
-      rolledUp === undefined
-        ? { ...state.orders, [d.orderId]: updated }
-        : { ...state.orders, [d.orderId]: updated, [rolledUp.id]: rolledUp },
+    ...withOrders(state, rolledUp === undefined ? [updated] : [updated, rolledUp]),
     positions,
     cash: add(state.cash, d.cashDelta),
     feesPaid: add(state.feesPaid, d.commission, d.secFee, d.taf),
@@ -272,29 +287,36 @@ function applyReplace(
 ): AccountState {
   const old = state.orders[d.orderId];
   if (old === undefined || isTerminal(old.status)) return state;
-  const orders: Record<string, Order> = { ...state.orders };
-  orders[d.orderId] = {
+  const changed = new Map<string, Order>();
+  changed.set(d.orderId, {
     ...old,
     status: 'replaced',
     replacedBy: d.replacedBy,
     replacedAt: d.at,
     updatedAt: d.at,
-  };
-  orders[d.newOrder.id] = d.newOrder;
+  });
+  changed.set(d.newOrder.id, d.newOrder);
   // Keep the order tree intact: children follow a replaced parent, a parent lists the new leg.
-  for (const o of Object.values(orders)) {
-    if (o.parentId === d.orderId) orders[o.id] = { ...o, parentId: d.newOrder.id };
+  // Open orders are scanned; a finished parent or child is reached through the tree's links
+  // (the old order's parent and legs), so terminal orders are never scanned.
+  const related: Order[] = Object.values(state.orders);
+  for (const id of [old.parentId, ...old.legIds]) {
+    const o =
+      id === null || Object.hasOwn(state.orders, id) ? undefined : state.terminalOrders.get(id);
+    if (o !== undefined) related.push(o);
+  }
+  for (const original of related) {
+    let o = changed.get(original.id) ?? original;
+    if (o.parentId === d.orderId) o = { ...o, parentId: d.newOrder.id };
     if (o.legIds.includes(d.orderId)) {
-      orders[o.id] = {
-        ...o,
-        legIds: o.legIds.map((id) => (id === d.orderId ? d.newOrder.id : id)),
-      };
+      o = { ...o, legIds: o.legIds.map((id) => (id === d.orderId ? d.newOrder.id : id)) };
     }
+    if (o !== (changed.get(original.id) ?? original)) changed.set(o.id, o);
   }
   return {
     ...state,
-    orders,
-    clientOrderIds: { ...state.clientOrderIds, [d.newOrder.clientOrderId]: d.newOrder.id },
+    ...withOrders(state, [...changed.values()]),
+    clientOrderIds: state.clientOrderIds.set(d.newOrder.clientOrderId, d.newOrder.id),
     updatedAt: d.at,
   };
 }

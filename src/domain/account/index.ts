@@ -8,6 +8,7 @@ export * from './events.ts';
 export * from './order.ts';
 export * from './settings.ts';
 export * from './state.ts';
+export * from './order-lookup.ts';
 export type { Decision } from './batch.ts';
 export { decide, decideAndFold, resolveSettings } from './decide.ts';
 export { evolve, fold } from './evolve.ts';

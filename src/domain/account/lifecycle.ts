@@ -7,6 +7,7 @@ import type { CancelReason, ExpireReason } from './events.ts';
 import { planFill, type PlannedFill } from './execution.ts';
 import { isOpen, type Order } from './order.ts';
 import { applyTrade } from './position.ts';
+import { orderById } from './order-lookup.ts';
 
 /** Decimal places of a reported average fill price. */
 const AVG_PRICE_DECIMALS = 9;
@@ -100,7 +101,7 @@ export function fillIfPossible(
   fillId: string,
   market: MarketContext,
 ): boolean {
-  const order = batch.state.orders[orderId];
+  const order = orderById(batch.state, orderId);
   if (order === undefined) return false;
   const plan = planFill(order, batch.state.settings, market);
   if (plan === undefined) return false;
@@ -140,7 +141,7 @@ function cascadeFrom(
   parentReason: 'parent_canceled' | 'parent_expired',
   at: string,
 ): void {
-  const order = batch.state.orders[orderId];
+  const order = orderById(batch.state, orderId);
   if (order === undefined) return;
   if (order.ocoGroupId !== null) {
     for (const sibling of groupSiblings(batch, order)) {
@@ -168,7 +169,7 @@ function activateLegs(batch: EventBatch, parentId: string, qty: string, at: stri
 function heldLegs(batch: EventBatch, parentId: string): Order[] {
   // Every leg is listed by its parent (replacements included), so an order that never had
   // legs needs no scan of the account's orders.
-  if (batch.state.orders[parentId]?.legIds.length === 0) return [];
+  if (orderById(batch.state, parentId)?.legIds.length === 0) return [];
   return Object.values(batch.state.orders).filter(
     (o) => o.parentId === parentId && o.status === 'held',
   );

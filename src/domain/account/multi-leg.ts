@@ -26,6 +26,7 @@ import { blankOrder } from './order-factory.ts';
 import { admission, quantityOrReject, reject, rejectedPlacement, Rejection } from './rules.ts';
 import type { AccountSettings } from './settings.ts';
 import { remainingQty, type AccountState } from './state.ts';
+import { orderById } from './order-lookup.ts';
 
 /** Most legs a multi-leg order may have. */
 export const MAX_LEGS = 4;
@@ -50,7 +51,7 @@ export interface MultiLegFill {
 /** The legs of a multi-leg parent, in the order they were given. */
 export function legsOf(state: AccountState, parent: Order): Order[] {
   return parent.legIds.flatMap((id) => {
-    const leg = state.orders[id];
+    const leg = orderById(state, id);
     return leg === undefined ? [] : [leg];
   });
 }
@@ -109,7 +110,7 @@ export function emitMultiLegFill(
   market: MarketContext,
 ): void {
   plan.legs.forEach((fill, i) => {
-    const leg = batch.state.orders[fill.leg.id] ?? fill.leg;
+    const leg = orderById(batch.state, fill.leg.id) ?? fill.leg;
     emitFill(
       batch,
       leg,
@@ -127,7 +128,7 @@ export function fillMultiLegIfPossible(
   fillId: string,
   market: MarketContext,
 ): boolean {
-  const parent = batch.state.orders[parentId];
+  const parent = orderById(batch.state, parentId);
   if (parent === undefined) return false;
   const plan = planMultiLegFill(parent, legsOf(batch.state, parent), batch.state.settings, market);
   if (plan === undefined) return false;
@@ -279,7 +280,7 @@ export function placeMultiLeg(
       error.reason,
     );
   }
-  const placed = batch.state.orders[orderId];
+  const placed = orderById(batch.state, orderId);
   if (d.fillId !== undefined && placed?.status === 'new') {
     fillMultiLegIfPossible(batch, orderId, d.fillId, market);
   }

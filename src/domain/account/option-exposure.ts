@@ -9,6 +9,7 @@ import { optionRequirement, type OptionExposure, type Requirement } from '../opt
 import { dec } from '../money.ts';
 import { isMultiLegParent, isOpen, type Order } from './order.ts';
 import type { AccountState } from './state.ts';
+import { orderById } from './order-lookup.ts';
 
 /** An open order's unfilled quantity. */
 function unfilled(order: Order): Dec {
@@ -78,7 +79,7 @@ export function hasOptionExposure(state: AccountState): boolean {
 export function sharesFree(state: AccountState, symbol: string, excludeOrderId?: string): Dec {
   const groups = new Map<string, Dec>();
   // An order being replaced frees its whole OCO group: its replacement rejoins that group.
-  const excludedOrder = excludeOrderId === undefined ? undefined : state.orders[excludeOrderId];
+  const excludedOrder = excludeOrderId === undefined ? undefined : orderById(state, excludeOrderId);
   const excludedKey =
     excludedOrder === undefined ? undefined : (excludedOrder.ocoGroupId ?? excludedOrder.id);
   for (const o of Object.values(state.orders)) {

@@ -36,6 +36,7 @@ import {
 import type { AccountSettings } from './settings.ts';
 import type { AccountState } from './state.ts';
 import { blankOrder } from './order-factory.ts';
+import { isOrderIdUsed, orderById, orderIdOfClientOrderId } from './order-lookup.ts';
 
 export { blankOrder } from './order-factory.ts';
 
@@ -64,9 +65,9 @@ export function placeOrder(command: PlaceOrder['data'], state: AccountState): De
       'clientOrderId',
     );
   }
-  if (clientOrderId in state.clientOrderIds) return EventBatch.of(state, []);
+  if (orderIdOfClientOrderId(state, clientOrderId) !== undefined) return EventBatch.of(state, []);
   for (const id of [orderId, ...legIds]) {
-    if (id in state.orders || id in state.rejections) {
+    if (isOrderIdUsed(state, id)) {
       throw new DomainError('duplicate_order_id', `order id ${id} is already used`, 'orderId');
     }
   }
@@ -124,10 +125,10 @@ export function placeOrder(command: PlaceOrder['data'], state: AccountState): De
     );
   }
 
-  const placed = batch.state.orders[orderId];
+  const placed = orderById(batch.state, orderId);
   if (command.fillId !== undefined && placed !== undefined && isImmediate(placed)) {
     fillIfPossible(batch, orderId, command.fillId, market);
-    const after = batch.state.orders[orderId];
+    const after = orderById(batch.state, orderId);
     if (after !== undefined && placed.timeInForce === 'ioc' && after.status !== 'filled') {
       cancelWithCascade(batch, orderId, 'ioc_remainder', market.now);
     }

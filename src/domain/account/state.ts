@@ -1,3 +1,4 @@
+import { AppendMap } from '../append-map.ts';
 import { Dec } from '../decimal.ts';
 import { cumulativeCommission } from '../fill-model.ts';
 import { multiplierOf, type Instrument } from '../instrument.ts';
@@ -53,10 +54,19 @@ export interface AccountState {
   /** Realized P&L over all symbols, gross of charges. */
   readonly realizedPnl: DecimalString;
   readonly positions: Readonly<Record<string, Position>>;
+  /**
+   * Open orders only (every non-terminal status, held child legs included), by id. An order
+   * that reaches a terminal status moves to {@link terminalOrders}, so the work of a command
+   * grows with the open orders, not with every order the account ever placed. Read an order
+   * that may be finished through `orderById` (order-lookup.ts).
+   */
   readonly orders: Readonly<Record<string, Order>>;
-  /** client order id → order id, for every order ever placed or rejected. */
-  readonly clientOrderIds: Readonly<Record<string, string>>;
-  readonly rejections: Readonly<Record<string, OrderRejection>>;
+  /** Orders in a terminal status, by id, in the order they finished. Append-only. */
+  readonly terminalOrders: AppendMap<Order>;
+  /** client order id → order id, for every order ever placed or rejected. Append-only. */
+  readonly clientOrderIds: AppendMap<string>;
+  /** Rejected orders by order id. Append-only. */
+  readonly rejections: AppendMap<OrderRejection>;
   readonly openedAt: string | null;
   readonly updatedAt: string | null;
   // Risk limits and corporate actions. Optional: states folded before they existed lack them.
@@ -85,38 +95,39 @@ export function initialState(): AccountState {
     realizedPnl: '0',
     positions: {},
     orders: {},
-    clientOrderIds: {},
-    rejections: {},
+    terminalOrders: AppendMap.empty(),
+    clientOrderIds: AppendMap.empty(),
+    rejections: AppendMap.empty(),
     openedAt: null,
     updatedAt: null,
   };
 }
 
-/** Orders that are not terminal (including held child legs). */
-export function openOrders(state: AccountState): Order[] {
-  return Object.values(state.orders).filter(isOpen);
-}
-
-/** What a `client_order_id` already refers to, so a retried `PlaceOrder` can answer with it. */
-export interface ClientOrderLookup {
-  readonly orderId: string;
-  /** Present when the order was placed. */
-  readonly order: Order | undefined;
-  /** Present when the order was rejected. */
-  readonly rejection: OrderRejection | undefined;
-}
-
 /**
- * Finds the order a client order id was used for. The decider answers a duplicate
- * `PlaceOrder` with no events; the command layer calls this to return the original.
+ * An account state as `JSON.parse` gives it back (or as it was stored before terminal orders
+ * moved out of `orders`): the append-only maps are rebuilt from their plain objects, and any
+ * terminal order still in `orders` moves to `terminalOrders`.
  */
-export function findOrderByClientOrderId(
-  state: AccountState,
-  clientOrderId: string,
-): ClientOrderLookup | undefined {
-  const orderId = state.clientOrderIds[clientOrderId];
-  if (orderId === undefined) return undefined;
-  return { orderId, order: state.orders[orderId], rejection: state.rejections[orderId] };
+export function reviveState(stored: AccountState): AccountState {
+  const loose = stored as unknown as Record<string, unknown>;
+  const orders: Record<string, Order> = {};
+  let terminalOrders = AppendMap.from(loose.terminalOrders as Record<string, Order> | undefined);
+  for (const [id, order] of Object.entries(stored.orders)) {
+    if (isOpen(order)) orders[id] = order;
+    else terminalOrders = terminalOrders.set(id, order);
+  }
+  return {
+    ...stored,
+    orders,
+    terminalOrders,
+    clientOrderIds: AppendMap.from(loose.clientOrderIds as Record<string, string> | undefined),
+    rejections: AppendMap.from(loose.rejections as Record<string, OrderRejection> | undefined),
+  };
+}
+
+/** Orders that are not terminal (including held child legs): `state.orders`. */
+export function openOrders(state: AccountState): Order[] {
+  return Object.values(state.orders);
 }
 
 /** Unfilled quantity of an order. */

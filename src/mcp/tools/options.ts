@@ -23,6 +23,7 @@ import {
   type OrderRequest,
   type OrderSide,
 } from '../../domain/account/index.ts';
+import { orderById } from '../../domain/account/order-lookup.ts';
 import { Dec } from '../../domain/decimal.ts';
 import { fmt } from '../../domain/money.ts';
 import {
@@ -179,7 +180,7 @@ function optionOrderFromDomain(order: Order, state: AccountState): OptionOrderOu
     position_intent: order.positionIntent ?? null,
     strategy: order.strategy ?? null,
     legs: order.legIds.flatMap((id) => {
-      const leg = state.orders[id];
+      const leg = orderById(state, id);
       return leg === undefined
         ? []
         : [
@@ -292,7 +293,7 @@ function spreadOf(
 ): { data: NonNullable<OrderResultOut['spread']>; words: string } | undefined {
   if (order.orderClass !== 'mleg') return undefined;
   const legs = order.legIds.flatMap((id) => {
-    const leg = state.orders[id];
+    const leg = orderById(state, id);
     const contract = leg === undefined ? undefined : parseOcc(leg.symbol);
     return leg === undefined || contract === undefined ? [] : [{ leg, contract }];
   });
@@ -375,7 +376,7 @@ function orderAnswer(
   orderId: string,
   extra: { readonly duplicate?: boolean; readonly rejection?: RejectionReason | undefined },
 ): { data: OrderResultOut; summary: string; isError: boolean } {
-  const order = written.state.orders[orderId];
+  const order = orderById(written.state, orderId);
   const out = order === undefined ? null : optionOrderFromDomain(order, written.state);
   const rejection = extra.rejection === undefined ? null : rejectionOf(extra.rejection);
   const spread =
@@ -1043,7 +1044,7 @@ export function registerOptionTools(
         session.callContext(),
       );
       session.wrote(result.position);
-      const order = result.state.orders[view.id];
+      const order = orderById(result.state, view.id);
       if (order === undefined) throw new Error(`order ${view.id} missing after cancel`);
       const out = optionOrderFromDomain(order, result.state);
       const bp = fmt(buyingPower(result.state));
@@ -1084,7 +1085,8 @@ export function registerOptionTools(
       );
       session.wrote(result.position);
       const canceled = result.events.flatMap((e) => {
-        const order = e.type === 'OrderCanceled' ? result.state.orders[e.data.orderId] : undefined;
+        const order =
+          e.type === 'OrderCanceled' ? orderById(result.state, e.data.orderId) : undefined;
         return order === undefined || order.legRole === 'option_leg'
           ? []
           : [optionOrderFromDomain(order, result.state)];

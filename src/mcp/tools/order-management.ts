@@ -15,6 +15,7 @@ import {
   type AccountState,
   type FillExplanation,
 } from '../../domain/account/index.ts';
+import { orderById } from '../../domain/account/order-lookup.ts';
 import { MAX_EVENTS_PAGE } from '../../commands/account-events.ts';
 import type { RecordedEvent } from '../../eventstore/port.ts';
 import { dec, fmt } from '../../domain/money.ts';
@@ -471,7 +472,8 @@ export function registerOrderManagementTools(
       );
       session.wrote(result.position);
       const canceled = result.events.flatMap((e) => {
-        const order = e.type === 'OrderCanceled' ? result.state.orders[e.data.orderId] : undefined;
+        const order =
+          e.type === 'OrderCanceled' ? orderById(result.state, e.data.orderId) : undefined;
         return order === undefined ? [] : [orderFromDomain(order)];
       });
       const bp = fmt(buyingPower(result.state));
@@ -537,7 +539,7 @@ export function registerOrderManagementTools(
         if (event.type === 'OrderFilled')
           fills.push(explainFill(event, before, state, fills.length));
       }
-      const current = state.orders[view.id];
+      const current = orderById(state, view.id);
       const order = current === undefined ? orderFromView(view) : orderFromDomain(current);
       const cash = fills.reduce((sum, f) => sum.plus(dec(f.cash_change)), dec('0'));
       const charges = fills.reduce(

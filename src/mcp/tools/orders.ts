@@ -7,6 +7,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import * as z from 'zod';
 import type { OrderRequest, OrderSide, OrderType } from '../../domain/account/index.ts';
+import { orderById } from '../../domain/account/order-lookup.ts';
 import { buyingPower } from '../../domain/account/index.ts';
 import type { AccountEvent, AccountState } from '../../domain/account/index.ts';
 import { equity } from '../../domain/instrument.ts';
@@ -203,7 +204,7 @@ function orderAnswer(
     readonly lead?: string;
   },
 ): ToolAnswer<OrderResult> {
-  const order = written.state.orders[orderId];
+  const order = orderById(written.state, orderId);
   const out: OrderOut | null = order === undefined ? null : orderFromDomain(order);
   const rejection = extra.rejection === undefined ? null : rejectionOf(extra.rejection);
   const cash = written.state.cash;

@@ -7,6 +7,7 @@ import {
   type AccountCommand,
   type AccountEvent,
 } from '../../../src/domain/account/index.ts';
+import { orderById } from '../../../src/domain/account/order-lookup.ts';
 import { dividendsReceivable } from '../../../src/domain/account/corporate-actions.ts';
 import { dayResult } from '../../../src/domain/account/valuation.ts';
 import { Dec } from '../../../src/domain/decimal.ts';
@@ -134,7 +135,10 @@ describe('corporate actions (decider)', () => {
       expect(trailing).to.deep.include({ trailPrice: '1', hwm: '33.33' });
       // The buy limit reserves what it did: 15 × 30 = 450 vs 5 × 90.01 = 450.05 (rounded down).
       expect(buyingPower(outcome.state).minus(buyingPower(before)).toString()).to.equal('0.05');
-      expect(outcome.state.orders[ids[0] ?? '']).to.deep.include({ qty: '15', limitPrice: '30' });
+      expect(orderById(outcome.state, ids[0] ?? '')).to.deep.include({
+        qty: '15',
+        limitPrice: '30',
+      });
       expect(outcome.state.positions['AAPL']).to.deep.include({ qty: '90' });
     });
 

@@ -6,6 +6,7 @@ import {
   type AccountState,
 } from '../../../src/domain/account/index.ts';
 import { CLOSE, given, market, opened, place, quote } from './spec-helper.ts';
+import { orderById } from '../../../src/domain/account/order-lookup.ts';
 
 const stateOf = (g: ReturnType<typeof given>): AccountState => fold(g.events);
 const evaluate = (
@@ -13,7 +14,7 @@ const evaluate = (
   id: string,
   m: ReturnType<typeof market>,
 ): ReturnType<typeof evaluateOrder> => {
-  const order = s.orders[id];
+  const order = orderById(s, id);
   if (order === undefined) throw new Error(`no order ${id}`);
   return evaluateOrder(order, s.settings, m);
 };

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { buyingPower, evolve, fold } from '../../../src/domain/account/index.ts';
 import { CLOSE, given, market, NOW, opened, place, quote } from './spec-helper.ts';
+import { orderById } from '../../../src/domain/account/order-lookup.ts';
 
 const LATER = '2025-03-03T16:00:00.000Z';
 const restingBuy = place({ type: 'limit', limitPrice: '99', qty: '300' }, { fillId: null });
@@ -29,11 +30,11 @@ describe('order lifecycle', () => {
           data: { orderId: 'o1', fillId: 'f2', market: partialQuote },
         });
       const s0 = fold(h.events);
-      expect(s0.orders['o1']).to.include({ status: 'partially_filled', filledQty: '200' });
+      expect(orderById(s0, 'o1')).to.include({ status: 'partially_filled', filledQty: '200' });
       const outcome = h.when({ type: 'CancelOrder', data: { orderId: 'o1', at: LATER } });
       outcome.thenTypes(['OrderCanceled']);
       const s = outcome.state;
-      expect(s.orders['o1']).to.include({ status: 'canceled', filledQty: '200' });
+      expect(orderById(s, 'o1')).to.include({ status: 'canceled', filledQty: '200' });
       expect(s.positions['AAPL']).to.deep.include({ qty: '200', costBasis: '19800' });
       expect(s.cash).to.equal('80200');
       expect(buyingPower(s).toString()).to.equal('80200');
@@ -106,7 +107,7 @@ describe('order lifecycle', () => {
           },
         },
       ]);
-      expect(outcome.state.orders['o1']).to.include({ status: 'replaced', replacedBy: 'o2' });
+      expect(orderById(outcome.state, 'o1')).to.include({ status: 'replaced', replacedBy: 'o2' });
       expect(buyingPower(outcome.state).toString()).to.equal('90150');
     });
 
@@ -129,7 +130,7 @@ describe('order lifecycle', () => {
           data: { newOrder: { qty: '200', filledQty: '0', limitPrice: '99.5' } },
         },
       ]);
-      expect(outcome.state.orders['o1']).to.include({ status: 'replaced', filledQty: '100' });
+      expect(orderById(outcome.state, 'o1')).to.include({ status: 'replaced', filledQty: '100' });
       expect(outcome.state.positions['AAPL']?.qty).to.equal('100');
     });
 
@@ -165,7 +166,7 @@ describe('order lifecycle', () => {
           data: { orderId: 'o2', reason: 'insufficient_buying_power', replaces: 'o1' },
         },
       ]);
-      expect(outcome.state.orders['o1']?.status).to.equal('new');
+      expect(orderById(outcome.state, 'o1')?.status).to.equal('new');
     });
 
     it('rejects a sub-penny replacement price and changes that do not fit the order type', () => {
@@ -266,7 +267,7 @@ describe('order lifecycle', () => {
           data: { newOrder: { status: 'held', ocoGroupId: 'p', parentId: 'p' } },
         },
       ]);
-      expect(outcome.state.orders['p']?.legIds).to.deep.equal(['tp2', 'sl']);
+      expect(orderById(outcome.state, 'p')?.legIds).to.deep.equal(['tp2', 'sl']);
     });
 
     it('replacing a bracket parent moves its legs to the new parent', () => {
@@ -287,8 +288,8 @@ describe('order lifecycle', () => {
           type: 'ReplaceOrder',
           data: { orderId: 'p', newOrderId: 'p2', changes: { limitPrice: '98' }, market: market() },
         });
-      expect(outcome.state.orders['tp']?.parentId).to.equal('p2');
-      expect(outcome.state.orders['p2']?.legIds).to.deep.equal(['tp', 'sl']);
+      expect(orderById(outcome.state, 'tp')?.parentId).to.equal('p2');
+      expect(orderById(outcome.state, 'p2')?.legIds).to.deep.equal(['tp', 'sl']);
     });
   });
 
@@ -382,7 +383,7 @@ describe('order lifecycle', () => {
 
     it('opg: accepted before the open, filled whole at the opening print', () => {
       const h = given(opened()).and(place({ timeInForce: 'opg' }, { market: pre }));
-      expect(fold(h.events).orders['o1']?.status).to.equal('accepted');
+      expect(orderById(fold(h.events), 'o1')?.status).to.equal('accepted');
       h.when({
         type: 'FillOrder',
         data: {
@@ -465,7 +466,7 @@ describe('order lifecycle', () => {
         data: { orderId: 'o1', parentId: 'x', qty: '1', at: LATER },
       }),
     ];
-    for (const state of after) expect(state.orders['o1']).to.deep.equal(s.orders['o1']);
+    for (const state of after) expect(orderById(state, 'o1')).to.deep.equal(orderById(s, 'o1'));
     expect(NOW).to.not.equal(LATER);
   });
 });

@@ -17,6 +17,7 @@ import {
   settle,
   spreadOrder,
 } from './options-helper.ts';
+import { orderById } from '../../../src/domain/account/order-lookup.ts';
 
 const C100 = option('call', 100);
 const C105 = option('call', 105);
@@ -62,7 +63,7 @@ describe('options: multi-leg orders', () => {
     expect(short?.quote?.symbol).to.equal(C105.occSymbol);
     expect(long?.quote?.symbol).to.equal(C110.occSymbol);
     const s = outcome.state;
-    const parent = s.orders.s1;
+    const parent = orderById(s, 's1');
     expect(parent).to.include({
       status: 'filled',
       orderClass: 'mleg',
@@ -71,7 +72,7 @@ describe('options: multi-leg orders', () => {
       filledQty: '1',
       filledNotional: '-1.1',
     });
-    expect(s.orders['s1-l1']).to.include({
+    expect(orderById(s, 's1-l1')).to.include({
       status: 'filled',
       legRole: 'option_leg',
       positionIntent: 'sell_to_open',
@@ -102,9 +103,9 @@ describe('options: multi-leg orders', () => {
     expect(buyBack?.position).to.deep.equal({ qty: '0', costBasis: '0' });
     expect(sellLong?.realizedPnl).to.equal('-80');
     const s = outcome.state;
-    expect(s.orders['s2-l1']?.positionIntent).to.equal('buy_to_close');
-    expect(s.orders['s2-l2']?.positionIntent).to.equal('sell_to_close');
-    expect(s.orders.s2?.strategy).to.equal('call_debit_spread');
+    expect(orderById(s, 's2-l1')?.positionIntent).to.equal('buy_to_close');
+    expect(orderById(s, 's2-l2')?.positionIntent).to.equal('sell_to_close');
+    expect(orderById(s, 's2')?.strategy).to.equal('call_debit_spread');
     expect(s.realizedPnl).to.equal('70');
     expect(s.cash).to.equal('100070');
     expect(Object.keys(s.positions)).to.deep.equal([]);
@@ -123,7 +124,7 @@ describe('options: multi-leg orders', () => {
     );
     const h = given(openedOptions()).and(debit);
     const placed = fold(h.events);
-    expect(placed.orders.s1?.strategy).to.equal('call_debit_spread');
+    expect(orderById(placed, 's1')?.strategy).to.equal('call_debit_spread');
     expect(placed.cash).to.equal('99600');
     const expired = h.and(settle(C100, '95')).and(settle(C105, '95'));
     const s = fold(expired.events);
@@ -149,15 +150,15 @@ describe('options: multi-leg orders', () => {
     );
     const placed = given(openedOptions()).when(order);
     placed.thenTypes(['OrderPlaced', 'OrderPlaced', 'OrderPlaced']);
-    expect(placed.state.orders.s1?.status).to.equal('new');
-    expect(placed.state.orders['s1-l1']?.status).to.equal('held');
+    expect(orderById(placed.state, 's1')?.status).to.equal('new');
+    expect(orderById(placed.state, 's1-l1')?.status).to.equal('held');
     // The open spread holds its maximum loss: 10 × (500 − 100 at the limit credit).
     expect(buyingPower(placed.state).toString()).to.equal('96000');
     const h = given(openedOptions(), placed.events);
     const deep = [optionQuote(C105, '2', '2.1', 40), optionQuote(C110, '0.8', '0.9', 40)];
     // The engine's view: the spread is fillable now, at the net price.
     const s = placed.state;
-    const parent = s.orders.s1;
+    const parent = orderById(s, 's1');
     if (parent === undefined) throw new Error('no parent');
     expect(evaluateOrder(parent, s.settings, optionMarket(thin), legsOf(s, parent))).to.deep.equal({
       action: 'none',
@@ -172,7 +173,7 @@ describe('options: multi-leg orders', () => {
       data: { orderId: 's1', fillId: 's1.f0', market: optionMarket(deep) },
     });
     filled.thenTypes(['OrderFilled', 'OrderFilled']);
-    expect(filled.state.orders.s1?.status).to.equal('filled');
+    expect(orderById(filled.state, 's1')?.status).to.equal('filled');
     expect(filled.state.positions[C105.occSymbol]?.qty).to.equal('-10');
     expect(filled.state.positions[C110.occSymbol]?.qty).to.equal('10');
   });
@@ -335,7 +336,7 @@ describe('options: levels and collateral', () => {
     const before = stateOf(h.events);
     const sold = h.when(optionOrder('sell', C110, '1', '0.8', c110));
     sold.thenTypes(['OrderPlaced', 'OrderFilled']);
-    expect(sold.state.orders.o1?.positionIntent).to.equal('sell_to_open');
+    expect(orderById(sold.state, 'o1')?.positionIntent).to.equal('sell_to_open');
     expect(buyingPower(sold.state).toString()).to.equal(buyingPower(before).plus(80).toString());
     // The 100 shares now cover the call: they cannot be sold while it is open.
     given(h.events, sold.events)
@@ -374,7 +375,7 @@ describe('options: levels and collateral', () => {
     // A resting cash-secured put holds strike − premium at its limit while open.
     const resting = given(openedOptions()).when(optionOrder('sell', P95, '1', '1.7', p95));
     resting.thenTypes(['OrderPlaced']);
-    expect(resting.state.orders.o1?.collateral).to.equal('9330');
+    expect(orderById(resting.state, 'o1')?.collateral).to.equal('9330');
     expect(buyingPower(resting.state).toString()).to.equal('90670');
   });
 

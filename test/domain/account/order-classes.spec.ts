@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { availableToSell, fold } from '../../../src/domain/account/index.ts';
 import { given, market, opened, place, quote } from './spec-helper.ts';
+import { orderById } from '../../../src/domain/account/order-lookup.ts';
 
 const at = (bid: string, ask: string, last: string): ReturnType<typeof market> =>
   market({ quote: quote({ bid, ask, last, seq: 3 }) });
@@ -79,7 +80,7 @@ describe('order classes', () => {
         { type: 'OrderActivated', data: { orderId: 'sl', parentId: 'p', qty: '10' } },
       ]);
       const s = filled.state;
-      expect(s.orders['tp']?.status).to.equal('new');
+      expect(orderById(s, 'tp')?.status).to.equal('new');
       // the two exits sell the same ten shares: they are promised once
       expect(availableToSell(s, 'AAPL').toString()).to.equal('0');
     });
@@ -341,7 +342,7 @@ describe('order classes', () => {
         ),
       );
       const s = fold(h.events);
-      expect(s.orders['c1']).to.include({
+      expect(orderById(s, 'c1')).to.include({
         status: 'held',
         type: 'stop',
         ocoGroupId: null,

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { evaluateOrder, fold } from '../../../src/domain/account/index.ts';
 import { given, market, opened, place, quote } from './spec-helper.ts';
+import { orderById } from '../../../src/domain/account/order-lookup.ts';
 
 /** A long 100-share AAPL position bought at 100.01. */
 const long100 = given(opened()).and(place({ qty: '100' }, { orderId: 'buy', fillId: 'fb' })).events;
@@ -92,7 +93,7 @@ describe('stop and stop-limit orders', () => {
 
   it('a buy stop reserves the stop plus the market buffer', () => {
     const s = given(opened()).when(place({ type: 'stop', stopPrice: '105' })).state;
-    expect(s.orders['o1']?.reservePrice).to.equal('107.1');
+    expect(orderById(s, 'o1')?.reservePrice).to.equal('107.1');
   });
 
   it('stop_limit becomes a limit on trigger: no fill beyond the limit, later fill within it', () => {
@@ -102,7 +103,7 @@ describe('stop and stop-limit orders', () => {
       data: { orderId: 's1', fillId: 'f2', market: at('94', '94.05', '94.1') },
     });
     triggered.thenTypes(['OrderTriggered']);
-    expect(triggered.state.orders['s1']?.triggered).to.equal(true);
+    expect(orderById(triggered.state, 's1')?.triggered).to.equal(true);
     given(h.events, triggered.events)
       .when({
         type: 'FillOrder',
@@ -175,7 +176,7 @@ describe('trailing stop orders', () => {
       })
       .thenNothing();
     // the engine's evaluation agrees: below the mark but above the stop → nothing to do
-    const order = fold(after.events).orders['t1'];
+    const order = orderById(fold(after.events), 't1');
     expect(
       order && evaluateOrder(order, fold(after.events).settings, at('105.99', '106.01', '106')),
     ).to.deep.equal({
@@ -197,7 +198,7 @@ describe('trailing stop orders', () => {
     const h = given(opened()).and(
       place({ type: 'trailing_stop', trailPrice: '1', qty: '10' }, { orderId: 't1' }),
     );
-    expect(fold(h.events).orders['t1']).to.include({ hwm: '100', stopPrice: '101' });
+    expect(orderById(fold(h.events), 't1')).to.include({ hwm: '100', stopPrice: '101' });
     h.when({
       type: 'UpdateWaterMark',
       data: { orderId: 't1', market: at('95', '95.02', '95') },
@@ -215,7 +216,7 @@ describe('trailing stop orders', () => {
         { orderId: 't1', market: market({ quote: undefined }) },
       ),
     );
-    expect(fold(h.events).orders['t1']).to.include({ hwm: null, stopPrice: null });
+    expect(orderById(fold(h.events), 't1')).to.include({ hwm: null, stopPrice: null });
     h.when({
       type: 'TriggerOrder',
       data: { orderId: 't1', market: at('1', '1.01', '1') },
