@@ -2,6 +2,7 @@ import type { OrderRequest } from '../domain/account/index.ts';
 import { quoteSymbolOf } from '../domain/instrument.ts';
 import type { AuctionPrint, MarketContext, Quote } from '../domain/market.ts';
 import type { MarketData } from '../market/port.ts';
+import type { Session } from '../market/calendar.ts';
 
 /**
  * The market as a command should see it for `symbol` now: the feed's context plus the session
@@ -18,15 +19,28 @@ export function marketContext(
   const session = market.calendar.session(new Date(base.now));
   return {
     ...base,
-    ...(session
-      ? {
-          sessionOpen: session.open.toISOString(),
-          sessionClose: session.close.toISOString(),
-          extendedClose: session.postClose.toISOString(),
-        }
-      : {}),
+    ...(session ? sessionBounds(session) : {}),
     ...(extra.auction ? { auction: extra.auction } : {}),
   };
+}
+
+type SessionBounds = Required<
+  Pick<MarketContext, 'sessionOpen' | 'sessionClose' | 'extendedClose'>
+>;
+
+/** A session's boundaries as ISO strings, worked out once per session object (calendars cache them). */
+const boundsBySession = new WeakMap<Session, SessionBounds>();
+function sessionBounds(session: Session): SessionBounds {
+  let bounds = boundsBySession.get(session);
+  if (bounds === undefined) {
+    bounds = {
+      sessionOpen: session.open.toISOString(),
+      sessionClose: session.close.toISOString(),
+      extendedClose: session.postClose.toISOString(),
+    };
+    boundsBySession.set(session, bounds);
+  }
+  return bounds;
 }
 
 /**

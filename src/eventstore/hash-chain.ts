@@ -37,9 +37,25 @@ function canonicalObject(record: Record<string, unknown>, skip?: ReadonlySet<str
     const v = record[key];
     if (v === undefined || skip?.has(key) === true) continue;
     if (out.length > 1) out += ',';
-    out += `${JSON.stringify(key)}:${canonicalJson(v)}`;
+    out += quotedKey(key);
+    out += typeof v === 'string' ? JSON.stringify(v) : canonicalJson(v);
   }
   return `${out}}`;
+}
+
+/**
+ * `"key":` for an object key. Events use a few dozen key names over and over, so their quoted
+ * form is kept (bounded: a store of arbitrary keys clears it rather than grow).
+ */
+const quotedKeys = new Map<string, string>();
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = `${JSON.stringify(key)}:`;
+    if (quotedKeys.size >= 4096) quotedKeys.clear();
+    quotedKeys.set(key, quoted);
+  }
+  return quoted;
 }
 
 /** Metadata the hash does not cover: the chain's own fields. */

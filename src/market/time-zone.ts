@@ -101,8 +101,18 @@ export function dayNumber(date: string): number {
 
 /** The civil date a day number names. */
 export function civilFromDayNumber(day: number): string {
-  return new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
+  // Trading code asks for the same few days over and over (every order, fill and bar).
+  let civil = civilByDay.get(day);
+  if (civil === undefined) {
+    civil = new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
+    if (civilByDay.size >= CIVIL_CACHE_LIMIT) civilByDay.clear();
+    civilByDay.set(day, civil);
+  }
+  return civil;
 }
+
+const civilByDay = new Map<number, string>();
+const CIVIL_CACHE_LIMIT = 50_000;
 
 /** Day of week of a day number: 0 = Sunday … 6 = Saturday. */
 export function weekdayOf(day: number): number {

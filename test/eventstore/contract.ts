@@ -62,6 +62,31 @@ export function eventStoreContract(target: ContractTarget): void {
   });
 
   describe('append and expected revision', () => {
+    it('keeps data and metadata with quotes, backslashes, braces, commas and unicode exactly', async () => {
+      const awkward = {
+        quote: 'say "hi"',
+        backslash: 'C:\\path\\to\\',
+        escapedQuote: '\\"',
+        braces: '{a,b},{"c"}',
+        unicode: 'é ✓ 💹 \u0001',
+        newline: 'one\ntwo\tthree',
+        empty: '',
+        nested: [{ k: 'v"\\' }, 'NULL', null],
+      };
+      // Alone, then with another append waiting (the stores may write both in one batch).
+      await store.append('account-q', [
+        { type: 'Awkward', data: awkward, metadata: { note: '"\\' } },
+      ]);
+      await Promise.all([
+        store.append('account-q', [ev('Awkward', awkward), ev('Awkward', { ...awkward, n: 2 })]),
+        store.append('account-r', [ev('Awkward', awkward)]),
+      ]);
+      const events = await store.readStream('account-q');
+      expect(events.map((e) => e.data)).to.deep.equal([awkward, awkward, { ...awkward, n: 2 }]);
+      expect(events[0]?.metadata.note).to.equal('"\\');
+      expect((await store.readStream('account-r'))[0]?.data).to.deep.equal(awkward);
+    });
+
     it('appends to a new stream from revision 0 with increasing positions', async () => {
       const result = await store.append('account-1', [ev('A'), ev('B'), ev('C')], {
         expectedRevision: 'no_stream',

@@ -177,8 +177,8 @@ export class SqlEventStore implements EventStore {
       encodeExpected(expected),
       prepared.map((e) => e.id),
       prepared.map((e) => e.type),
-      prepared.map((e) => e.dataJson),
-      prepared.map((e) => e.metadataJson),
+      jsonArray(prepared.map((e) => e.dataJson)),
+      jsonArray(prepared.map((e) => e.metadataJson)),
     ];
     let row: AppendRow | undefined;
     try {
@@ -201,15 +201,15 @@ export class SqlEventStore implements EventStore {
   async #callAppendBatch(group: readonly PendingAppend[]): Promise<AppendRow[]> {
     const events = group.flatMap((p) => p.prepared);
     const result = await this.#pool.query<AppendRow>(
-      `SELECT * FROM ${this.#s}.append_events_batch($1::text[], $2::bigint[], $3::int[], $4::uuid[], $5::text[], $6::json[], $7::json[])`,
+      `SELECT * FROM ${this.#s}.append_events_batch($1::text[], $2::bigint[], $3::int[], $4::uuid[], $5::text[], ${jsonElements(6)}, ${jsonElements(7)})`,
       [
         group.map((p) => p.streamId),
         group.map((p) => encodeExpected(p.expected)),
         group.map((p) => p.prepared.length),
         events.map((e) => e.id),
         events.map((e) => e.type),
-        events.map((e) => e.dataJson),
-        events.map((e) => e.metadataJson),
+        jsonArray(events.map((e) => e.dataJson)),
+        jsonArray(events.map((e) => e.metadataJson)),
       ],
       this.kind === 'postgres' ? `append_events_batch:${this.#s}` : undefined,
     );
@@ -221,7 +221,7 @@ export class SqlEventStore implements EventStore {
 
   async #callAppend(params: unknown[]): Promise<AppendRow | undefined> {
     const result = await this.#pool.query<AppendRow>(
-      `SELECT * FROM ${this.#s}.append_events($1, $2, $3::uuid[], $4::text[], $5::json[], $6::json[], $7)`,
+      `SELECT * FROM ${this.#s}.append_events($1, $2, $3::uuid[], $4::text[], ${jsonElements(5)}, ${jsonElements(6)}, $7)`,
       params,
       // Prepared once per connection on a server. Not on PGlite: its one session outlives the
       // node-postgres clients that come and go, so a name would already exist.
@@ -337,6 +337,24 @@ export class SqlEventStore implements EventStore {
   #assertOpen(): void {
     if (this.#closed) throw new EventStoreError('closed', 'The event store is closed');
   }
+}
+
+/**
+ * The events' data (or metadata) as one JSON array text: their serialized JSON joined, with no
+ * escaping. Sent as a `json[]` parameter, node-postgres would build an array literal that
+ * escapes every quote of every event (two regular-expression passes per element, a measurable
+ * share of an append's CPU); the statement takes the array apart again (`jsonElements`).
+ */
+function jsonArray(texts: readonly string[]): string {
+  return `[${texts.join(',')}]`;
+}
+
+/**
+ * SQL turning the JSON array parameter `$n` back into the `json[]` the append functions take,
+ * element by element in order (`json` keeps each element's text as sent).
+ */
+function jsonElements(n: number): string {
+  return `ARRAY(SELECT e FROM json_array_elements($${String(n)}::json) WITH ORDINALITY AS t(e, i) ORDER BY i)`;
 }
 
 /** Answers an append from its row of `append_events` / `append_events_batch`. */
