@@ -197,13 +197,9 @@ function commandFor(step: Step, i: number, state: AccountState): AccountCommand 
   }
 }
 
-/** Runs steps through decide/evolve, skipping commands the decider refuses with a DomainError. */
-function run(
-  settings: SettingsPatch,
-  steps: readonly Step[],
-  onStep?: (before: AccountState, command: AccountCommand, events: AccountEvent[]) => void,
-): AccountState {
-  let state = fold(
+/** The state of account `p` just opened with $50,000 and `settings`. */
+function openedState(settings: SettingsPatch): AccountState {
+  return fold(
     decide(
       {
         type: 'OpenAccount',
@@ -219,6 +215,15 @@ function run(
       fold([]),
     ),
   );
+}
+
+/** Runs steps through decide/evolve, skipping commands the decider refuses with a DomainError. */
+function run(
+  settings: SettingsPatch,
+  steps: readonly Step[],
+  onStep?: (before: AccountState, command: AccountCommand, events: AccountEvent[]) => void,
+): AccountState {
+  let state = openedState(settings);
   steps.forEach((step, i) => {
     const command = commandFor(step, i, state);
     if (command === undefined) return;
@@ -412,22 +417,7 @@ describe('account ledger (properties)', () => {
           // (as after a retry), all give the same state.
           expect(reviveState(JSON.parse(JSON.stringify(s)) as AccountState)).to.deep.equal(s);
           const half = Math.floor(events.length / 2);
-          const opening = fold(
-            decide(
-              {
-                type: 'OpenAccount',
-                data: {
-                  accountId: 'p',
-                  ownerId: 'owner-1',
-                  name: 'P',
-                  initialCash: '50000',
-                  settings,
-                  at: '2025-03-01T00:00:00.000Z',
-                },
-              },
-              fold([]),
-            ),
-          );
+          const opening = openedState(settings);
           const mid = fold(events.slice(0, half), opening);
           const once = fold(events.slice(half), mid);
           const twice = fold(events.slice(half), mid);
