@@ -6,13 +6,11 @@
  * history. Not a figure of record: `npx tsx bench/orders-rounds.ts [rounds] [seconds]`.
  */
 import os from 'node:os';
-import { AccountService, type CallContext } from '../src/commands/accounts.ts';
-import { equity } from '../src/domain/instrument.ts';
+import { AccountService } from '../src/commands/accounts.ts';
 import { openStorage } from '../src/eventstore/index.ts';
-import { createDefaultMarket, SimulatedClock } from '../src/market/index.ts';
-import { scratchDatabase, throughput } from './support.ts';
+import { frozenDefaultMarket, openAccounts, orderRound } from './orders.ts';
+import { scratchDatabase } from './support.ts';
 
-const who: CallContext = { actor: 'bench', source: 'test' };
 const rounds = Number(process.argv[2] ?? 4);
 const seconds = Number(process.argv[3] ?? 3);
 
@@ -23,45 +21,14 @@ try {
     databaseUrl: scratch.url,
     eventStoreAdapter: 'postgres',
   });
-  const service = new AccountService({
-    store: storage.eventStore,
-    market: createDefaultMarket({
-      seed: 42,
-      clock: new SimulatedClock({ start: new Date('2025-03-03T15:00:00.000Z'), speed: 0 }),
-      haltProbability: 0,
-    }),
-  });
-  const accounts: string[] = [];
-  for (let i = 0; i < 100; i++) {
-    const { accountId } = await service.openAccount(
-      { ownerId: 'bench', name: `r${String(i)}`, initialCash: '100000000' },
-      who,
-    );
-    accounts.push(accountId);
-  }
+  const service = new AccountService({ store: storage.eventStore, market: frozenDefaultMarket() });
+  const accounts = await openAccounts(service, 100, 'r');
   let total = 0;
   for (let r = 1; r <= rounds; r++) {
-    let placed = 0;
-    const cpu = process.cpuUsage();
-    const rate = await throughput(100, seconds * 1000, async (w, i) => {
-      await service.placeOrder(
-        accounts[w] ?? '',
-        {
-          instrument: equity('AAPL'),
-          side: i % 2 === 0 ? 'buy' : 'sell',
-          type: 'market',
-          timeInForce: 'day',
-          qty: '1',
-        },
-        {},
-        who,
-      );
-      placed++;
-    });
-    const used = process.cpuUsage(cpu);
+    const { rate, placed, cpuUsPerOrder } = await orderRound(service, accounts, seconds * 1000);
     total += placed;
     console.log(
-      `round ${String(r)}: ${String(Math.round(rate))} orders/s, ${((used.user + used.system) / placed).toFixed(0)} µs CPU/order, ${String(Math.round(total / 100))} orders per account so far`,
+      `round ${String(r)}: ${String(Math.round(rate))} orders/s, ${cpuUsPerOrder.toFixed(0)} µs CPU/order, ${String(Math.round(total / 100))} orders per account so far`,
     );
   }
   await storage.close();

@@ -23,7 +23,11 @@ const market = (side: 'buy' | 'sell', symbol = 'AAPL'): OrderRequest => ({
   qty: '1',
 });
 
-async function openAccounts(service: AccountService, n: number, prefix: string): Promise<string[]> {
+export async function openAccounts(
+  service: AccountService,
+  n: number,
+  prefix: string,
+): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
     const { accountId } = await service.openAccount(
@@ -35,7 +39,7 @@ async function openAccounts(service: AccountService, n: number, prefix: string):
   return ids;
 }
 
-function frozenDefaultMarket() {
+export function frozenDefaultMarket() {
   return createDefaultMarket({
     seed: 42,
     clock: new SimulatedClock({ start: SESSION, speed: 0 }),
@@ -76,6 +80,25 @@ async function postgresStorage(url: string): Promise<Storage> {
   return openStorage({ dataDir: os.tmpdir(), databaseUrl: url, eventStoreAdapter: 'postgres' });
 }
 
+/**
+ * One writer per account placing market orders (buy, sell, …) that fill at once, for `ms`:
+ * orders per second and this process's CPU (user + system) per order in µs.
+ */
+export async function orderRound(
+  service: AccountService,
+  accounts: readonly string[],
+  ms: number,
+): Promise<{ rate: number; placed: number; cpuUsPerOrder: number }> {
+  let placed = 0;
+  const cpu = process.cpuUsage();
+  const rate = await throughput(accounts.length, ms, async (w, i) => {
+    await service.placeOrder(accounts[w] ?? '', market(i % 2 === 0 ? 'buy' : 'sell'), {}, who);
+    placed++;
+  });
+  const used = process.cpuUsage(cpu);
+  return { rate, placed, cpuUsPerOrder: (used.user + used.system) / Math.max(placed, 1) };
+}
+
 /** Concurrent market orders across 100 accounts on PostgreSQL (one writer per account). */
 async function ordersPerSecond(quick: boolean, metrics: Record<string, number>): Promise<void> {
   const scratch = await scratchDatabase();
@@ -86,16 +109,9 @@ async function ordersPerSecond(quick: boolean, metrics: Record<string, number>):
       market: frozenDefaultMarket(),
     });
     const accounts = await openAccounts(service, 100, 'tp');
-    let placed = 0;
-    const cpu = process.cpuUsage();
-    metrics.orders_per_s = Math.round(
-      await throughput(100, (quick ? 3 : 10) * 1000, async (w, i) => {
-        await service.placeOrder(accounts[w] ?? '', market(i % 2 === 0 ? 'buy' : 'sell'), {}, who);
-        placed++;
-      }),
-    );
-    const used = process.cpuUsage(cpu);
-    metrics.orders_cpu_us_per_order = round((used.user + used.system) / Math.max(placed, 1), 1);
+    const { rate, cpuUsPerOrder } = await orderRound(service, accounts, (quick ? 3 : 10) * 1000);
+    metrics.orders_per_s = Math.round(rate);
+    metrics.orders_cpu_us_per_order = round(cpuUsPerOrder, 1);
     await storage.close();
   } finally {
     await scratch.drop();

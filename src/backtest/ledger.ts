@@ -7,9 +7,10 @@
  * - No load per command: the ledger keeps the state it folded (as the handler's cache does).
  * - Events go to the memory store in batches (`flush`), not one append per command: an append
  *   is a JSON round trip, and the result is the same stream, revision by revision.
- * - Nothing: terminal orders leave `state.orders` in `evolve` itself (they move to the
- *   append-only `state.terminalOrders`, ADR 0012), so the open orders the replay loop walks
- *   are exactly `state.orders`, and keeping every finished order costs O(1) per order.
+ *
+ * Terminal orders need no special handling here: `evolve` itself moves them out of
+ * `state.orders` into the append-only `state.terminalOrders` (ADR 0012), so the open orders the
+ * replay loop walks are exactly `state.orders`, and keeping every finished order costs O(1).
  */
 import {
   accountDecider,

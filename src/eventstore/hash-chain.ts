@@ -37,8 +37,7 @@ function canonicalObject(record: Record<string, unknown>, skip?: ReadonlySet<str
     const v = record[key];
     if (v === undefined || skip?.has(key) === true) continue;
     if (out.length > 1) out += ',';
-    out += quotedKey(key);
-    out += typeof v === 'string' ? JSON.stringify(v) : canonicalJson(v);
+    out += quotedKey(key) + canonicalJson(v);
   }
   return `${out}}`;
 }

@@ -29,6 +29,8 @@ const partsFormat = new Intl.DateTimeFormat('en-US', {
 /** Offsets change on the hour at most, so one formatter call per UTC hour is enough. */
 const offsetByHour = new Map<number, number>();
 const OFFSET_CACHE_LIMIT = 50_000;
+/** Civil dates by day number (`civilFromDayNumber`), bounded like the offsets. */
+const civilByDay = new Map<number, string>();
 
 /**
  * Offset of New York from UTC at an instant, in minutes (-300 in winter, -240 in summer).
@@ -105,14 +107,11 @@ export function civilFromDayNumber(day: number): string {
   let civil = civilByDay.get(day);
   if (civil === undefined) {
     civil = new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
-    if (civilByDay.size >= CIVIL_CACHE_LIMIT) civilByDay.clear();
+    if (civilByDay.size >= OFFSET_CACHE_LIMIT) civilByDay.clear();
     civilByDay.set(day, civil);
   }
   return civil;
 }
-
-const civilByDay = new Map<number, string>();
-const CIVIL_CACHE_LIMIT = 50_000;
 
 /** Day of week of a day number: 0 = Sunday … 6 = Saturday. */
 export function weekdayOf(day: number): number {
