@@ -13,6 +13,10 @@ import { scratchDatabase } from './support.ts';
 
 const rounds = Number(process.argv[2] ?? 4);
 const seconds = Number(process.argv[3] ?? 3);
+if (!Number.isInteger(rounds) || rounds < 1 || !(seconds > 0)) {
+  console.error('Usage: npx tsx bench/orders-rounds.ts [rounds ≥ 1] [seconds > 0]');
+  process.exit(2);
+}
 
 const scratch = await scratchDatabase();
 try {
