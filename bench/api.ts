@@ -83,6 +83,10 @@ export async function startChild(
       ...(process.env.BENCH_CPU_PROF
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
         : []),
+      // BENCH_NODE_ARGS="<flags>": more node flags for the server (e.g. V8 GC settings to try).
+      ...(process.env.BENCH_NODE_ARGS
+        ? process.env.BENCH_NODE_ARGS.split(' ').filter(Boolean)
+        : []),
       '--import',
       'tsx',
       fileURLToPath(import.meta.url),
@@ -105,8 +109,10 @@ export async function startChild(
     child.once('exit', (code) => {
       reject(new Error(`the benchmark server exited (${String(code)}) before listening`));
     });
-    lines.once('line', (line) => {
-      resolve((JSON.parse(line) as { url: string }).url);
+    // The first JSON line names the URL; anything else (e.g. `--trace-gc`) goes to stderr.
+    lines.on('line', (line) => {
+      if (line.startsWith('{"url"')) resolve((JSON.parse(line) as { url: string }).url);
+      else process.stderr.write(`${line}\n`);
     });
   });
   return { child, url };
@@ -354,8 +360,8 @@ export async function run(quick: boolean): Promise<void> {
       post_order_p99_ms: round(percentile(orders.latencies, 99)),
       post_order_per_s: Math.round(b.all / orders.result.duration),
       requests: a.all + b.all,
-      get_positions_server_cpu_ms: round((positions.serverCpu * 1000) / Math.max(1, a.all), 2),
-      post_order_server_cpu_ms: round((orders.serverCpu * 1000) / Math.max(1, b.all), 2),
+      get_positions_server_cpu_ms: round((positions.serverCpu * 1000) / Math.max(1, a.all), 3),
+      post_order_server_cpu_ms: round((orders.serverCpu * 1000) / Math.max(1, b.all), 3),
     };
     const met = (name: keyof typeof TARGETS): string =>
       name === 'success_rate'

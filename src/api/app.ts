@@ -15,10 +15,11 @@ import { commandErrors } from './errors.ts';
 import { corsAllowList, REDACTED_LOG_PATHS, requestTimeout } from './hardening.ts';
 import { healthRouter, type HealthCheck } from './health.ts';
 import { httpMetrics } from './metrics.ts';
-import { API_PREFIX, docsRouter, OPENAPI_PATH, openApiDocument } from './openapi.ts';
+import { API_PREFIX, DOCS_PATH, docsRouter, OPENAPI_PATH, openApiDocument } from './openapi.ts';
 import { errorHandler, notFoundHandler } from './problem.ts';
 import { requestId } from './request-id.ts';
 import { securityHeaders } from './security-headers.ts';
+import { series } from './series.ts';
 // Side effect: documents the routes that predate the OpenAPI registry.
 import './v1/system-docs.ts';
 
@@ -65,6 +66,29 @@ export interface AppDeps {
   }[];
 }
 
+const CLIENT_IP = Symbol('clientIp');
+
+/**
+ * express works `req.ip` out again on every read (the socket address and `X-Forwarded-For`
+ * through the `trust proxy` rules); the rate limiters, their checks and the audit read it several
+ * times a request. The first answer is kept on the request.
+ */
+function rememberClientIp(app: Express): void {
+  const descriptor = Object.getOwnPropertyDescriptor(express.request, 'ip');
+  if (descriptor?.get === undefined) return;
+  // An accessor, applied to each request below with that request as `this`.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const { get } = descriptor;
+  Object.defineProperty(app.request, 'ip', {
+    configurable: true,
+    enumerable: true,
+    get(this: { [CLIENT_IP]?: unknown }): unknown {
+      if (!(CLIENT_IP in this)) this[CLIENT_IP] = Reflect.apply(get, this, []);
+      return this[CLIENT_IP];
+    },
+  });
+}
+
 /** Builds the express application; it opens no sockets (see `server.ts`). */
 export function createApp(deps: AppDeps): Express {
   // Credentials never reach the log, whatever a handler passes to it.
@@ -81,35 +105,33 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(securityHeaders());
-  app.use(requestId());
-  app.use(httpMetrics(deps.metrics));
-  app.use((req, res, next) => {
-    // Nothing to attach when request lines are not logged (LOG_LEVEL above info).
-    if (!logger.isLevelEnabled('info')) {
+  rememberClientIp(app);
+  // The global middlewares run as one router layer (see `series`).
+  const global: RequestHandler[] = [securityHeaders(), requestId(), httpMetrics(app, deps.metrics)];
+  // Request lines only when they are logged (LOG_LEVEL at info or below).
+  if (logger.isLevelEnabled('info')) {
+    global.push((req, res, next) => {
+      const started = now();
+      res.on('finish', () => {
+        logger.info(
+          {
+            requestId: res.locals.requestId as unknown,
+            method: req.method,
+            // The path only: a query string may carry a credential (e.g. an EventSource token).
+            url: req.originalUrl.split('?')[0],
+            status: res.statusCode,
+            ms: now() - started,
+          },
+          'request',
+        );
+      });
       next();
-      return;
-    }
-    const started = now();
-    res.on('finish', () => {
-      logger.info(
-        {
-          requestId: res.locals.requestId as unknown,
-          method: req.method,
-          // The path only: a query string may carry a credential (e.g. an EventSource token).
-          url: req.originalUrl.split('?')[0],
-          status: res.statusCode,
-          ms: now() - started,
-        },
-        'request',
-      );
     });
-    next();
-  });
-  app.use(corsAllowList(deps.corsOrigins ?? []));
-  app.use(requestTimeout(deps.requestTimeoutMs ?? 30_000));
-  if (deps.rateLimit) app.use(deps.rateLimit);
-  app.use(
+  }
+  global.push(corsAllowList(deps.corsOrigins ?? []));
+  global.push(requestTimeout(deps.requestTimeoutMs ?? 30_000));
+  if (deps.rateLimit) global.push(deps.rateLimit);
+  global.push(
     express.json({
       limit: deps.jsonLimit ?? '100kb',
       // Kept so routes can read numbers exactly as sent (`1.10` is not a double): see
@@ -119,6 +141,7 @@ export function createApp(deps: AppDeps): Express {
       },
     }),
   );
+  app.use(series(global));
 
   app.get('/metrics', async (_req, res) => {
     const body = await deps.metrics.metrics();
@@ -126,13 +149,15 @@ export function createApp(deps: AppDeps): Express {
     res.send(body);
   });
 
-  app.use(docsRouter());
+  // Mounted at its prefix, so other requests never enter it.
+  app.use(DOCS_PATH, docsRouter());
 
   const api = Router();
   api.get(OPENAPI_PATH.slice(API_PREFIX.length), (_req, res) => {
     res.setHeader('Cache-Control', 'no-cache').json(openApiDocument({ version: deps.version }));
   });
   api.use(
+    '/health',
     healthRouter({
       version: deps.version,
       checks: healthChecks,

@@ -219,7 +219,18 @@ export function rateLimiters(
   settings: RateLimitSettings = DEFAULT_RATE_LIMITS,
   storeFactory?: RateLimitStoreFactory,
 ): RateLimiters {
-  const ip = (req: { ip?: string | undefined }): string => ipKeyGenerator(req.ip ?? 'unknown');
+  // express-rate-limit's IPv6 subnet key, worked out once per address (a large regex test).
+  const keys = new Map<string, string>();
+  const ip = (req: { ip?: string | undefined }): string => {
+    const address = req.ip ?? 'unknown';
+    let key = keys.get(address);
+    if (key === undefined) {
+      if (keys.size >= 10_000) keys.clear();
+      key = ipKeyGenerator(address);
+      keys.set(address, key);
+    }
+    return key;
+  };
   return {
     perIp: limiter('ip', settings.perIp, settings.windowMs, ip, storeFactory),
     auth: limiter('auth', settings.auth, settings.windowMs, ip, storeFactory),

@@ -72,11 +72,12 @@ export async function checkHealth(options: HealthOptions): Promise<HealthDocumen
 
 /**
  * `GET /health`: 200 `{ status: 'ok', version, uptime_s, checks }` when every dependency answers,
- * 503 with `status: 'degraded'` and the failing check's error otherwise. Never cached.
+ * 503 with `status: 'degraded'` and the failing check's error otherwise. Never cached. Mount it
+ * at `/health`, so other requests never enter it.
  */
 export function healthRouter(options: HealthOptions): Router {
   const router = Router();
-  router.get('/health', async (_req, res) => {
+  router.get('/', async (_req, res) => {
     const health = await checkHealth(options);
     res
       .status(health.status === 'ok' ? 200 : 503)

@@ -1,4 +1,5 @@
-import type { RequestHandler } from 'express';
+import { performance } from 'node:perf_hooks';
+import type { Express, RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** A registry with the process's default metrics (CPU, memory, event loop, GC). */
@@ -17,8 +18,30 @@ function reuse<T>(registry: Registry, name: string, create: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? create();
 }
 
+/** Per-request state of `httpMetrics`, kept on the request and response objects. */
+const STARTED = Symbol('metrics.started');
+const MATCHED = Symbol('metrics.matched');
+const ROUTE = Symbol('metrics.route');
+const PROBLEM_CODE = Symbol('metrics.problemCode');
+const OBSERVED = Symbol('metrics.observed');
+
+interface MeteredRequest {
+  baseUrl: string;
+  method: string;
+  [ROUTE]?: unknown;
+  [MATCHED]?: string | undefined;
+}
+
+interface MeteredResponse {
+  statusCode: number;
+  req: MeteredRequest;
+  [STARTED]?: number;
+  [PROBLEM_CODE]?: string;
+  [OBSERVED]?: boolean;
+}
+
 /**
- * Observes every response:
+ * Observes every response of `app` (the returned middleware starts the clock):
  * - `http_request_duration_seconds{method,route,status_code}` — latency; its `_count` is the
  *   request rate (`rate(http_request_duration_seconds_count[1m])`);
  * - `http_errors_total{method,route,status_code,code}` — every 4xx/5xx answer, with the
@@ -29,8 +52,14 @@ function reuse<T>(registry: Registry, name: string, create: () => T): T {
  *
  * `route` is the matched route pattern (`/api/v1/accounts/:id`), never the raw path, so label
  * cardinality stays bounded; unmatched requests are labelled `unmatched`.
+ *
+ * The hooks sit on the application's request and response prototypes, set up once: a setter
+ * for `req.route` (the pattern is only complete while the route runs, since a router restores
+ * `baseUrl` when the request leaves it) and a `res.json` that notes a problem's `code`. So a
+ * request costs no per-request property definitions or closures, and each label set's
+ * histogram child is looked up once and kept.
  */
-export function httpMetrics(registry: Registry): RequestHandler {
+export function httpMetrics(app: Express, registry: Registry): RequestHandler {
   const histogram = reuse(
     registry,
     HTTP_DURATION,
@@ -63,49 +92,65 @@ export function httpMetrics(registry: Registry): RequestHandler {
         registers: [registry],
       }),
   );
-  return (req, res, next) => {
-    const end = histogram.startTimer();
-    inFlight.inc();
-    // The route pattern is only complete while the route runs: a router restores `baseUrl`
-    // when the request leaves it (an error answered by the app's handler, for instance).
-    let matched: string | undefined;
-    let route: unknown;
-    Object.defineProperty(req, 'route', {
-      configurable: true,
-      enumerable: true,
-      get: () => route,
-      set: (value: unknown) => {
-        route = value;
-        const path = (value as { path?: unknown } | undefined)?.path;
-        matched = typeof path === 'string' ? `${req.baseUrl}${path}` : undefined;
-      },
-    });
-    // Problem documents carry a stable `code`; remember it for the error counter.
-    let code: string | undefined;
-    const json = res.json.bind(res);
-    res.json = (body: unknown) => {
-      if (res.statusCode >= 400 && typeof body === 'object' && body !== null) {
-        const value = (body as { code?: unknown }).code;
-        if (typeof value === 'string') code = value.slice(0, 64);
-      }
-      return json(body);
-    };
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      inFlight.dec();
-      const labels = {
+  const children = new Map<string, Histogram.Internal<'method' | 'route' | 'status_code'>>();
+
+  Object.defineProperty(app.request, 'route', {
+    configurable: true,
+    enumerable: true,
+    get(this: MeteredRequest): unknown {
+      return this[ROUTE];
+    },
+    set(this: MeteredRequest, value: unknown) {
+      this[ROUTE] = value;
+      const path = (value as { path?: unknown } | undefined)?.path;
+      // A router's `/` route under a mount path is the mount path itself (`/api/v1/health`).
+      if (typeof path !== 'string') this[MATCHED] = undefined;
+      else if (path === '/' && this.baseUrl !== '') this[MATCHED] = this.baseUrl;
+      else this[MATCHED] = `${this.baseUrl}${path}`;
+    },
+  });
+  // Problem documents carry a stable `code`; remember it for the error counter.
+  const response = app.response as unknown as { json: (this: unknown, body: unknown) => unknown };
+  const json = response.json;
+  response.json = function (this: MeteredResponse, body: unknown): unknown {
+    if (this.statusCode >= 400 && typeof body === 'object' && body !== null) {
+      const value = (body as { code?: unknown }).code;
+      if (typeof value === 'string') this[PROBLEM_CODE] = value.slice(0, 64);
+    }
+    return json.call(this, body);
+  } as (this: unknown, body: unknown) => unknown;
+
+  // One listener for `finish` and `close` (a client that goes away before the answer, or an
+  // event stream it closes, never `finish`es); `this` is the response.
+  function observe(this: MeteredResponse): void {
+    if (this[OBSERVED] === true) return;
+    this[OBSERVED] = true;
+    inFlight.dec();
+    const req = this.req;
+    const route = req[MATCHED] ?? 'unmatched';
+    const status = String(this.statusCode);
+    const key = `${req.method} ${status} ${route}`;
+    let child = children.get(key);
+    if (child === undefined) {
+      child = histogram.labels({ method: req.method, route, status_code: status });
+      children.set(key, child);
+    }
+    child.observe((performance.now() - (this[STARTED] ?? 0)) / 1000);
+    if (this.statusCode >= 400) {
+      errors.inc({
         method: req.method,
-        route: matched ?? 'unmatched',
-        status_code: String(res.statusCode),
-      };
-      end(labels);
-      if (res.statusCode >= 400) errors.inc({ ...labels, code: code ?? 'unknown' });
-    };
-    res.on('finish', finish);
-    // A client that goes away before the answer (or an event stream it closes) never `finish`es.
-    res.on('close', finish);
+        route,
+        status_code: status,
+        code: this[PROBLEM_CODE] ?? 'unknown',
+      });
+    }
+  }
+
+  return (_req, res, next) => {
+    (res as unknown as MeteredResponse)[STARTED] = performance.now();
+    inFlight.inc();
+    res.on('finish', observe);
+    res.on('close', observe);
     next();
   };
 }

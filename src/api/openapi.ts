@@ -427,14 +427,13 @@ const DOCS_ASSETS = new Set([
  * `GET /docs`: Swagger UI over `/api/v1/openapi.json`, from the `swagger-ui-dist` package.
  * Its Content-Security-Policy is its own on this path only (Swagger UI sets inline styles,
  * shows `data:` images and must work on plain-HTTP hosts); every other path keeps helmet's
- * default policy.
+ * default policy. Mount it at {@link DOCS_PATH}: its routes are relative to it.
  */
 export function docsRouter(): Router {
   const router = Router();
   const root = getAbsoluteFSPath();
   const page = docsPage();
   router.use(
-    DOCS_PATH,
     helmet({
       contentSecurityPolicy: {
         // Not helmet's defaults: no `upgrade-insecure-requests`, which would send the page's
@@ -459,13 +458,13 @@ export function docsRouter(): Router {
   const sendPage: express.RequestHandler = (_req, res) => {
     res.type('html').setHeader('Cache-Control', 'no-cache').send(page);
   };
-  router.get(DOCS_PATH, sendPage);
-  router.get(`${DOCS_PATH}/`, sendPage);
-  router.get(`${DOCS_PATH}/swagger-initializer.js`, (_req, res) => {
+  // `/docs` and `/docs/` (the mount strips `/docs`).
+  router.get('/', sendPage);
+  router.get('/swagger-initializer.js', (_req, res) => {
     res.type('application/javascript').setHeader('Cache-Control', 'no-cache').send(INITIALIZER);
   });
   const assets = new Map<string, Buffer>();
-  router.get(`${DOCS_PATH}/:file`, (req, res, next) => {
+  router.get('/:file', (req, res, next) => {
     const file = req.params.file;
     if (!DOCS_ASSETS.has(file)) {
       next();

@@ -18,6 +18,7 @@ import type { ReadModels } from '../projections/index.ts';
 import { UserQueries } from '../projections/users.ts';
 import type { RouteModule } from './app.ts';
 import { auditRoutes } from './audit-routes.ts';
+import { series } from './series.ts';
 import { authRoutes } from './auth-routes.ts';
 import { requireAuth } from './authenticate.ts';
 import { CookieSessions } from './cookie-session.ts';
@@ -187,12 +188,15 @@ export async function createSecurity(options: SecurityOptions): Promise<Security
     counting = () => (redis.client.isReady ? 'redis' : 'local');
   }
   const limiters = rateLimiters({ ...DEFAULT_RATE_LIMITS, ...options.limits }, storeFactory);
+  // One router layer for the pair (see `series`).
   const authenticated = [
-    requireAuth(
-      (bearer) => (ttlMs === 0 ? users.authenticate(bearer) : principals.authenticate(bearer)),
-      sessions,
-    ),
-    limiters.perUser,
+    series([
+      requireAuth(
+        (bearer) => (ttlMs === 0 ? users.authenticate(bearer) : principals.authenticate(bearer)),
+        sessions,
+      ),
+      limiters.perUser,
+    ]),
   ];
   const routes: RouteModule[] = [
     authRoutes({ users, limit: limiters.auth, sessions }),

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { AppendOptions, AppendResult, EventData, EventStore } from '../eventstore/port.ts';
 import type { Principal } from './policy.ts';
@@ -81,7 +81,7 @@ export class PrincipalCache {
 
   /** `authenticate`, answered from the cache while the entry is fresh. */
   async authenticate(bearer: string): Promise<Principal | undefined> {
-    const key = createHash('sha256').update(bearer).digest('base64url');
+    const key = hash('sha256', bearer, 'base64url');
     const now = this.#now();
     const cached = this.#entries.get(key);
     if (cached !== undefined && cached.expiresAt > now) {

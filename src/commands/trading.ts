@@ -424,8 +424,14 @@ export class TradingCommands {
   }
 
   async positions(principal: Principal, accountId: string): Promise<readonly PositionView[]> {
-    await this.#readable(principal, accountId);
-    return this.deps.queries.listPositions(accessOf(principal), accountId);
+    // One snapshot read answers both the owner check and the positions (the hot read).
+    const { owner, positions } = await this.deps.queries.ownedPositions(
+      accessOf(principal),
+      accountId,
+    );
+    if (owner === undefined) throw accountNotFound();
+    authorizeOn(principal, 'account.read', owner);
+    return positions();
   }
 
   async position(principal: Principal, accountId: string, symbol: string): Promise<PositionView> {

@@ -472,6 +472,31 @@ export class SqlTradingQueries implements TradingQueries {
     return Promise.all(snapshot.positions.map((r) => positionView(r, prices)));
   }
 
+  /**
+   * The account's owner (undefined when the access cannot see the account) and a valuation of
+   * its open positions, from one snapshot read: what `accountOwner` then `listPositions` give,
+   * for the hot positions read. `positions` values them when called (after the caller has
+   * authorized the read).
+   */
+  async ownedPositions(
+    access: ReadAccess,
+    accountId: string,
+  ): Promise<{
+    readonly owner: string | undefined;
+    readonly positions: () => Promise<readonly PositionView[]>;
+  }> {
+    if (this.#snapshots === undefined) {
+      const owner = await this.accountOwner(access, accountId);
+      return { owner, positions: () => this.listPositions(access, accountId) };
+    }
+    const prices = new PriceBook(this.market);
+    const snapshot = await this.#snapshots.get(access, accountId, prices.previousClose);
+    return {
+      owner: snapshot.account?.owner_id,
+      positions: () => Promise.all(snapshot.positions.map((r) => positionView(r, prices))),
+    };
+  }
+
   async getPosition(
     access: ReadAccess,
     accountId: string,

@@ -255,6 +255,17 @@ export interface TradingQueries {
     clientOrderId: string,
   ): Promise<OrderView | undefined>;
   listPositions(access: ReadAccess, accountId: string): Promise<readonly PositionView[]>;
+  /**
+   * `accountOwner` and `listPositions` from one read of the account: the owner, and the
+   * positions valued when `positions` is called (once the caller has authorized the read).
+   */
+  ownedPositions(
+    access: ReadAccess,
+    accountId: string,
+  ): Promise<{
+    readonly owner: string | undefined;
+    readonly positions: () => Promise<readonly PositionView[]>;
+  }>;
   getPosition(
     access: ReadAccess,
     accountId: string,

@@ -143,7 +143,7 @@ function tenancySuite(name: string, open: (ctx: Mocha.Context) => Promise<SqlDat
     it('migrations are idempotent', async () => {
       const schema = uniqueSchema('rls_again');
       expect(await migrateReadModels(root as unknown as Kysely<unknown>, schema)).to.deep.equal([
-        1, 2, 3, 4,
+        1, 2, 3, 4, 5,
       ]);
       expect(await migrateReadModels(root as unknown as Kysely<unknown>, schema)).to.deep.equal([]);
     });
