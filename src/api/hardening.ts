@@ -1,5 +1,6 @@
 import cors from 'cors';
-import type { RequestHandler } from 'express';
+import { performance } from 'node:perf_hooks';
+import type { NextFunction, RequestHandler, Response } from 'express';
 import {
   ipKeyGenerator,
   MemoryStore,
@@ -252,7 +253,7 @@ export function rateLimiters(
  * Credentials are not allowed — the API authenticates with bearer headers, not cookies.
  */
 export function corsAllowList(origins: readonly string[]): RequestHandler {
-  return cors({
+  const allowList = cors({
     origin: (origin, callback) => {
       callback(null, origin !== undefined && origins.includes(origin));
     },
@@ -277,31 +278,68 @@ export function corsAllowList(origins: readonly string[]): RequestHandler {
     ],
     maxAge: 600,
   });
+  // No `Origin`: not a cross-origin browser request. `cors` would ask the allow-list about
+  // `undefined`, be told no, and continue without a header; this skips straight to that.
+  return (req, res, next) => {
+    if (req.headers.origin === undefined) {
+      next();
+      return;
+    }
+    allowList(req, res, next);
+  };
 }
 
 /**
  * Answers 503 `request_timeout` when a handler has not responded within `ms` (a slow database
  * or a stuck dependency must not hold connections forever). Streaming routes opt out by
  * setting `res.locals.noTimeout` before the timer fires.
+ *
+ * One timer serves every request in flight: all wait the same `ms`, so the requests in
+ * arrival order are also in deadline order, and the timer is set for the oldest one only (no
+ * timer and no closures per request).
  */
 export function requestTimeout(ms: number): RequestHandler {
-  return (_req, res, next) => {
-    const timer = setTimeout(() => {
-      if (res.headersSent || res.locals.noTimeout === true) return;
+  const waiting = new Map<Response, { readonly deadline: number; readonly next: NextFunction }>();
+  let timer: NodeJS.Timeout | undefined;
+  let timerAt = Infinity;
+
+  const schedule = (): void => {
+    const oldest = waiting.values().next();
+    if (oldest.done === true) return;
+    const at = oldest.value.deadline;
+    if (timer !== undefined && timerAt <= at) return;
+    if (timer !== undefined) clearTimeout(timer);
+    timerAt = at;
+    timer = setTimeout(expire, Math.max(0, at - performance.now()));
+    timer.unref();
+  };
+  function expire(): void {
+    timer = undefined;
+    timerAt = Infinity;
+    const now = performance.now();
+    for (const [res, { deadline, next }] of waiting) {
+      if (deadline > now) break;
+      waiting.delete(res);
+      if (res.headersSent || res.locals.noTimeout === true) continue;
       next(
         new ApiError(503, 'request_timeout', 'Service Unavailable', {
           detail: `The request did not complete within ${ms} ms`,
           headers: { 'Retry-After': '1' },
         }),
       );
-    }, ms);
-    timer.unref();
-    res.on('finish', () => {
-      clearTimeout(timer);
-    });
-    res.on('close', () => {
-      clearTimeout(timer);
-    });
+    }
+    schedule();
+  }
+  // `this` is the response (an event listener).
+  function answered(this: Response): void {
+    waiting.delete(this);
+  }
+
+  return (_req, res, next) => {
+    waiting.set(res, { deadline: performance.now() + ms, next });
+    res.on('finish', answered);
+    res.on('close', answered);
+    schedule();
     next();
   };
 }

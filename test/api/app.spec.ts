@@ -280,4 +280,84 @@ describe('api app', () => {
       expect(fresh.headers.get('x-request-id')).not.to.equal(replaced.headers.get('x-request-id'));
     });
   });
+
+  describe('CORS', () => {
+    const origin = 'https://dashboard.example';
+
+    it('grants a listed origin, preflight included, and nothing to others or to no origin', async () => {
+      const base = await serve({ corsOrigins: [origin] });
+      const listed = await fetch(`${base}/api/v1/health`, { headers: { origin } });
+      expect(listed.headers.get('access-control-allow-origin')).to.equal(origin);
+      expect(listed.headers.get('access-control-expose-headers')).to.include('X-Event-Position');
+      const preflight = await fetch(`${base}/api/v1/health`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST' },
+      });
+      expect(preflight.status).to.equal(204);
+      expect(preflight.headers.get('access-control-allow-methods')).to.include('POST');
+      expect(preflight.headers.get('access-control-max-age')).to.equal('600');
+      const other = await fetch(`${base}/api/v1/health`, {
+        headers: { origin: 'https://evil.example' },
+      });
+      expect(other.status).to.equal(200);
+      expect(other.headers.get('access-control-allow-origin')).to.equal(null);
+      const none = await fetch(`${base}/api/v1/health`);
+      expect(none.status).to.equal(200);
+      expect(none.headers.get('access-control-allow-origin')).to.equal(null);
+    });
+  });
+
+  describe('request timeout', () => {
+    /** A server whose `/slow/:ms` answers after `ms` and `/stream/:ms` opts out first. */
+    function slowRoutes(): Partial<AppDeps> {
+      return {
+        requestTimeoutMs: 80,
+        routes: [
+          (api) => {
+            api.get('/never', () => undefined);
+            api.get('/slow/:ms', (req, res) => {
+              setTimeout(() => {
+                // A late handler finds the timeout answered already.
+                if (!res.headersSent) res.json({ ok: true });
+              }, Number(req.params.ms));
+            });
+            api.get('/stream/:ms', (req, res) => {
+              res.locals.noTimeout = true;
+              setTimeout(() => res.json({ streamed: true }), Number(req.params.ms));
+            });
+          },
+        ],
+      };
+    }
+
+    it('answers 503 request_timeout with Retry-After when a handler never responds', async () => {
+      const base = await serve(slowRoutes());
+      const started = Date.now();
+      const res = await fetch(`${base}/api/v1/never`);
+      expect(res.status).to.equal(503);
+      expect(res.headers.get('content-type')).to.match(/^application\/problem\+json/);
+      expect(res.headers.get('retry-after')).to.equal('1');
+      const body = (await res.json()) as { code: string; detail: string };
+      expect(body.code).to.equal('request_timeout');
+      expect(body.detail).to.equal('The request did not complete within 80 ms');
+      expect(Date.now() - started).to.be.at.least(75);
+    });
+
+    it('times out each late request of a crowd in turn and leaves the prompt ones alone', async () => {
+      const base = await serve(slowRoutes());
+      const get = async (path: string): Promise<number> => (await fetch(`${base}${path}`)).status;
+      const statuses = await Promise.all([
+        get('/api/v1/never'),
+        get('/api/v1/slow/10'),
+        get('/api/v1/slow/300'),
+        get('/api/v1/stream/200'),
+        get('/api/v1/never'),
+        get('/api/v1/slow/20'),
+      ]);
+      expect(statuses).to.deep.equal([503, 200, 503, 200, 503, 200]);
+      // Requests that arrive after the first ones expired are timed from their own start.
+      const later = await Promise.all([get('/api/v1/slow/40'), get('/api/v1/never')]);
+      expect(later).to.deep.equal([200, 503]);
+    });
+  });
 });
