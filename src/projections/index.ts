@@ -10,6 +10,7 @@ import {
   type TradingProjectionOptions,
   type TradingTables,
 } from './trading.ts';
+import { SharedAccountFold } from './account-fold.ts';
 import { usersProjection, type UsersTables } from './users.ts';
 import { optionPositionsProjection, type OptionPositionTables } from './option-positions.ts';
 import type { BacktestResultTables } from './backtest-results.ts';
@@ -32,11 +33,15 @@ export type ReadModelDb = UsersTables &
 export function readModelProjections(
   options: TradingProjectionOptions = {},
 ): Projection<ReadModelDb>[] {
+  // One account fold for the trading projections and the option positions.
+  const shared =
+    options.shared ??
+    (options.source === undefined ? undefined : new SharedAccountFold(options.source));
   return [
     usersProjection<ReadModelDb>(),
     auditProjection<ReadModelDb>(),
-    ...tradingProjections<ReadModelDb>(options),
-    optionPositionsProjection<ReadModelDb>(),
+    ...tradingProjections<ReadModelDb>({ ...options, ...(shared ? { shared } : {}) }),
+    optionPositionsProjection<ReadModelDb>({ shared }),
   ];
 }
 

@@ -17,6 +17,8 @@ import {
   foldAccountBatch,
   resetAccountFolds,
   type AccountFoldTables,
+  type AccountStep,
+  type SharedAccountFold,
 } from './account-fold.ts';
 import type { Projection } from './runner.ts';
 
@@ -56,20 +58,30 @@ type Db = Transaction<OptionPositionTables>;
 type Row = Insertable<OptionPositionTables['option_positions']>;
 
 /** The projection of `option_positions`. */
-export function optionPositionsProjection<DB extends OptionPositionTables>(): Projection<DB> {
+export function optionPositionsProjection<DB extends OptionPositionTables>(
+  options: {
+    /**
+     * The account fold the trading projections share: with it this projection folds nothing
+     * of its own (and stores no fold) while it is at the shared fold's checkpoint.
+     */
+    readonly shared?: SharedAccountFold | undefined;
+  } = {},
+): Projection<DB> {
   const name = 'option_positions';
   const cache = new FoldCache();
+  const { shared } = options;
   return {
     name,
     filter: { streamPrefixes: ['account-'] },
     pass: (range) => {
-      cache.pass(range);
+      if (shared) shared.pass(name, range);
+      else cache.pass(range);
     },
     async apply(trx, events, range) {
       const db = trx as unknown as Db;
       /** Latest row per key, with the realized P&L of this batch to add to what is stored. */
       const pending = new Map<string, Row>();
-      await foldAccountBatch(db, name, events, { cache, range }, async (step) => {
+      const visit = async (step: AccountStep): Promise<void> => {
         const { event, before, after, recorded } = step;
         if (event.type === 'AccountReset') {
           for (const key of [...pending.keys()])
@@ -137,7 +149,9 @@ export function optionPositionsProjection<DB extends OptionPositionTables>(): Pr
           updated_at: at,
           last_position: recorded.position,
         });
-      });
+      };
+      if (shared) for (const step of await shared.steps(db, name, events, range)) await visit(step);
+      else await foldAccountBatch(db, name, events, { cache, range }, visit);
       for (const row of pending.values()) {
         await db
           .insertInto('option_positions')
@@ -164,6 +178,7 @@ export function optionPositionsProjection<DB extends OptionPositionTables>(): Pr
       const db = trx as unknown as Db;
       await db.deleteFrom('option_positions').execute();
       cache.clear();
+      shared?.reset(name);
       await resetAccountFolds(db, name);
     },
   };
