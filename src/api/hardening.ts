@@ -301,21 +301,17 @@ export function corsAllowList(origins: readonly string[]): RequestHandler {
 export function requestTimeout(ms: number): RequestHandler {
   const waiting = new Map<Response, { readonly deadline: number; readonly next: NextFunction }>();
   let timer: NodeJS.Timeout | undefined;
-  let timerAt = Infinity;
 
+  // A timer already set is for a deadline no later than any request since: nothing to do.
   const schedule = (): void => {
+    if (timer !== undefined) return;
     const oldest = waiting.values().next();
     if (oldest.done === true) return;
-    const at = oldest.value.deadline;
-    if (timer !== undefined && timerAt <= at) return;
-    if (timer !== undefined) clearTimeout(timer);
-    timerAt = at;
-    timer = setTimeout(expire, Math.max(0, at - performance.now()));
+    timer = setTimeout(expire, Math.max(0, oldest.value.deadline - performance.now()));
     timer.unref();
   };
   function expire(): void {
     timer = undefined;
-    timerAt = Infinity;
     const now = performance.now();
     for (const [res, { deadline, next }] of waiting) {
       if (deadline > now) break;

@@ -56,6 +56,12 @@ export interface TradingCallContext {
   readonly correlationId: string;
 }
 
+/** Refuses a read of an account the principal cannot see (no owner) or may not read. */
+function mayRead(principal: Principal, owner: string | undefined): void {
+  if (owner === undefined) throw accountNotFound();
+  authorizeOn(principal, 'account.read', owner);
+}
+
 /** The read access a principal has: auditors and admins read every row, others their own. */
 export function accessOf(principal: Principal): ReadAccess {
   if (principal.roles.includes('admin')) return { reader: 'admin' };
@@ -387,9 +393,7 @@ export class TradingCommands {
 
   /** What `account` checks, without valuing the account: before reads of its contents. */
   async #readable(principal: Principal, accountId: string): Promise<void> {
-    const owner = await this.deps.queries.accountOwner(accessOf(principal), accountId);
-    if (owner === undefined) throw accountNotFound();
-    authorizeOn(principal, 'account.read', owner);
+    mayRead(principal, await this.deps.queries.accountOwner(accessOf(principal), accountId));
   }
 
   async listOrders(
@@ -429,8 +433,7 @@ export class TradingCommands {
       accessOf(principal),
       accountId,
     );
-    if (owner === undefined) throw accountNotFound();
-    authorizeOn(principal, 'account.read', owner);
+    mayRead(principal, owner);
     return positions();
   }
 

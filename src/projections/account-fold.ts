@@ -410,3 +410,35 @@ export class SharedAccountFold {
     return folds.get(accountIdOf(streamId));
   }
 }
+
+/**
+ * A projection's account folds: its own cache, or the shared fold when there is one, with the
+ * `pass` and `reset` bookkeeping that goes with them.
+ */
+export function projectionFolds(name: string, shared: SharedAccountFold | undefined) {
+  const cache = new FoldCache();
+  return {
+    /** Folds a batch and visits each step: through the shared fold when there is one. */
+    async fold(
+      trx: Transaction<AccountFoldTables>,
+      events: readonly RecordedEvent[],
+      range: BatchRange,
+      visit: (step: AccountStep) => Promise<void> | void,
+    ): Promise<void> {
+      if (shared === undefined) {
+        await foldAccountBatch(trx, name, events, { cache, range }, visit);
+        return;
+      }
+      for (const step of await shared.steps(trx, name, events, range)) await visit(step);
+    },
+    pass(range: BatchRange): void {
+      if (shared) shared.pass(name, range);
+      else cache.pass(range);
+    },
+    async reset(trx: Transaction<AccountFoldTables>): Promise<void> {
+      cache.clear();
+      shared?.reset(name);
+      await resetAccountFolds(trx, name);
+    },
+  };
+}

@@ -7,10 +7,10 @@ import { SnapshotVersions } from './account-snapshots.ts';
 import type { Cache } from '../cache/port.ts';
 import {
   tradingProjections,
+  withSharedFold,
   type TradingProjectionOptions,
   type TradingTables,
 } from './trading.ts';
-import { SharedAccountFold } from './account-fold.ts';
 import { usersProjection, type UsersTables } from './users.ts';
 import { optionPositionsProjection, type OptionPositionTables } from './option-positions.ts';
 import type { BacktestResultTables } from './backtest-results.ts';
@@ -34,14 +34,12 @@ export function readModelProjections(
   options: TradingProjectionOptions = {},
 ): Projection<ReadModelDb>[] {
   // One account fold for the trading projections and the option positions.
-  const shared =
-    options.shared ??
-    (options.source === undefined ? undefined : new SharedAccountFold(options.source));
+  const all = withSharedFold(options);
   return [
     usersProjection<ReadModelDb>(),
     auditProjection<ReadModelDb>(),
-    ...tradingProjections<ReadModelDb>({ ...options, ...(shared ? { shared } : {}) }),
-    optionPositionsProjection<ReadModelDb>({ shared }),
+    ...tradingProjections<ReadModelDb>(all),
+    optionPositionsProjection<ReadModelDb>({ shared: all.shared }),
   ];
 }
 

@@ -13,9 +13,7 @@ import { orderById } from '../domain/account/order-lookup.ts';
 import { dec, fmt } from '../domain/money.ts';
 import { parseOcc } from '../domain/options/contract.ts';
 import {
-  FoldCache,
-  foldAccountBatch,
-  resetAccountFolds,
+  projectionFolds,
   type AccountFoldTables,
   type AccountStep,
   type SharedAccountFold,
@@ -68,14 +66,12 @@ export function optionPositionsProjection<DB extends OptionPositionTables>(
   } = {},
 ): Projection<DB> {
   const name = 'option_positions';
-  const cache = new FoldCache();
-  const { shared } = options;
+  const f = projectionFolds(name, options.shared);
   return {
     name,
     filter: { streamPrefixes: ['account-'] },
     pass: (range) => {
-      if (shared) shared.pass(name, range);
-      else cache.pass(range);
+      f.pass(range);
     },
     async apply(trx, events, range) {
       const db = trx as unknown as Db;
@@ -150,8 +146,7 @@ export function optionPositionsProjection<DB extends OptionPositionTables>(
           last_position: recorded.position,
         });
       };
-      if (shared) for (const step of await shared.steps(db, name, events, range)) await visit(step);
-      else await foldAccountBatch(db, name, events, { cache, range }, visit);
+      await f.fold(db, events, range, visit);
       for (const row of pending.values()) {
         await db
           .insertInto('option_positions')
@@ -177,9 +172,7 @@ export function optionPositionsProjection<DB extends OptionPositionTables>(
     async reset(trx) {
       const db = trx as unknown as Db;
       await db.deleteFrom('option_positions').execute();
-      cache.clear();
-      shared?.reset(name);
-      await resetAccountFolds(db, name);
+      await f.reset(db);
     },
   };
 }

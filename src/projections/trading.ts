@@ -28,16 +28,14 @@ import { equity, type Instrument } from '../domain/instrument.ts';
 import type { AuctionPrint, Quote } from '../domain/market.ts';
 import { dec, fmt } from '../domain/money.ts';
 import {
-  FoldCache,
-  foldAccountBatch,
-  resetAccountFolds,
+  projectionFolds,
   SharedAccountFold,
   type AccountFoldTables,
   type AccountStep,
   type FoldSource,
 } from './account-fold.ts';
 import type { SnapshotVersions } from './account-snapshots.ts';
-import type { BatchRange, Projection } from './runner.ts';
+import type { Projection } from './runner.ts';
 
 /** What the trading projections may be given. */
 export interface TradingProjectionOptions {
@@ -55,40 +53,10 @@ export interface TradingProjectionOptions {
   readonly shared?: SharedAccountFold;
 }
 
-/** Folds a batch for one projection: through the shared fold when there is one. */
-async function foldFor(
-  db: Db,
-  name: string,
-  events: Parameters<typeof foldAccountBatch>[2],
-  range: BatchRange,
-  cache: FoldCache,
-  shared: SharedAccountFold | undefined,
-  visit: (step: AccountStep) => Promise<void> | void,
-): Promise<void> {
-  if (shared === undefined) {
-    await foldAccountBatch(db, name, events, { cache, range }, visit);
-    return;
-  }
-  for (const step of await shared.steps(db, name, events, range)) await visit(step);
-}
-
-/** `pass` and `reset` bookkeeping of a projection's folds. */
-function folds(name: string, options: TradingProjectionOptions) {
-  const cache = new FoldCache();
-  const { shared } = options;
-  return {
-    cache,
-    shared,
-    pass(range: BatchRange): void {
-      if (shared) shared.pass(name, range);
-      else cache.pass(range);
-    },
-    async reset(db: Db): Promise<void> {
-      cache.clear();
-      shared?.reset(name);
-      await resetAccountFolds(db, name);
-    },
-  };
+/** `options` with the shared fold: the one given, else one made from `source` (if any). */
+export function withSharedFold(options: TradingProjectionOptions): TradingProjectionOptions {
+  if (options.shared !== undefined || options.source === undefined) return options;
+  return { ...options, shared: new SharedAccountFold(options.source) };
 }
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -247,7 +215,7 @@ export function accountsProjection<DB extends TradingTables>(
   options: TradingProjectionOptions = {},
 ): Projection<DB> {
   const name = 'accounts';
-  const f = folds(name, options);
+  const f = projectionFolds(name, options.shared);
   return {
     name,
     filter: ACCOUNT_STREAMS,
@@ -257,7 +225,7 @@ export function accountsProjection<DB extends TradingTables>(
     async apply(trx, events, range) {
       const db = trx as unknown as Db;
       const latest = new Map<string, AccountStep>();
-      await foldFor(db, name, events, range, f.cache, f.shared, (step) => {
+      await f.fold(db, events, range, (step) => {
         latest.set(step.accountId, step);
       });
       const rows = [...latest.values()].map((step) => accountRow(step));
@@ -340,7 +308,7 @@ export function ordersProjection<DB extends TradingTables>(
   options: TradingProjectionOptions = {},
 ): Projection<DB> {
   const name = 'orders';
-  const f = folds(name, options);
+  const f = projectionFolds(name, options.shared);
   return {
     name,
     filter: ACCOUNT_STREAMS,
@@ -350,7 +318,7 @@ export function ordersProjection<DB extends TradingTables>(
     async apply(trx, events, range) {
       const db = trx as unknown as Db;
       const pending = new Map<string, OrderRow>();
-      await foldFor(db, name, events, range, f.cache, f.shared, async (step) => {
+      await f.fold(db, events, range, async (step) => {
         const { event, before, after, recorded } = step;
         const touch = (id: string): void => {
           const order = orderById(after, id);
@@ -583,7 +551,7 @@ export function positionsProjection<DB extends TradingTables>(
   options: TradingProjectionOptions = {},
 ): Projection<DB> {
   const name = 'positions';
-  const f = folds(name, options);
+  const f = projectionFolds(name, options.shared);
   return {
     name,
     filter: ACCOUNT_STREAMS,
@@ -594,7 +562,7 @@ export function positionsProjection<DB extends TradingTables>(
       const db = trx as unknown as Db;
       const pending = new Map<string, { step: AccountStep; symbol: string }>();
       const changed = new Set<string>();
-      await foldFor(db, name, events, range, f.cache, f.shared, async (step) => {
+      await f.fold(db, events, range, async (step) => {
         const { event, before, after } = step;
         if (
           (event.type === 'OrderFilled' || event.type === 'StockSplitApplied') &&
@@ -697,7 +665,7 @@ export function fillsProjection<DB extends TradingTables>(
   options: TradingProjectionOptions = {},
 ): Projection<DB> {
   const name = 'fills';
-  const f = folds(name, options);
+  const f = projectionFolds(name, options.shared);
   return {
     name,
     filter: ACCOUNT_STREAMS,
@@ -707,7 +675,7 @@ export function fillsProjection<DB extends TradingTables>(
     async apply(trx, events, range) {
       const db = trx as unknown as Db;
       let rows: Insertable<TradingTables['fills']>[] = [];
-      await foldFor(db, name, events, range, f.cache, f.shared, async (step) => {
+      await f.fold(db, events, range, async (step) => {
         const { event, before, after, recorded } = step;
         if (event.type === 'AccountReset') {
           rows = rows.filter((r) => r.account_id !== step.accountId);
@@ -796,7 +764,7 @@ export function portfolioHistoryProjection<DB extends TradingTables>(
   options: TradingProjectionOptions = {},
 ): Projection<DB> {
   const name = 'portfolio_history';
-  const f = folds(name, options);
+  const f = projectionFolds(name, options.shared);
   return {
     name,
     filter: ACCOUNT_STREAMS,
@@ -806,7 +774,7 @@ export function portfolioHistoryProjection<DB extends TradingTables>(
     async apply(trx, events, range) {
       const db = trx as unknown as Db;
       const rows: Insertable<TradingTables['account_balances']>[] = [];
-      await foldFor(db, name, events, range, f.cache, f.shared, (step) => {
+      await f.fold(db, events, range, (step) => {
         const { event, before, after, recorded } = step;
         if (!BALANCE_EVENTS.has(event.type) || after === before) return;
         rows.push({
@@ -846,10 +814,7 @@ export function portfolioHistoryProjection<DB extends TradingTables>(
 export function tradingProjections<DB extends TradingTables>(
   options: TradingProjectionOptions = {},
 ): Projection<DB>[] {
-  const shared =
-    options.shared ??
-    (options.source === undefined ? undefined : new SharedAccountFold(options.source));
-  const all = { ...options, ...(shared ? { shared } : {}) };
+  const all = withSharedFold(options);
   return [
     accountsProjection<DB>(all),
     ordersProjection<DB>(all),
