@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 import { openPgliteEventStore } from '../../src/eventstore/pglite.ts';
 import { sharedPglite, uniqueSchema } from '../support/pglite.ts';
 import { eventStoreContract } from './contract.ts';
@@ -17,5 +18,13 @@ describe('event store contract: pglite', function () {
         },
       };
     },
+  });
+});
+
+describe('embedded database settings', () => {
+  it('creates WAL segments without zero-filling them (no commit stalls on a new segment)', async () => {
+    const database = await sharedPglite();
+    const { rows } = await database.pool.query<{ wal_init_zero: string }>('SHOW wal_init_zero');
+    expect(rows[0]?.wal_init_zero).to.equal('off');
   });
 });
