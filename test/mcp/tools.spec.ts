@@ -11,6 +11,17 @@ function documentedTools(): string[] {
   return [...doc.matchAll(/^\| `([a-z_0-9]+)` +\|/gm)].map((m) => m[1] ?? '');
 }
 
+/** The count and the names in the README's MCP tool list ("Tools (N):" and its bullets). */
+function readmeTools(): { count: number; names: string[] } {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const list = /Tools \((\d+)\):\n\n((?:- [^\n]*\n(?: {2}[^\n]*\n)*)+)/.exec(readme);
+  if (!list) throw new Error('README has no "Tools (N):" list');
+  return {
+    count: Number(list[1]),
+    names: [...(list[2] ?? '').matchAll(/`([a-z_0-9]+)`/g)].map((m) => m[1] ?? ''),
+  };
+}
+
 interface OrderData {
   id: string;
   status: string;
@@ -85,6 +96,9 @@ describe('MCP tools (SDK client over the in-memory transport)', function () {
       const { tools } = await alice.listTools();
       expect(tools.map((t) => t.name)).to.deep.equal([...MCP_TOOL_NAMES]);
       expect(documentedTools()).to.deep.equal([...MCP_TOOL_NAMES]);
+      const readme = readmeTools();
+      expect(readme.count).to.equal(MCP_TOOL_NAMES.length);
+      expect([...readme.names].sort()).to.deep.equal([...MCP_TOOL_NAMES].sort());
       for (const tool of tools) {
         expect(tool.description, tool.name).to.match(/Example: \{/);
         expect(tool.outputSchema?.properties, tool.name).to.have.property('market');
