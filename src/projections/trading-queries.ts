@@ -12,6 +12,7 @@ import { DomainError } from '../domain/errors.ts';
 import type { Order } from '../domain/account/index.ts';
 import { dec, fmt, type DecimalString } from '../domain/money.ts';
 import type { Bar, MarketData } from '../market/port.ts';
+import type { Quote } from '../domain/market.ts';
 import type { Session } from '../market/calendar.ts';
 import { addDays, newYorkDate, newYorkWallTime } from '../market/time-zone.ts';
 import { LRUCache } from 'lru-cache';
@@ -211,6 +212,11 @@ class PriceBook {
 
   current(symbol: string): Dec | undefined {
     return markPrice(this.market.latestQuote(symbol));
+  }
+
+  /** The latest quote (a feed answers the same object until its next tick). */
+  quote(symbol: string): Quote | undefined {
+    return this.market.latestQuote(symbol);
   }
 
   /** The daily close of the previous session; undefined when the feed has none. */
@@ -963,12 +969,40 @@ function orderView(row: OrderRow, legs: ReadonlyMap<string, readonly OrderRow[]>
   };
 }
 
+/**
+ * The last view of each position row with the quote and previous close it was valued at. A
+ * cached account snapshot hands out the same row objects until the account changes, and a feed
+ * the same quote object until its next tick, so the positions read (the hottest request) values
+ * each holding once per tick instead of once per request. Rows read from the database are new
+ * objects each time: they miss, and the weak keys let them go.
+ */
+const valuedPositions = new WeakMap<
+  PositionRow,
+  {
+    readonly quote: Quote | undefined;
+    readonly lastday: Dec | undefined;
+    readonly view: PositionView;
+  }
+>();
+
 async function positionView(row: PositionRow, prices: PriceBook): Promise<PositionView> {
+  const quote = prices.quote(row.symbol);
+  const lastday = await prices.previousDayClose(row.symbol);
+  const kept = valuedPositions.get(row);
+  if (kept !== undefined && kept.quote === quote && kept.lastday === lastday) return kept.view;
+  const view = valuePosition(row, markPrice(quote), lastday);
+  valuedPositions.set(row, { quote, lastday, view });
+  return view;
+}
+
+function valuePosition(
+  row: PositionRow,
+  price: Dec | undefined,
+  lastday: Dec | undefined,
+): PositionView {
   const holding = holdingOfPosition(row);
   const qty = dec(n(row.qty));
   const basis = dec(n(row.cost_basis));
-  const price = prices.current(row.symbol);
-  const lastday = await prices.previousDayClose(row.symbol);
   const marketValue = price === undefined ? undefined : valueAt(holding, price);
   const unrealized = marketValue?.minus(basis);
   return {

@@ -219,6 +219,25 @@ describe('market/simulated feed', () => {
       }
     });
 
+    it('answer every read within a tick with one quote, the same a fresh feed computes', () => {
+      const { clock, feed } = market();
+      const first = feed.latestQuote('AAPL');
+      clock.advance(400);
+      // Same tick (1 s ticks): the kept quote, also for an instant read back within it.
+      expect(feed.latestQuote('AAPL')).to.equal(first);
+      expect(feed.quoteAt('AAPL', new Date(TUESDAY_10AM.getTime() + 300))).to.equal(first);
+      clock.advance(600);
+      const next = feed.latestQuote('AAPL');
+      expect(next).not.to.equal(first);
+      expect(next?.seq).to.equal((first?.seq ?? 0) + 1);
+      // Reading an earlier tick after a later one gives that tick's own quote, as computed by
+      // a feed that never kept anything.
+      const back = feed.quoteAt('AAPL', TUESDAY_10AM);
+      const fresh = market(new Date(TUESDAY_10AM.getTime() + 1_000)).feed;
+      expect(back).to.deep.equal(fresh.quoteAt('AAPL', TUESDAY_10AM));
+      expect(feed.latestQuote('AAPL')).to.deep.equal(fresh.latestQuote('AAPL'));
+    });
+
     it('refuse to look into the future of the clock', () => {
       const { feed } = market();
       expect(() => feed.quoteAt('AAPL', new Date(TUESDAY_10AM.getTime() + 1))).to.throw(RangeError);

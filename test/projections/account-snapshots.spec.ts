@@ -5,6 +5,8 @@ import {
   SnapshotVersions,
   type AccountSnapshot,
 } from '../../src/projections/account-snapshots.ts';
+import { fmt } from '../../src/domain/money.ts';
+import { markPrice } from '../../src/projections/valuation.ts';
 import { order } from '../commands/support.ts';
 import { CONTEXT, TARGETS, tradingFixture, type TradingFixture } from './trading-support.ts';
 
@@ -55,6 +57,24 @@ for (const [name, open] of TARGETS) {
       expect(position?.qty).to.equal('3');
       expect((await fx.queries.getPosition(asAlice, alice, 'ko'))?.qty).to.equal('3');
       expect(await fx.queries.accountOwner(asAlice, alice)).to.equal('alice');
+    });
+
+    it('values snapshot positions at the quote of the moment: the same within a tick, new after it', async () => {
+      const [held] = await fx.queries.listPositions(asAlice, alice);
+      expect(held?.symbol).to.equal('KO');
+      const again = await fx.queries.listPositions(asAlice, alice);
+      expect(again).to.deep.equal([held]);
+      // Walk the clock tick by tick until the mark moves; every read follows the quote.
+      let moved = false;
+      for (let i = 0; i < 120 && !moved; i++) {
+        fx.clock.advance(1_000);
+        const mark = markPrice(fx.market.latestQuote('KO'));
+        const [now] = await fx.queries.listPositions(asAlice, alice);
+        expect(now?.currentPrice).to.equal(mark === undefined ? null : fmt(mark));
+        expect(now?.marketValue).to.equal(mark === undefined ? null : fmt(mark.times(3)));
+        moved = now?.currentPrice !== held?.currentPrice;
+      }
+      expect(moved, 'the mark never moved in two minutes of ticks').to.equal(true);
     });
 
     it('never answers another tenant, even for an account another tenant has cached', async () => {

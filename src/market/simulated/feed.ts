@@ -77,6 +77,8 @@ export class SimulatedMarket implements MarketData {
   readonly #seed32: number;
   readonly #model: PriceModel;
   readonly #instruments: ReadonlyMap<string, SimulatedInstrument>;
+  /** The latest quote computed per instrument, with its tick (see `#quoteInForce`). */
+  readonly #lastQuotes = new Map<SimulatedInstrument, { seq: number; quote: Quote }>();
   readonly #assets: readonly Asset[];
   readonly #subscriptions = new Set<Subscription>();
   readonly #dailyBars = new Map<string, Bar>();
@@ -323,8 +325,22 @@ export class SimulatedMarket implements MarketData {
     }
   }
 
+  /**
+   * The quote in force at `atMs` depends only on the tick the instant falls in, so the last one
+   * computed for each instrument is kept: every read within a tick (a positions request values
+   * each holding, the engine checks each order) gets the same object instead of a new walk of
+   * the day's price path.
+   */
   #quoteInForce(instrument: SimulatedInstrument, atMs: number): Quote {
     const seq = Math.floor(atMs / this.tickMs);
+    const kept = this.#lastQuotes.get(instrument);
+    if (kept?.seq === seq) return kept.quote;
+    const quote = this.#computeQuoteInForce(instrument, seq);
+    this.#lastQuotes.set(instrument, { seq, quote });
+    return quote;
+  }
+
+  #computeQuoteInForce(instrument: SimulatedInstrument, seq: number): Quote {
     const tickMs = seq * this.tickMs;
     const tick = new Date(tickMs);
     const date = newYorkDate(tick);
