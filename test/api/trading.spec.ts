@@ -28,6 +28,10 @@ import {
   type TestUser,
 } from '../support/api-client.ts';
 import { eventually, testMarket } from '../support/api-market.ts';
+import { dec, fmt } from '../../src/domain/money.ts';
+
+/** A price as the API writes it: the exact decimal without trailing zeros ("371.80" → "371.8"). */
+const exact = (price: string): string => fmt(dec(price));
 
 type Json = Record<string, unknown>;
 
@@ -129,7 +133,7 @@ function tradingSuite(label: string, database: (ctx: Mocha.Context) => Promise<D
           symbol: 'AAPL',
           status: 'filled',
           filled_qty: '10',
-          filled_avg_price: quote.ask,
+          filled_avg_price: exact(quote.ask),
           client_order_id: 'buy-1',
         });
 
@@ -140,12 +144,12 @@ function tradingSuite(label: string, database: (ctx: Mocha.Context) => Promise<D
         expect(pos).to.include({
           symbol: 'AAPL',
           qty: '10',
-          avg_entry_price: quote.ask,
+          avg_entry_price: exact(quote.ask),
           side: 'long',
         });
         const one = await read(`/accounts/${accountId}/positions/AAPL`);
         conforms(PositionSchema, one);
-        expect(one.body.cost_basis).to.equal(String(Number(quote.ask) * 10));
+        expect(one.body.cost_basis).to.equal(fmt(dec(quote.ask).times(10)));
       });
 
       it('retrying the same client_order_id answers the original order, writing nothing', async () => {
@@ -184,7 +188,7 @@ function tradingSuite(label: string, database: (ctx: Mocha.Context) => Promise<D
         expect(placed.status, JSON.stringify(placed.body)).to.equal(201);
         lastWrite = position(placed);
         sellId = String(placed.body.id);
-        expect(placed.body).to.include({ status: 'new', limit_price: limit });
+        expect(placed.body).to.include({ status: 'new', limit_price: exact(limit) });
 
         const open = await read(`/accounts/${accountId}/orders?status=open`);
         conforms(OrderPage, open);
