@@ -211,7 +211,7 @@ class PriceBook {
   }
 
   current(symbol: string): Dec | undefined {
-    return markPrice(this.market.latestQuote(symbol));
+    return markPrice(this.quote(symbol));
   }
 
   /** The latest quote (a feed answers the same object until its next tick). */
