@@ -6,15 +6,20 @@
  * - `get_positions_p95_ms`: 50 connections on `GET /accounts/{id}/positions` over 100 accounts;
  * - `post_order_p95_ms`: 20 connections placing market orders (buy and sell alternately) spread
  *   over the same 100 accounts;
- * - `success_rate`: 2xx share of every request of both runs.
+ * - `success_rate`: 2xx share of every request of both runs;
+ * - `floor_*`: the same two loads against an express app that does no work (`--floor`): what
+ *   this machine gives before our code runs at all, so runs on hosts of different speeds can be
+ *   compared (the targets are for "this machine", and the hosts of one machine kind differ).
  *
  * The per-IP and per-user rate limits would throttle a load generator on one address, so the
  * benchmark server runs with them raised (compose's `rateLimits`). `npm run bench -- api
  * [--quick] [--postgres]` (`--postgres`: against a scratch PostgreSQL database instead, written as
- * `api-postgres`); `tsx bench/api.ts --serve` is the child.
+ * `api-postgres`); `tsx bench/api.ts --serve` is the child, `--floor` the express floor.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -62,6 +67,44 @@ async function serve(): Promise<void> {
   await composition.close();
 }
 
+/**
+ * The floor: express as the server uses it (no `x-powered-by`, no ETag, `express.json`), one
+ * route per phase answering the real server's reply to that request, and nothing else — no
+ * authentication, limits, metrics, headers or read model. `BENCH_FLOOR_BODIES` names a JSON
+ * file `{ positions, order }` with the bodies to answer.
+ */
+async function serveFloor(): Promise<void> {
+  const { default: express } = await import('express');
+  const file = process.env.BENCH_FLOOR_BODIES;
+  if (file === undefined) throw new Error('BENCH_FLOOR_BODIES is not set');
+  const bodies = JSON.parse(readFileSync(file, 'utf8')) as FloorBodies;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(express.json());
+  app.get('/api/v1/accounts/:id/positions', (_req, res) => {
+    res.json(bodies.positions);
+  });
+  app.post('/api/v1/accounts/:id/orders', (_req, res) => {
+    res.status(201).json(bodies.order);
+  });
+  const server = await new Promise<Server>((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => {
+      resolve(listening);
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${String(port)}` })}\n`);
+  await new Promise<void>((resolve) => process.once('SIGTERM', resolve));
+  await new Promise((resolve) => server.close(resolve));
+}
+
+/** What the floor answers: the real server's replies to one positions read and one order. */
+interface FloorBodies {
+  readonly positions: unknown;
+  readonly order: unknown;
+}
+
 // ─── the load generator ─────────────────────────────────────────────────────────────────────
 
 interface Account {
@@ -69,11 +112,15 @@ interface Account {
   readonly token: string;
 }
 
-/** Starts `serve` in a child process (`env` adds to or overrides its environment). */
+/**
+ * Starts `serve` in a child process (`env` adds to or overrides its environment); `floor`
+ * starts the express floor instead.
+ */
 export async function startChild(
   dataDir: string,
   databaseUrl: string | undefined,
   extra: Readonly<Record<string, string>> = {},
+  mode: '--serve' | '--floor' = '--serve',
 ): Promise<{ child: ChildProcess; url: string }> {
   const { DATABASE_URL: _inherited, ...env } = process.env;
   const child = spawn(
@@ -90,7 +137,7 @@ export async function startChild(
       '--import',
       'tsx',
       fileURLToPath(import.meta.url),
-      '--serve',
+      mode,
     ],
     {
       env: {
@@ -145,8 +192,11 @@ export async function expectOk(
   return body;
 }
 
-/** Registers users, logs them in and opens `ACCOUNTS` accounts, each holding one position. */
-async function setUp(api: string): Promise<Account[]> {
+/**
+ * Registers users, logs them in and opens `ACCOUNTS` accounts, each holding one position;
+ * answers them with the reply to the first order placed.
+ */
+async function setUp(api: string): Promise<{ accounts: Account[]; firstOrder: unknown }> {
   const accounts: Account[] = [];
   const stamp = Date.now();
   for (let u = 0; u < USERS; u++) {
@@ -166,7 +216,7 @@ async function setUp(api: string): Promise<Account[]> {
     }
   }
   // Every account holds a position, so GET positions has rows to value.
-  await Promise.all(
+  const placed = await Promise.all(
     accounts.map((account, i) =>
       expectOk(
         'seed order',
@@ -174,7 +224,7 @@ async function setUp(api: string): Promise<Account[]> {
       ),
     ),
   );
-  return accounts;
+  return { accounts, firstOrder: placed[0] };
 }
 
 /**
@@ -273,6 +323,11 @@ export async function load(
   return { result, latencies, serverCpu: cpuSeconds(server.pid) - cpuBefore };
 }
 
+/** Server CPU per request of a run, in ms. */
+function perRequestCpu(run: Run): number {
+  return round((run.serverCpu * 1000) / Math.max(1, succeeded(run.result).all), 3);
+}
+
 export function succeeded(result: Result): { ok: number; all: number } {
   const r = result as Result & Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx', number>;
   return {
@@ -301,41 +356,19 @@ export async function run(quick: boolean): Promise<void> {
   const seconds = quick ? 5 : 30;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'opt-bench-api-'));
   let started: Awaited<ReturnType<typeof startChild>> | undefined;
+  let floor: Awaited<ReturnType<typeof startChild>> | undefined;
   try {
     started = await startChild(dataDir, scratch?.url);
     const { child, url } = started;
     const api = `${url}/api/v1`;
-    const accounts = await setUp(api);
+    const { accounts, firstOrder } = await setUp(api);
     const pick = (i: number): Account => accounts[i % accounts.length] ?? { id: '', token: '' };
-
-    // Warm-up: JIT, prepared statements, state caches.
-    let w = 0;
-    await load(url, child, 10, 2, () => {
-      const a = pick(w++);
-      return {
-        method: 'GET',
-        path: `/api/v1/accounts/${a.id}/positions`,
-        headers: { authorization: `Bearer ${a.token}` },
-      };
+    const positionsRead = (a: Account): CannonRequest => ({
+      method: 'GET',
+      path: `/api/v1/accounts/${a.id}/positions`,
+      headers: { authorization: `Bearer ${a.token}` },
     });
-
-    // BENCH_ONLY=get|post: run one phase only (the other runs for 1 s), to profile it alone.
-    const only = process.env.BENCH_ONLY;
-    await projectionsCaughtUp(url);
-    let g = 0;
-    const positions = await load(url, child, 50, only === 'post' ? 1 : seconds, () => {
-      const a = pick(g++);
-      return {
-        method: 'GET',
-        path: `/api/v1/accounts/${a.id}/positions`,
-        headers: { authorization: `Bearer ${a.token}` },
-      };
-    });
-
-    await projectionsCaughtUp(url);
-    let p = 0;
-    const orders = await load(url, child, 20, only === 'get' ? 1 : seconds, () => {
-      const i = p++;
+    const orderRequest = (i: number): CannonRequest => {
       const a = pick(i);
       // Each account alternates buy and sell, so positions stay small and cash never runs out.
       const side = Math.floor(i / accounts.length) % 2 === 0 ? 'buy' : 'sell';
@@ -345,7 +378,47 @@ export async function run(quick: boolean): Promise<void> {
         headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/json' },
         body: JSON.stringify(order(i, side)),
       };
-    });
+    };
+
+    // The floor answers the real replies, so both send and receive the same bytes.
+    const first = pick(0);
+    const bodies: FloorBodies = {
+      positions: await expectOk(
+        'positions',
+        json(`${api}/accounts/${first.id}/positions`, 'GET', undefined, first.token),
+      ),
+      order: firstOrder,
+    };
+    const bodiesFile = path.join(dataDir, 'floor-bodies.json');
+    writeFileSync(bodiesFile, JSON.stringify(bodies));
+    floor = await startChild(dataDir, undefined, { BENCH_FLOOR_BODIES: bodiesFile }, '--floor');
+
+    // Warm-up: JIT, prepared statements, state caches.
+    for (const target of [started, floor]) {
+      let w = 0;
+      await load(target.url, target.child, 10, 2, () => positionsRead(pick(w++)));
+    }
+
+    // BENCH_ONLY=get|post: run one phase only (the other runs for 1 s), to profile it alone.
+    const only = process.env.BENCH_ONLY;
+    const getSeconds = only === 'post' ? 1 : seconds;
+    const postSeconds = only === 'get' ? 1 : seconds;
+    // Each load right after its floor, so both see the machine in the same minute.
+    let f = 0;
+    const floorPositions = await load(floor.url, floor.child, 50, getSeconds, () =>
+      positionsRead(pick(f++)),
+    );
+    await projectionsCaughtUp(url);
+    let g = 0;
+    const positions = await load(url, child, 50, getSeconds, () => positionsRead(pick(g++)));
+
+    let fo = 0;
+    const floorOrders = await load(floor.url, floor.child, 20, postSeconds, () =>
+      orderRequest(fo++),
+    );
+    await projectionsCaughtUp(url);
+    let p = 0;
+    const orders = await load(url, child, 20, postSeconds, () => orderRequest(p++));
 
     const a = succeeded(positions.result);
     const b = succeeded(orders.result);
@@ -360,8 +433,16 @@ export async function run(quick: boolean): Promise<void> {
       post_order_p99_ms: round(percentile(orders.latencies, 99)),
       post_order_per_s: Math.round(b.all / orders.result.duration),
       requests: a.all + b.all,
-      get_positions_server_cpu_ms: round((positions.serverCpu * 1000) / Math.max(1, a.all), 3),
-      post_order_server_cpu_ms: round((orders.serverCpu * 1000) / Math.max(1, b.all), 3),
+      get_positions_server_cpu_ms: perRequestCpu(positions),
+      post_order_server_cpu_ms: perRequestCpu(orders),
+      floor_get_p95_ms: round(percentile(floorPositions.latencies, 95)),
+      floor_get_per_s: Math.round(
+        succeeded(floorPositions.result).all / floorPositions.result.duration,
+      ),
+      floor_get_server_cpu_ms: perRequestCpu(floorPositions),
+      floor_post_p95_ms: round(percentile(floorOrders.latencies, 95)),
+      floor_post_per_s: Math.round(succeeded(floorOrders.result).all / floorOrders.result.duration),
+      floor_post_server_cpu_ms: perRequestCpu(floorOrders),
     };
     const met = (name: keyof typeof TARGETS): string =>
       name === 'success_rate'
@@ -378,17 +459,19 @@ export async function run(quick: boolean): Promise<void> {
       success_rate: `2xx share of all ${a.all + b.all} requests of both runs; target ≥ ${TARGETS.success_rate * 100} %: ${met('success_rate')}`,
       server_cpu:
         'CPU time (user + system) of the server process per request during each run, engine and projections included: capacity per core ≈ 1000 / this, whatever else the machine runs',
+      floor: `the same two loads, each run just before its real one, against an express app in a child process that does no work (\`bench/api.ts --floor\`: express as the server sets it up, one route per phase answering the real server's reply to that request, no authentication, limits, metrics or read model): what this host gives before our code runs, since the hosts of one machine kind differ in speed; the real run's p95 and CPU against the floor's say how much is ours`,
       machine_load: `load average at the end ${os
         .loadavg()
         .map((l) => l.toFixed(1))
         .join(' / ')} (1/5/15 min) on ${os.cpus().length} CPUs`,
     });
   } finally {
-    const child = started?.child;
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+    for (const child of [floor?.child, started?.child]) {
+      if (child && child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
     }
     rmSync(dataDir, { recursive: true, force: true });
     await scratch?.drop();
@@ -396,3 +479,4 @@ export async function run(quick: boolean): Promise<void> {
 }
 
 if (process.argv.includes('--serve')) await serve();
+else if (process.argv.includes('--floor')) await serveFloor();

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -10,6 +10,7 @@ export interface BenchResult {
   readonly machine: {
     cpus: number;
     cpu: string;
+    cpu_identity: string;
     memory_gib: number;
     node: string;
     platform: string;
@@ -31,10 +32,33 @@ export function round(value: number, digits = 3): number {
   return Math.round(value * f) / f;
 }
 
+/**
+ * The processor's family, model and clock from `/proc/cpuinfo` (Linux; `unknown` elsewhere):
+ * hosts of one machine kind all say "AMD EPYC", yet run the same code at speeds over 2× apart.
+ */
+function cpuIdentity(): string {
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    const field = (name: string): string | undefined =>
+      new RegExp(`^${name}\\s*:\\s*(.+)$`, 'm').exec(info)?.[1]?.trim();
+    const mhz = field('cpu MHz');
+    return [
+      `family ${field('cpu family') ?? '?'}`,
+      `model ${field('model') ?? '?'}`,
+      mhz === undefined ? undefined : `${String(Math.round(Number(mhz)))} MHz`,
+    ]
+      .filter((part) => part !== undefined)
+      .join(', ');
+  } catch {
+    return 'unknown';
+  }
+}
+
 export function machine(): BenchResult['machine'] {
   return {
     cpus: os.cpus().length,
     cpu: os.cpus()[0]?.model ?? 'unknown',
+    cpu_identity: cpuIdentity(),
     memory_gib: round(os.totalmem() / 2 ** 30, 1),
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
@@ -59,7 +83,7 @@ export function report(
   const lines = [
     `### ${name} benchmark${quick ? ' (quick)' : ''} — ${result.date}`,
     '',
-    `${result.machine.cpus} × ${result.machine.cpu}, ${result.machine.memory_gib} GiB, Node ${result.machine.node}`,
+    `${result.machine.cpus} × ${result.machine.cpu} (${result.machine.cpu_identity}), ${result.machine.memory_gib} GiB, Node ${result.machine.node}`,
     '',
     '| metric | value |',
     '| --- | ---: |',
