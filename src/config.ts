@@ -66,6 +66,11 @@ export interface Config {
    * answering 503 `projection_lag` (default 2000).
    */
   readonly readWaitMs: number;
+  /**
+   * `PGLITE_VACUUM_MS`: how often embedded PGlite, which has no autovacuum, looks for tables to
+   * vacuum and analyze (default 10000; 0 turns it off; ignored with `DATABASE_URL`).
+   */
+  readonly pgliteVacuumMs: number;
   /** `RISK_FREE_RATE`: continuously compounded rate options are priced with (default 0.04). */
   readonly riskFreeRate: number;
   /**
@@ -220,6 +225,11 @@ const envSchema = z
       60_000,
       'must be an integer between 0 and 60000 (milliseconds)',
     ).default(2000),
+    PGLITE_VACUUM_MS: integer(
+      0,
+      3_600_000,
+      'must be an integer between 0 and 3600000 (milliseconds; 0 turns it off)',
+    ).default(10_000),
     RISK_FREE_RATE: z
       .string()
       .regex(/^-?\d+(\.\d+)?$/, { error: 'must be a decimal fraction such as 0.04 (4 %)' })
@@ -347,6 +357,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: e.CORS_ORIGINS,
     trustProxy: e.TRUST_PROXY,
     readWaitMs: e.READ_WAIT_MS,
+    pgliteVacuumMs: e.PGLITE_VACUUM_MS,
     riskFreeRate: e.RISK_FREE_RATE,
     dividendYields: e.DIVIDEND_YIELDS,
   };

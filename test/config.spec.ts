@@ -39,6 +39,7 @@ describe('config', () => {
       corsOrigins: [],
       trustProxy: 0,
       readWaitMs: 2000,
+      pgliteVacuumMs: 10_000,
       marketStart: undefined,
       marketSpeed: 1,
       riskFreeRate: 0.04,
@@ -69,6 +70,15 @@ describe('config', () => {
     expect(loadConfig({ READ_WAIT_MS: '0' }).readWaitMs).to.equal(0);
     expect(errorFor({ READ_WAIT_MS: '60001' })).to.include('READ_WAIT_MS must be an integer');
     expect(errorFor({ READ_WAIT_MS: '2s' })).to.include('READ_WAIT_MS must be an integer');
+  });
+
+  it('reads PGLITE_VACUUM_MS as milliseconds up to an hour, 0 turning it off', () => {
+    expect(loadConfig({ PGLITE_VACUUM_MS: '2500' }).pgliteVacuumMs).to.equal(2500);
+    expect(loadConfig({ PGLITE_VACUUM_MS: '0' }).pgliteVacuumMs).to.equal(0);
+    expect(errorFor({ PGLITE_VACUUM_MS: '3600001' })).to.include(
+      'PGLITE_VACUUM_MS must be an integer between 0 and 3600000',
+    );
+    expect(errorFor({ PGLITE_VACUUM_MS: '-1' })).to.include('PGLITE_VACUUM_MS must be an integer');
   });
 
   it('reads CORS_ORIGINS as a trimmed list of origins', () => {

@@ -213,3 +213,57 @@ export function registerProjectionMetrics(
     (s) => s.failures,
   );
 }
+
+/** What `registerAutovacuumMetrics` reads (`EmbeddedAutovacuum`). */
+export interface AutovacuumTotalsSource {
+  readonly totals: {
+    readonly rounds: number;
+    readonly vacuums: number;
+    readonly analyzes: number;
+    readonly seconds: number;
+    readonly failures: number;
+  };
+}
+
+/** Embedded PGlite's autovacuum rounds (`src/eventstore/sql/vacuum.ts`) as counters. */
+export function registerAutovacuumMetrics(
+  registry: Registry,
+  source: AutovacuumTotalsSource,
+): void {
+  const counter = (name: string, help: string, value: () => number): void => {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(value());
+      },
+    });
+  };
+  counter(
+    'pglite_autovacuum_rounds_total',
+    'Rounds of the embedded autovacuum',
+    () => source.totals.rounds,
+  );
+  counter(
+    'pglite_autovacuum_vacuums_total',
+    'Tables vacuumed by the embedded autovacuum',
+    () => source.totals.vacuums,
+  );
+  counter(
+    'pglite_autovacuum_analyzes_total',
+    'Tables analyzed by the embedded autovacuum',
+    () => source.totals.analyzes,
+  );
+  counter(
+    'pglite_autovacuum_seconds_total',
+    'Wall time of the embedded autovacuum rounds, waiting for the database session included',
+    () => source.totals.seconds,
+  );
+  counter(
+    'pglite_autovacuum_failures_total',
+    'Rounds of the embedded autovacuum that failed',
+    () => source.totals.failures,
+  );
+}

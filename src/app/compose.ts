@@ -19,7 +19,7 @@ import { marketRoutes } from '../api/v1/market-routes.ts';
 import { streamRoutes } from '../api/v1/stream-routes.ts';
 import { instrumentEventStore } from '../eventstore/instrumented.ts';
 import { mcpHttpHandler } from '../mcp/http.ts';
-import { registerProjectionMetrics } from '../api/metrics.ts';
+import { registerAutovacuumMetrics, registerProjectionMetrics } from '../api/metrics.ts';
 import { createSecurity, type Security } from '../api/security.ts';
 import type { UpgradeRoute } from '../api/server.ts';
 import { alpacaApi, STREAM_PATH } from '../api/v2/index.ts';
@@ -187,7 +187,15 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
   let backtests: BacktestService | undefined;
 
   try {
-    const storage = await (options.openStorage ?? openStorage)(config);
+    const storage = await (
+      options.openStorage ??
+      ((c: Config) =>
+        openStorage(c, {
+          onVacuumError: (error) => {
+            logger.warn({ err: error }, 'PGlite autovacuum round failed');
+          },
+        }))
+    )(config);
     closers.add('storage', () => storage.close());
     healthChecks.push({ name: 'eventstore', check: () => storage.eventStore.ping() });
 
@@ -215,6 +223,8 @@ export async function compose(config: Config, options: ComposeOptions): Promise<
     });
     await projections.prepare();
     registerProjectionMetrics(metrics, projections);
+    if (storage.database.autovacuum)
+      registerAutovacuumMetrics(metrics, storage.database.autovacuum);
     if (runsEngine) {
       // Projection workers run beside the engine; API replicas only read the read models.
       await projections.start();

@@ -3,6 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { PipelinedPgliteConnection } from './pglite-connection.ts';
 import { PgSqlPool } from './sql/pool.ts';
+import { EmbeddedAutovacuum } from './sql/vacuum.ts';
 
 /**
  * The SQL database the event store and the read models share: a PostgreSQL server when a
@@ -14,7 +15,19 @@ export interface SqlDatabase {
   readonly pool: pg.Pool;
   /** The same pool as the event store's SQL surface (close the database, not this). */
   readonly sql: PgSqlPool;
+  /** PGlite's stand-in for autovacuum (`sql/vacuum.ts`); absent on a server or when off. */
+  readonly autovacuum?: EmbeddedAutovacuum;
   close(): Promise<void>;
+}
+
+export interface PgliteOptions {
+  /**
+   * How often the embedded autovacuum looks for tables to vacuum or analyze (default 10 s;
+   * 0 turns it off). PGlite has no autovacuum of its own.
+   */
+  readonly vacuumIntervalMs?: number;
+  /** A failed vacuum round (the next one still runs). */
+  readonly onVacuumError?: (error: unknown) => void;
 }
 
 export async function openPostgresDatabase(url: string, poolSize = 20): Promise<SqlDatabase> {
@@ -35,7 +48,10 @@ export async function openPostgresDatabase(url: string, poolSize = 20): Promise<
  * Every user goes through one node-postgres client, so PGlite's single session is never
  * shared by two transactions at once.
  */
-export async function openPgliteDatabase(dataDir: string): Promise<SqlDatabase> {
+export async function openPgliteDatabase(
+  dataDir: string,
+  options: PgliteOptions = {},
+): Promise<SqlDatabase> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   const db = await PGlite.create(dataDir);
   // A new 16 MB WAL segment is otherwise zero-filled by the commit that needs it: under a
@@ -57,11 +73,23 @@ export async function openPgliteDatabase(dataDir: string): Promise<SqlDatabase> 
   }
   const pool = new pg.Pool({ Client: PgliteClient, max: 1 });
   pool.on('error', () => undefined);
+  const sql = new PgSqlPool(pool);
+  const interval = options.vacuumIntervalMs ?? 10_000;
+  const autovacuum =
+    interval > 0
+      ? new EmbeddedAutovacuum(sql, {
+          intervalMs: interval,
+          ...(options.onVacuumError ? { onError: options.onVacuumError } : {}),
+        })
+      : undefined;
+  autovacuum?.start();
   return {
     kind: 'pglite',
     pool,
-    sql: new PgSqlPool(pool),
+    sql,
+    ...(autovacuum ? { autovacuum } : {}),
     close: async () => {
+      await autovacuum?.stop();
       await pool.end();
       await db.close();
     },

@@ -17,6 +17,13 @@ export interface StorageConfig {
   readonly eventStoreAdapter: 'postgres' | 'pglite' | 'esdb' | 'memory';
   /** Required when `eventStoreAdapter` is `esdb`. */
   readonly esdbConnectionString?: string | undefined;
+  /** Embedded PGlite's autovacuum interval (`PGLITE_VACUUM_MS`; default 10 s, 0 = off). */
+  readonly pgliteVacuumMs?: number;
+}
+
+export interface StorageHooks {
+  /** A failed round of PGlite's autovacuum (default: a process warning). */
+  readonly onVacuumError?: (error: unknown) => void;
 }
 
 /** The event store and the SQL database the read models live in. */
@@ -31,10 +38,22 @@ export interface Storage {
  * PGlite in `DATA_DIR/pglite`; the event store lives in that database unless `EVENT_STORE`
  * picks another adapter. Migrations run here, at start.
  */
-export async function openStorage(config: StorageConfig): Promise<Storage> {
+export async function openStorage(
+  config: StorageConfig,
+  hooks: StorageHooks = {},
+): Promise<Storage> {
   const database = config.databaseUrl
     ? await openPostgresDatabase(config.databaseUrl)
-    : await openPgliteDatabase(path.join(config.dataDir, 'pglite'));
+    : await openPgliteDatabase(path.join(config.dataDir, 'pglite'), {
+        ...(config.pgliteVacuumMs === undefined ? {} : { vacuumIntervalMs: config.pgliteVacuumMs }),
+        onVacuumError:
+          hooks.onVacuumError ??
+          ((error: unknown) => {
+            process.emitWarning(
+              `PGlite autovacuum round failed: ${error instanceof Error ? error.message : String(error)}`,
+            );
+          }),
+      });
   try {
     // Every writer (API, MCP, engine, CLI) appends through the hash chain.
     const eventStore = withHashChain(await openEventStore(config, database));

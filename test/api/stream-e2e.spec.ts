@@ -64,6 +64,9 @@ describe('api: live updates, market routes and metrics in the composed server', 
     );
     expect(metrics).to.match(/^live_messages_total\{event="fill"\} 1$/m);
     expect(metrics).to.match(/^engine_lag_events \d+/m);
+    // Embedded PGlite's autovacuum (its rounds are counted in test/eventstore/vacuum.spec.ts).
+    expect(metrics).to.match(/^pglite_autovacuum_rounds_total \d+$/m);
+    expect(metrics).to.match(/^pglite_autovacuum_failures_total 0$/m);
   });
 
   // Last: it shuts the server down.
