@@ -323,6 +323,11 @@ export async function load(
   return { result, latencies, serverCpu: cpuSeconds(server.pid) - cpuBefore };
 }
 
+/** Requests per second of a run, answered or not. */
+function perSecond(run: Run): number {
+  return Math.round(succeeded(run.result).all / run.result.duration);
+}
+
 /** Server CPU per request of a run, in ms. */
 function perRequestCpu(run: Run): number {
   return round((run.serverCpu * 1000) / Math.max(1, succeeded(run.result).all), 3);
@@ -428,20 +433,18 @@ export async function run(quick: boolean): Promise<void> {
       success_rate: round((a.ok + b.ok) / Math.max(1, a.all + b.all), 5),
       get_positions_p50_ms: round(percentile(positions.latencies, 50)),
       get_positions_p99_ms: round(percentile(positions.latencies, 99)),
-      get_positions_per_s: Math.round(a.all / positions.result.duration),
+      get_positions_per_s: perSecond(positions),
       post_order_p50_ms: round(percentile(orders.latencies, 50)),
       post_order_p99_ms: round(percentile(orders.latencies, 99)),
-      post_order_per_s: Math.round(b.all / orders.result.duration),
+      post_order_per_s: perSecond(orders),
       requests: a.all + b.all,
       get_positions_server_cpu_ms: perRequestCpu(positions),
       post_order_server_cpu_ms: perRequestCpu(orders),
       floor_get_p95_ms: round(percentile(floorPositions.latencies, 95)),
-      floor_get_per_s: Math.round(
-        succeeded(floorPositions.result).all / floorPositions.result.duration,
-      ),
+      floor_get_per_s: perSecond(floorPositions),
       floor_get_server_cpu_ms: perRequestCpu(floorPositions),
       floor_post_p95_ms: round(percentile(floorOrders.latencies, 95)),
-      floor_post_per_s: Math.round(succeeded(floorOrders.result).all / floorOrders.result.duration),
+      floor_post_per_s: perSecond(floorOrders),
       floor_post_server_cpu_ms: perRequestCpu(floorOrders),
     };
     const met = (name: keyof typeof TARGETS): string =>

@@ -4,6 +4,7 @@
  * the variable and what is wrong; secrets are never echoed back.
  */
 import { z } from 'zod';
+import { DEFAULT_VACUUM_INTERVAL_MS } from './eventstore/sql/vacuum.ts';
 
 export const EVENT_STORES = ['postgres', 'esdb', 'memory'] as const;
 export const NODE_ENVS = ['development', 'test', 'production'] as const;
@@ -229,7 +230,7 @@ const envSchema = z
       0,
       3_600_000,
       'must be an integer between 0 and 3600000 (milliseconds; 0 turns it off)',
-    ).default(10_000),
+    ).default(DEFAULT_VACUUM_INTERVAL_MS),
     RISK_FREE_RATE: z
       .string()
       .regex(/^-?\d+(\.\d+)?$/, { error: 'must be a decimal fraction such as 0.04 (4 %)' })

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Express, RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { VacuumTotals } from '../eventstore/sql/vacuum.ts';
 
 /** A registry with the process's default metrics (CPU, memory, event loop, GC). */
 export function createMetricsRegistry(): Registry {
@@ -216,54 +217,37 @@ export function registerProjectionMetrics(
 
 /** What `registerAutovacuumMetrics` reads (`EmbeddedAutovacuum`). */
 export interface AutovacuumTotalsSource {
-  readonly totals: {
-    readonly rounds: number;
-    readonly vacuums: number;
-    readonly analyzes: number;
-    readonly seconds: number;
-    readonly failures: number;
-  };
+  readonly totals: VacuumTotals;
 }
 
-/** Embedded PGlite's autovacuum rounds (`src/eventstore/sql/vacuum.ts`) as counters. */
+const AUTOVACUUM_COUNTERS: readonly (readonly [keyof VacuumTotals, string])[] = [
+  ['rounds', 'Rounds of the embedded autovacuum'],
+  ['vacuums', 'Tables vacuumed by the embedded autovacuum'],
+  ['analyzes', 'Tables analyzed by the embedded autovacuum'],
+  [
+    'seconds',
+    'Wall time of the embedded autovacuum rounds, waiting for the database session included',
+  ],
+  ['failures', 'Rounds of the embedded autovacuum that failed'],
+];
+
+/**
+ * Embedded PGlite's autovacuum (`src/eventstore/sql/vacuum.ts`) as counters
+ * `pglite_autovacuum_{rounds,vacuums,analyzes,seconds,failures}_total`.
+ */
 export function registerAutovacuumMetrics(
   registry: Registry,
   source: AutovacuumTotalsSource,
 ): void {
-  const counter = (name: string, help: string, value: () => number): void => {
+  for (const [key, help] of AUTOVACUUM_COUNTERS) {
     new Counter({
-      name,
+      name: `pglite_autovacuum_${key}_total`,
       help,
       registers: [registry],
       collect() {
         this.reset();
-        this.inc(value());
+        this.inc(source.totals[key]);
       },
     });
-  };
-  counter(
-    'pglite_autovacuum_rounds_total',
-    'Rounds of the embedded autovacuum',
-    () => source.totals.rounds,
-  );
-  counter(
-    'pglite_autovacuum_vacuums_total',
-    'Tables vacuumed by the embedded autovacuum',
-    () => source.totals.vacuums,
-  );
-  counter(
-    'pglite_autovacuum_analyzes_total',
-    'Tables analyzed by the embedded autovacuum',
-    () => source.totals.analyzes,
-  );
-  counter(
-    'pglite_autovacuum_seconds_total',
-    'Wall time of the embedded autovacuum rounds, waiting for the database session included',
-    () => source.totals.seconds,
-  );
-  counter(
-    'pglite_autovacuum_failures_total',
-    'Rounds of the embedded autovacuum that failed',
-    () => source.totals.failures,
-  );
+  }
 }

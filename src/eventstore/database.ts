@@ -3,7 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { PipelinedPgliteConnection } from './pglite-connection.ts';
 import { PgSqlPool } from './sql/pool.ts';
-import { EmbeddedAutovacuum } from './sql/vacuum.ts';
+import { DEFAULT_VACUUM_INTERVAL_MS, EmbeddedAutovacuum } from './sql/vacuum.ts';
 
 /**
  * The SQL database the event store and the read models share: a PostgreSQL server when a
@@ -74,7 +74,7 @@ export async function openPgliteDatabase(
   const pool = new pg.Pool({ Client: PgliteClient, max: 1 });
   pool.on('error', () => undefined);
   const sql = new PgSqlPool(pool);
-  const interval = options.vacuumIntervalMs ?? 10_000;
+  const interval = options.vacuumIntervalMs ?? DEFAULT_VACUUM_INTERVAL_MS;
   const autovacuum =
     interval > 0
       ? new EmbeddedAutovacuum(sql, {

@@ -14,6 +14,9 @@ import type { SqlExecutor } from './pool.ts';
  * only.
  */
 
+/** How often a round runs unless told otherwise (`PGLITE_VACUUM_MS`). */
+export const DEFAULT_VACUUM_INTERVAL_MS = 10_000;
+
 /**
  * PostgreSQL's autovacuum defaults (`autovacuum_vacuum_threshold` and `…_scale_factor`, and
  * their `…_insert_…` pair), except for analyze: there autovacuum's 10 % would re-analyze a
@@ -138,7 +141,7 @@ export async function tableActivity(db: SqlExecutor): Promise<TableActivity[]> {
 }
 
 export interface VacuumOptions {
-  /** Between the end of one round and the start of the next (default 10 s). */
+  /** Between the end of one round and the start of the next (`DEFAULT_VACUUM_INTERVAL_MS`). */
   readonly intervalMs?: number;
   readonly thresholds?: Thresholds;
   /** A failed round (the next round still runs). */
@@ -177,7 +180,7 @@ export class EmbeddedAutovacuum {
 
   constructor(db: SqlExecutor, options: VacuumOptions = {}) {
     this.#db = db;
-    this.#intervalMs = options.intervalMs ?? 10_000;
+    this.#intervalMs = options.intervalMs ?? DEFAULT_VACUUM_INTERVAL_MS;
     this.#thresholds = options.thresholds ?? AUTOVACUUM_DEFAULTS;
     this.#onError = options.onError ?? (() => undefined);
   }
