@@ -26,7 +26,7 @@ export interface PgliteOptions {
    * 0 turns it off). PGlite has no autovacuum of its own.
    */
   readonly vacuumIntervalMs?: number;
-  /** A failed vacuum round (the next one still runs). */
+  /** A failed vacuum round (the next one still runs; default: a process warning). */
   readonly onVacuumError?: (error: unknown) => void;
 }
 

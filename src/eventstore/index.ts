@@ -22,7 +22,7 @@ export interface StorageConfig {
 }
 
 export interface StorageHooks {
-  /** A failed round of PGlite's autovacuum (default: a process warning). */
+  /** A failed round of PGlite's autovacuum (default: a process warning, see `sql/vacuum.ts`). */
   readonly onVacuumError?: (error: unknown) => void;
 }
 
@@ -46,13 +46,7 @@ export async function openStorage(
     ? await openPostgresDatabase(config.databaseUrl)
     : await openPgliteDatabase(path.join(config.dataDir, 'pglite'), {
         ...(config.pgliteVacuumMs === undefined ? {} : { vacuumIntervalMs: config.pgliteVacuumMs }),
-        onVacuumError:
-          hooks.onVacuumError ??
-          ((error: unknown) => {
-            process.emitWarning(
-              `PGlite autovacuum round failed: ${error instanceof Error ? error.message : String(error)}`,
-            );
-          }),
+        ...(hooks.onVacuumError ? { onVacuumError: hooks.onVacuumError } : {}),
       });
   try {
     // Every writer (API, MCP, engine, CLI) appends through the hash chain.

@@ -144,7 +144,7 @@ export interface VacuumOptions {
   /** Between the end of one round and the start of the next (`DEFAULT_VACUUM_INTERVAL_MS`). */
   readonly intervalMs?: number;
   readonly thresholds?: Thresholds;
-  /** A failed round (the next round still runs). */
+  /** A failed round (the next round still runs; default: a process warning). */
   readonly onError?: (error: unknown) => void;
 }
 
@@ -162,6 +162,12 @@ export interface VacuumTotals {
 export interface VacuumRound {
   readonly done: readonly Maintenance[];
   readonly ms: number;
+}
+
+function warnOfFailedRound(error: unknown): void {
+  process.emitWarning(
+    `PGlite autovacuum round failed: ${error instanceof Error ? error.message : String(error)}`,
+  );
 }
 
 /**
@@ -182,7 +188,7 @@ export class EmbeddedAutovacuum {
     this.#db = db;
     this.#intervalMs = options.intervalMs ?? DEFAULT_VACUUM_INTERVAL_MS;
     this.#thresholds = options.thresholds ?? AUTOVACUUM_DEFAULTS;
-    this.#onError = options.onError ?? (() => undefined);
+    this.#onError = options.onError ?? warnOfFailedRound;
   }
 
   get totals(): VacuumTotals {
